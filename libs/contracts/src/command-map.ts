@@ -1,0 +1,41 @@
+import type { z } from 'zod';
+import type { ErrorReply } from './error-catalog';
+import { ConsumeLimitsCommand, type ConsumeLimitsReply } from './limiter.commands';
+import { CancelOtpCommand, SendOtpCommand, VerifyOtpCommand, type OtpReply } from './otp.commands';
+import { DevOutboxQuery, type DevOutboxReply } from './dispatch.messages';
+
+/**
+ * Every request-reply subject with the schema its payload is validated against on receipt
+ * and the reply it answers with (or an {@link ErrorReply}). Publish and subscribe helpers are
+ * typed over this map, so a wrong payload does not compile.
+ */
+export const COMMAND_SCHEMAS = {
+  'otp.v1.send': SendOtpCommand,
+  'otp.v1.verify': VerifyOtpCommand,
+  'otp.v1.cancel': CancelOtpCommand,
+  'limiter.v1.consume': ConsumeLimitsCommand,
+  'dev.v1.outbox.sms': DevOutboxQuery,
+  'dev.v1.outbox.call': DevOutboxQuery,
+  'dev.v1.outbox.email': DevOutboxQuery,
+} as const;
+
+export interface CommandReplies {
+  'otp.v1.send': OtpReply;
+  'otp.v1.verify': OtpReply;
+  'otp.v1.cancel': OtpReply;
+  'limiter.v1.consume': ConsumeLimitsReply;
+  'dev.v1.outbox.sms': DevOutboxReply;
+  'dev.v1.outbox.call': DevOutboxReply;
+  'dev.v1.outbox.email': DevOutboxReply;
+}
+
+export type CommandSubject = keyof typeof COMMAND_SCHEMAS;
+/** What a publisher sends (before defaults and normalisation). */
+export type CommandInput<S extends CommandSubject> = z.input<(typeof COMMAND_SCHEMAS)[S]>;
+/** What a handler receives (validated, defaults applied). */
+export type CommandPayload<S extends CommandSubject> = z.output<(typeof COMMAND_SCHEMAS)[S]>;
+export type CommandReply<S extends CommandSubject> = CommandReplies[S] | ErrorReply;
+
+export function isCommandSubject(subject: string): subject is CommandSubject {
+  return Object.prototype.hasOwnProperty.call(COMMAND_SCHEMAS, subject);
+}

@@ -1,0 +1,102 @@
+/**
+ * The error catalog (SPEC section 4). Codes are a public API: a code is never reused for
+ * another meaning and never renumbered; new rows are only ever added. Pinned by
+ * `error-catalog.spec.ts`.
+ */
+export const ErrorCode = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  TooManyRequestsToDestination: 453,
+  LimitExceeded: 454,
+  UnknownOtpOnVerify: 470,
+  AlreadyVerified: 471,
+  Expired: 472,
+  Canceled: 473,
+  InvalidCode: 474,
+  TooManyWrongAttempts: 475,
+  UnknownOtpOnCancel: 490,
+  LimitNameExists: 492,
+  UnknownLimit: 493,
+  UnknownLimitName: 495,
+  IdempotencyKeyReused: 497,
+  Internal: 500,
+  Unavailable: 503,
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface CatalogEntry {
+  /** HTTP status the gateway answers with. */
+  readonly http: number;
+  /** Message; entries ending in ': ' take a detail (a field, a limit name). */
+  readonly message: string;
+}
+
+export const ERROR_CATALOG: Readonly<Record<ErrorCode, CatalogEntry>> = {
+  400: { http: 400, message: 'Invalid request: ' },
+  401: { http: 401, message: 'Unauthorized' },
+  403: { http: 403, message: 'Forbidden' },
+  404: { http: 404, message: 'Not Found' },
+  453: { http: 404, message: 'Too many OTP request to same destination Number' },
+  454: { http: 429, message: 'Limit exceeded: ' },
+  470: { http: 404, message: 'Invalid OTP Unique Id' },
+  471: { http: 409, message: 'OTP is already verified' },
+  472: { http: 410, message: 'OTP is expired' },
+  473: { http: 410, message: 'OTP is canceled' },
+  474: { http: 401, message: 'Invalid OTP Code' },
+  475: { http: 429, message: 'Too many wrong attempts' },
+  490: { http: 404, message: 'Invalid OTP Unique Id' },
+  492: { http: 409, message: 'Limit with that Name already exists' },
+  493: { http: 409, message: 'Invalid Limit Id' },
+  495: { http: 409, message: 'Invalid Limit Name: ' },
+  497: { http: 409, message: 'Idempotency-Key reused with a different request' },
+  500: { http: 500, message: 'Internal error' },
+  503: { http: 503, message: 'Service unavailable' },
+};
+
+/** The body every failed operation answers with, over HTTP and over NATS alike. */
+export interface ErrorReply {
+  code: Exclude<ErrorCode, 200>;
+  message: string;
+  requestID?: string | null;
+  /** Validation errors name the offending field (dotted path). */
+  field?: string;
+  /** Seconds after which a retry may succeed (454, 503). */
+  retryAfter?: number;
+  /** Opaque id of a 500, to find it in the logs. */
+  errorId?: string;
+}
+
+/**
+ * A failure with a catalog code. Services throw it; it crosses NATS as an {@link ErrorReply}
+ * and leaves the gateway as the same code.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: Exclude<ErrorCode, 200 | 500>,
+    readonly detail?: string,
+    readonly extra: Pick<ErrorReply, 'field' | 'retryAfter' | 'requestID'> = {},
+  ) {
+    super(catalogMessage(code, detail));
+    this.name = 'DomainError';
+  }
+
+  toReply(): ErrorReply {
+    return { code: this.code, message: this.message, ...this.extra };
+  }
+}
+
+export function catalogMessage(code: ErrorCode, detail?: string): string {
+  const { message } = ERROR_CATALOG[code];
+  return message.endsWith(': ') ? `${message}${detail ?? ''}`.trimEnd() : message;
+}
+
+export function httpStatusOf(code: number): number {
+  return code === 200 ? 200 : (ERROR_CATALOG[code as ErrorCode]?.http ?? 500);
+}
+
+export function isErrorReply(reply: { code: number }): reply is ErrorReply {
+  return reply.code !== 200;
+}

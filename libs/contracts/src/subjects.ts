@@ -1,0 +1,36 @@
+/**
+ * NATS subjects. They are a public API: never renamed, only versioned. Every subject is
+ * placed under the deployment's `NATS_PREFIX` with {@link withPrefix}.
+ */
+export const Subjects = {
+  otpSend: 'otp.v1.send',
+  otpVerify: 'otp.v1.verify',
+  otpCancel: 'otp.v1.cancel',
+  limiterConsume: 'limiter.v1.consume',
+  /** Development outbox query, answered by the dispatcher of that channel. */
+  devOutbox: (channel: Channel) => `dev.v1.outbox.${channel}` as const,
+  /** JetStream work queue, one subject per channel. */
+  dispatch: (channel: Channel) => `dispatch.v1.${channel}` as const,
+  /** JetStream lifecycle events. */
+  otpEvent: (type: OtpEventType) => `otp.v1.events.${type}` as const,
+} as const;
+
+export const CHANNELS = ['sms', 'call', 'email'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const OTP_EVENT_TYPES = ['created', 'dispatched', 'verified', 'verify_failed', 'canceled', 'expired'] as const;
+export type OtpEventType = (typeof OTP_EVENT_TYPES)[number];
+
+/** JetStream stream names (no dots allowed there), likewise prefixed. */
+export const Streams = {
+  dispatch: 'DISPATCH',
+  otpEvents: 'OTP_EVENTS',
+} as const;
+
+export function withPrefix(prefix: string, subject: string): string {
+  return prefix ? `${prefix}.${subject}` : subject;
+}
+
+export function streamName(prefix: string, stream: string): string {
+  return prefix ? `${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}_${stream}` : stream;
+}

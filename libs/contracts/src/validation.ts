@@ -1,0 +1,54 @@
+import { isIP } from 'node:net';
+import { isValidPhoneNumber } from 'libphonenumber-js/max';
+import { z } from 'zod';
+
+/**
+ * Field types shared by the HTTP bodies and the NATS commands. Lenient where the seeds are
+ * (numbers and booleans may come as strings), strict where it matters (phone numbers, ranges).
+ */
+
+/** An integer, also given as a decimal string (the seed sends `"max":"1"`). */
+export const intField = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
+    z.number({ error: 'must be an integer' }).int('must be an integer').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
+  );
+
+export const boolField = z.preprocess(
+  (v) => (v === 'true' ? true : v === 'false' ? false : v),
+  z.boolean({ error: 'must be true or false' }),
+);
+
+export const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** A phone number in E.164 form that libphonenumber's full metadata calls valid. */
+export const phoneNumber = z
+  .string({ error: 'must be a string' })
+  .transform((s) => s.replace(/[\s()-]/g, ''))
+  .refine((s) => E164.test(s) && isValidPhoneNumber(s), 'must be a valid phone number in E.164 form (+14155550123)');
+
+export const emailAddress = z.email({ error: 'must be a valid email address' }).max(254, 'must be at most 254 characters');
+
+export const ipAddress = z.string({ error: 'must be a string' }).refine((s) => isIP(s) !== 0, 'must be an IPv4 or IPv6 address');
+
+export const nonEmpty = (max: number) =>
+  z.string({ error: 'must be a string' }).trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
+
+export const idOf = (prefix: string) =>
+  z.string({ error: 'must be a string' }).regex(new RegExp(`^${prefix}[0-9a-f]{32}$`), `must be ${prefix} followed by 32 hex digits`);
+
+export const accountSid = idOf('AC');
+export const otpRequestId = idOf('OTP');
+
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+/** The first issue of a failed parse, as the field it concerns and a sentence about it. */
+export function firstIssue(error: z.ZodError): FieldIssue {
+  const issue = error.issues[0];
+  const field = issue.path.map(String).join('.') || 'body';
+  const problem = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+  return { field, message: `${field} ${problem}` };
+}

@@ -1,0 +1,67 @@
+import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Clock } from './clock';
+import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
+import { createRootLogger, PinoNestLogger } from './logging/logger';
+import { NatsRpcServer } from './nats/nats-rpc.server';
+import { NATS_CONNECTION } from './nats/nats.tokens';
+import type { PlatformOptions } from './platform.module';
+
+export interface ServiceDefinition {
+  /** Name in logs and NATS connection names. */
+  service: string;
+  /** The root module of the process, built from the validated config. */
+  rootModule: (options: PlatformOptions) => DynamicModule;
+  /** HTTP set-up beyond probes and metrics (the gateway's API). */
+  configureHttp?: (app: INestApplication, config: AppConfig) => void;
+}
+
+export interface StartOptions {
+  config: AppConfig;
+  clock?: Clock;
+  /** Overrides `config.port` (tests pass 0 for any free port). */
+  port?: number;
+}
+
+/**
+ * Creates and starts one service process: HTTP (probes, metrics and whatever the service
+ * serves) and the NATS command transport. Used by each app's main, the all-in-one main and
+ * the end-to-end tests alike.
+ */
+export async function startService(definition: ServiceDefinition, options: StartOptions): Promise<INestApplication> {
+  const { config } = options;
+  const logger = new PinoNestLogger(createRootLogger(config.logLevel, definition.service));
+  const app = await NestFactory.create(definition.rootModule({ service: definition.service, config, clock: options.clock }), {
+    logger,
+    bodyParser: false,
+    abortOnError: false,
+  });
+  definition.configureHttp?.(app, config);
+  app.connectMicroservice({ strategy: new NatsRpcServer(() => app.get(NATS_CONNECTION), config.nats.prefix) });
+  app.enableShutdownHooks();
+  await app.startAllMicroservices();
+  await app.listen(options.port ?? config.port, '0.0.0.0');
+  if (config.otpSecretIsDevDefault) {
+    logger.warn('OTP_SECRET is not set: using the development default. Set it in production.', 'Config');
+  }
+  logger.log(`${definition.service} listening on port ${(app.getHttpServer().address() as { port: number }).port}`, 'Bootstrap');
+  return app;
+}
+
+/** The `main` of a process: config from the environment, a clear message and exit 1 on error. */
+export function runMain(definition: ServiceDefinition): void {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  startService(definition, { config }).catch((error: Error) => {
+    process.stderr.write(`${definition.service} failed to start: ${error.message}\n`);
+    process.exit(1);
+  });
+}

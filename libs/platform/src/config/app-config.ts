@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+/**
+ * The only place that reads the environment. Validated once at start into a typed, frozen
+ * object; a bad or missing variable stops the start with a message naming it.
+ */
+const DEV_OTP_SECRET = 'dev-only-otp-secret-change-me-0123456789abcdef';
+
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+const bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const EnvSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  PORT: int(0, 65535).default(3000),
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]*$/, 'may hold only letters, digits, - and _').default(''),
+  NATS_REQUEST_TIMEOUT_MS: int(100, 60_000).default(5000),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/smart2fa'),
+  DATABASE_POOL_SIZE: int(1, 200).default(10),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().max(64).default(''),
+  OTP_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  DEV_OUTBOX: bool.default(false),
+  DEFAULT_LIMIT_MAX: int(1, 1_000_000).default(1),
+  DEFAULT_LIMIT_INTERVAL: int(1, 31_536_000).default(60),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SWEEP_INTERVAL_MS: int(100, 3_600_000).default(1000),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface AppConfig {
+  readonly env: string;
+  readonly port: number;
+  readonly nats: { readonly url: string; readonly prefix: string; readonly requestTimeoutMs: number };
+  readonly database: { readonly url: string; readonly poolSize: number };
+  readonly redis: { readonly url: string; readonly prefix: string };
+  /** Secret key of the code HMAC. Marked secret: never logged. */
+  readonly otpSecret: string;
+  readonly otpSecretIsDevDefault: boolean;
+  readonly devOutbox: boolean;
+  readonly defaultLimit: { readonly max: number; readonly intervalSeconds: number };
+  readonly logLevel: string;
+  readonly sweepIntervalMs: number;
+}
+
+/** Injection token of the {@link AppConfig}. */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(String(issue.path[0]), issue.message);
+  }
+  const e = parsed.data;
+  if (e.OTP_SECRET === undefined && e.NODE_ENV === 'production') {
+    throw new ConfigError('OTP_SECRET', 'is required when NODE_ENV=production (at least 32 random characters)');
+  }
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    nats: { url: e.NATS_URL, prefix: e.NATS_PREFIX, requestTimeoutMs: e.NATS_REQUEST_TIMEOUT_MS },
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    otpSecret: e.OTP_SECRET ?? DEV_OTP_SECRET,
+    otpSecretIsDevDefault: e.OTP_SECRET === undefined,
+    devOutbox: e.DEV_OUTBOX,
+    defaultLimit: { max: e.DEFAULT_LIMIT_MAX, intervalSeconds: e.DEFAULT_LIMIT_INTERVAL },
+    logLevel: e.LOG_LEVEL,
+    sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+  });
+}

@@ -1,0 +1,106 @@
+import { Logger } from '@nestjs/common';
+import { BaseRpcContext, type CustomTransportStrategy, type MessageHandler, Server } from '@nestjs/microservices';
+import {
+  COMMAND_SCHEMAS,
+  type ErrorReply,
+  firstIssue,
+  isCommandSubject,
+  withPrefix,
+} from '@app/contracts';
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
+import { lastValueFrom } from 'rxjs';
+import { REQUEST_ID_HEADER, runWithRequestId } from '../logging/request-context';
+import { toErrorReply } from '../errors';
+import { decodeJson, encodeJson } from './codec';
+
+/** What a handler can learn about the message besides its payload. */
+export class NatsRpcContext extends BaseRpcContext<[subject: string, headers: MsgHdrs | undefined]> {
+  get subject(): string {
+    return this.args[0];
+  }
+  get headers(): MsgHdrs | undefined {
+    return this.args[1];
+  }
+}
+
+/**
+ * A Nest transport that serves the public NATS contract: every `@MessagePattern(subject)`
+ * becomes a queue-group subscription on the prefixed subject, payloads are plain JSON (so any
+ * NATS client can call them), validated against the contract schema on receipt, and every
+ * failure is answered with a catalog error reply instead of being thrown.
+ */
+export class NatsRpcServer extends Server implements CustomTransportStrategy {
+  private readonly subscriptions: Subscription[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  protected override readonly logger = new Logger('NatsRpcServer');
+
+  constructor(
+    private readonly connection: () => NatsConnection,
+    private readonly prefix: string,
+  ) {
+    super();
+  }
+
+  listen(callback: (...optionalParams: unknown[]) => unknown): void {
+    const nc = this.connection();
+    for (const [pattern, handler] of this.messageHandlers) {
+      if (!isCommandSubject(pattern)) {
+        throw new Error(`@MessagePattern('${pattern}') names no subject of the contract (libs/contracts command-map.ts)`);
+      }
+      const subject = withPrefix(this.prefix, pattern);
+      // The queue group is the subject itself: every replica of the owning service shares it.
+      const subscription = nc.subscribe(subject, {
+        queue: subject,
+        callback: (err, msg) => {
+          if (err) return this.logger.error(`subscription ${pattern} failed: ${err.message}`);
+          const work = this.handle(pattern, handler, msg).finally(() => this.inFlight.delete(work));
+          this.inFlight.add(work);
+        },
+      });
+      this.subscriptions.push(subscription);
+    }
+    callback();
+  }
+
+  /** Stops taking commands and waits for the ones in progress to be answered. */
+  async close(): Promise<void> {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.subscriptions.length = 0;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  on(): void {
+    // No transport events are exposed.
+  }
+
+  unwrap<T>(): T {
+    return this.connection() as T;
+  }
+
+  private handle(pattern: string, handler: MessageHandler, msg: Msg): Promise<void> {
+    return runWithRequestId(msg.headers?.get(REQUEST_ID_HEADER) || undefined, async () => {
+      const reply = await this.answer(pattern, handler, msg);
+      if (msg.reply) msg.respond(encodeJson(reply));
+    });
+  }
+
+  private async answer(pattern: string, handler: MessageHandler, msg: Msg): Promise<object> {
+    const input = decodeJson(msg.data);
+    if (input === undefined) return invalid('body', 'body is not valid JSON');
+    const parsed = COMMAND_SCHEMAS[pattern as keyof typeof COMMAND_SCHEMAS].safeParse(input);
+    if (!parsed.success) {
+      const issue = firstIssue(parsed.error);
+      return invalid(issue.field, issue.message);
+    }
+    try {
+      const context = new NatsRpcContext([msg.subject, msg.headers]);
+      return (await lastValueFrom(this.transformToObservable(await handler(parsed.data, context)))) as object;
+    } catch (error) {
+      return toErrorReply(error, this.logger);
+    }
+  }
+}
+
+function invalid(field: string, message: string): ErrorReply {
+  return { code: 400, message: `Invalid request: ${message}`, field };
+}

@@ -1,0 +1,113 @@
+import type { INestApplication } from '@nestjs/common';
+import { type AppConfig, type Clock, loadConfig, ManualClock, type ServiceDefinition, startService } from '@app/platform';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { connect, type NatsConnection } from 'nats';
+import { serviceUrls } from './services';
+import { createTestDatabase } from './test-database';
+
+export interface Stack {
+  /** Base URL of the first service's HTTP server (the gateway in the all-in-one). */
+  url: string;
+  apps: INestApplication[];
+  app: INestApplication;
+  config: AppConfig;
+  clock: ManualClock;
+  /** A NATS connection of the test's own, for publishing commands like an internal service. */
+  nc: NatsConnection;
+  /** The environment the services were started with (to start more of them). */
+  env: Record<string, string>;
+  /** Starts one more service on the same database, prefix and clock. */
+  startService(definition: ServiceDefinition, env?: Record<string, string>): Promise<INestApplication>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Services to start in-process; the all-in-one by default. */
+  services?: ServiceDefinition[];
+  /** Environment overrides on top of the test defaults. */
+  env?: Record<string, string>;
+  clock?: ManualClock;
+}
+
+/**
+ * Starts services against the real Postgres, Redis and NATS, isolated from every other test
+ * file: own database, own NATS subject prefix (and so own streams), own Redis key prefix.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const urls = serviceUrls();
+  const database = await createTestDatabase(urls.databaseUrl);
+  const id = randomBytes(4).toString('hex');
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    DATABASE_URL: database.url,
+    REDIS_URL: urls.redisUrl,
+    NATS_URL: urls.natsUrl,
+    NATS_PREFIX: `t${id}`,
+    REDIS_PREFIX: `t${id}:`,
+    OTP_SECRET: randomBytes(32).toString('hex'),
+    DEV_OUTBOX: 'true',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DATABASE_POOL_SIZE: '4',
+    NATS_REQUEST_TIMEOUT_MS: '3000',
+    ...options.env,
+  };
+  const clock = options.clock ?? new ManualClock(new Date());
+  const apps: INestApplication[] = [];
+  const start = async (definition: ServiceDefinition, extra: Record<string, string> = {}) => {
+    const app = await startService(definition, { config: loadConfig({ ...env, ...extra }), clock: clock as Clock, port: 0 });
+    apps.push(app);
+    return app;
+  };
+  const nc = await connect({ servers: urls.natsUrl });
+  try {
+    // Loaded only when asked for, so a test of one app does not load the others.
+    const services = options.services ?? [(await import('../../apps/all-in-one/src/all-in-one.definition')).allInOneService];
+    for (const definition of services) await start(definition);
+  } catch (error) {
+    await Promise.allSettled(apps.map((a) => a.close()));
+    await nc.close();
+    await database.drop();
+    throw error;
+  }
+  const app = apps[0];
+  const port = (app.getHttpServer().address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    apps,
+    app,
+    config: loadConfig(env),
+    clock,
+    nc,
+    env,
+    startService: start,
+    stop: async () => {
+      await Promise.allSettled(apps.map((a) => a.close()));
+      await cleanNats(nc, env.NATS_PREFIX);
+      await nc.close();
+      await cleanRedis(urls.redisUrl, env.REDIS_PREFIX);
+      await database.drop();
+    },
+  };
+}
+
+async function cleanNats(nc: NatsConnection, prefix: string): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  for await (const stream of jsm.streams.list()) {
+    if (stream.config.name.startsWith(`${prefix}_`)) await jsm.streams.delete(stream.config.name);
+  }
+}
+
+async function cleanRedis(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
