@@ -1,4 +1,5 @@
-import type { INestApplication } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { type AppConfig, type Clock, loadConfig, ManualClock, type ServiceDefinition, startService } from '@app/platform';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -18,16 +19,26 @@ export interface Stack {
   /** The environment the services were started with (to start more of them). */
   env: Record<string, string>;
   /** Starts one more service on the same database, prefix and clock. */
-  startService(definition: ServiceDefinition, env?: Record<string, string>): Promise<INestApplication>;
+  startService(definition: ServiceDefinition, env?: Record<string, string>, overrides?: ProviderOverride[]): Promise<INestApplication>;
   stop(): Promise<void>;
 }
 
+/** A provider replaced in a service started by the test (e.g. a connection through a proxy). */
+export interface ProviderOverride {
+  token: unknown;
+  value: unknown;
+}
+
 export interface StackOptions {
+  /** Provider overrides applied to every service the stack starts. */
+  overrides?: ProviderOverride[];
   /** Services to start in-process; the all-in-one by default. */
   services?: ServiceDefinition[];
   /** Environment overrides on top of the test defaults. */
   env?: Record<string, string>;
   clock?: ManualClock;
+  /** Rewrites the services' DATABASE_URL (e.g. through a proxy); the test database is made directly. */
+  databaseVia?: (url: string) => string;
 }
 
 /**
@@ -40,7 +51,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const id = randomBytes(4).toString('hex');
   const env: Record<string, string> = {
     NODE_ENV: 'test',
-    DATABASE_URL: database.url,
+    DATABASE_URL: options.databaseVia ? options.databaseVia(database.url) : database.url,
     REDIS_URL: urls.redisUrl,
     NATS_URL: urls.natsUrl,
     NATS_PREFIX: `t${id}`,
@@ -54,8 +65,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   const clock = options.clock ?? new ManualClock(new Date());
   const apps: INestApplication[] = [];
-  const start = async (definition: ServiceDefinition, extra: Record<string, string> = {}) => {
-    const app = await startService(definition, { config: loadConfig({ ...env, ...extra }), clock: clock as Clock, port: 0 });
+  const start = async (definition: ServiceDefinition, extra: Record<string, string> = {}, overrides = options.overrides ?? []) => {
+    const createApp = overrides.length
+      ? async (rootModule: DynamicModule, logger: LoggerService) => {
+          let builder = Test.createTestingModule({ imports: [rootModule] });
+          for (const o of overrides) builder = builder.overrideProvider(o.token).useValue(o.value);
+          const moduleRef = await builder.setLogger(logger).compile();
+          return moduleRef.createNestApplication({ logger, bodyParser: false, abortOnError: false });
+        }
+      : undefined;
+    const app = await startService(definition, { config: loadConfig({ ...env, ...extra }), clock: clock as Clock, port: 0, createApp });
     apps.push(app);
     return app;
   };

@@ -1,4 +1,4 @@
-import type { DynamicModule, INestApplication } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Clock } from './clock';
 import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
@@ -21,6 +21,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Overrides `config.port` (tests pass 0 for any free port). */
   port?: number;
+  /** Creates the Nest application; tests pass one built with provider overrides. */
+  createApp?: (rootModule: DynamicModule, logger: LoggerService) => Promise<INestApplication>;
 }
 
 /**
@@ -31,11 +33,10 @@ export interface StartOptions {
 export async function startService(definition: ServiceDefinition, options: StartOptions): Promise<INestApplication> {
   const { config } = options;
   const logger = new PinoNestLogger(createRootLogger(config.logLevel, definition.service));
-  const app = await NestFactory.create(definition.rootModule({ service: definition.service, config, clock: options.clock }), {
-    logger,
-    bodyParser: false,
-    abortOnError: false,
-  });
+  const rootModule = definition.rootModule({ service: definition.service, config, clock: options.clock });
+  const app = options.createApp
+    ? await options.createApp(rootModule, logger)
+    : await NestFactory.create(rootModule, { logger, bodyParser: false, abortOnError: false });
   definition.configureHttp?.(app, config);
   app.connectMicroservice({ strategy: new NatsRpcServer(() => app.get(NATS_CONNECTION), config.nats.prefix) });
   app.enableShutdownHooks();

@@ -3,6 +3,7 @@ export * from './clock';
 export * from './config/app-config';
 export * from './database/database';
 export * from './errors';
+export * from './health/public.decorator';
 export * from './health/readiness.registry';
 export * from './logging/logger';
 export * from './logging/request-context';

@@ -1,5 +1,6 @@
 import { Logger, type Provider } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { Client } from 'pg';
 import { DataSource, type MixedList, type EntitySchema } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ReadinessRegistry } from '../health/readiness.registry';
@@ -52,6 +53,29 @@ export async function migrate(dataSource: DataSource, schema: string): Promise<v
 }
 
 /**
+ * Creates the database named in the URL if it does not exist yet, so that a fresh machine
+ * starts with `npm start` alone. Without the right to create databases it leaves it to the
+ * connection attempt to report what is missing.
+ */
+export async function ensureDatabase(url: string): Promise<void> {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  if (!name) return;
+  const maintenance = new URL(url);
+  maintenance.pathname = '/postgres';
+  const client = new Client({ connectionString: maintenance.toString(), connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!found.rowCount) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } catch (error) {
+    // 42P04: created meanwhile by another process. Anything else: let the real connection say.
+    if ((error as { code?: string }).code !== '42P04') new Logger('Database').warn(`could not ensure database ${name}: ${(error as Error).message}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
  * A provider of the service's own DataSource under `token`: connected, migrated and watched
  * by the readiness probe before the service serves.
  */
@@ -60,6 +84,7 @@ export function serviceDataSourceProvider(token: string | symbol, options: Servi
     provide: token,
     inject: [APP_CONFIG, ReadinessRegistry],
     useFactory: async (config: AppConfig, readiness: ReadinessRegistry) => {
+      await ensureDatabase(config.database.url);
       const dataSource = createServiceDataSource(config.database.url, config.database.poolSize, options);
       await dataSource.initialize();
       await migrate(dataSource, options.schema);

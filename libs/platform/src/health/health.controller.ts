@@ -1,9 +1,11 @@
 import { Controller, Get, Header, HttpCode, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { register } from 'prom-client';
+import { Public } from './public.decorator';
 import { ReadinessRegistry } from './readiness.registry';
 
 /** Probes and metrics, served by every service (outside the authenticated /2fa API). */
+@Public()
 @Controller()
 export class HealthController {
   constructor(private readonly readiness: ReadinessRegistry) {}

@@ -1,0 +1,28 @@
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { DomainError, emailAddress, firstIssue, nonEmpty } from '@app/contracts';
+import { z } from 'zod';
+import type { AuthenticatedRequest } from '../auth/auth.guard';
+import { bodyObject } from '../http/body';
+import { AccountsService, type CreatedAccount } from './accounts.service';
+
+const CreateSubAccount = z.object({ email: emailAddress, friendlyName: nonEmpty(64).optional() });
+
+/** `POST /2fa/accounts`: an account creates a sub-account of its own. */
+@Controller('2fa/accounts')
+export class AccountsController {
+  constructor(private readonly accounts: AccountsService) {}
+
+  @Post()
+  @HttpCode(200)
+  async create(@Req() req: AuthenticatedRequest, @Body() raw: unknown): Promise<{ code: 200; message: 'OK'; data: CreatedAccount }> {
+    const parsed = CreateSubAccount.safeParse(bodyObject(raw));
+    if (!parsed.success) {
+      const issue = firstIssue(parsed.error);
+      throw new DomainError(400, issue.message, { field: issue.field });
+    }
+    // Sub-accounts are one level deep: a sub-account cannot create its own.
+    if (req.account.parentSid) throw new DomainError(403);
+    const data = await this.accounts.create({ ...parsed.data, parentSid: req.account.sid });
+    return { code: 200, message: 'OK', data };
+  }
+}

@@ -1,0 +1,105 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, formatTimestamp, isId, newId } from '@app/contracts';
+import { Clock } from '@app/platform';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { GATEWAY_DATA_SOURCE } from '../gateway.database';
+import { AccountEntity } from './account.entity';
+
+/** The authenticated caller. */
+export interface Account {
+  sid: string;
+  email: string;
+  parentSid: string | null;
+}
+
+/** Who a command acts for: the caller, or one of its sub-accounts (SPEC section 3). */
+export interface Actor {
+  accountSid: string;
+  parentAccountSid?: string;
+}
+
+export interface CreatedAccount {
+  accountSid: string;
+  authToken: string;
+  email: string;
+  friendlyName: string | null;
+  parentAccountSid: string | null;
+  dateCreated: string;
+}
+
+// Compared against when the account does not exist, so that a wrong sid costs the same time
+// as a wrong token.
+const DUMMY_HASH = createHash('sha256').update('no such account').digest();
+
+@Injectable()
+export class AccountsService {
+  constructor(
+    @Inject(GATEWAY_DATA_SOURCE) private readonly db: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates an account (or a sub-account of `parentSid`); the token is shown only here. */
+  async create(input: { email: string; friendlyName?: string; parentSid?: string }): Promise<CreatedAccount> {
+    if (input.parentSid) {
+      const parent = await this.db.getRepository(AccountEntity).findOneBy({ sid: input.parentSid });
+      if (!parent) throw new DomainError(400, 'parent account does not exist', { field: 'parent' });
+      // One level only: a sub-account cannot own sub-accounts.
+      if (parent.parentSid) throw new DomainError(403);
+    }
+    const authToken = randomBytes(32).toString('hex');
+    const row = Object.assign(new AccountEntity(), {
+      sid: newId('account'),
+      email: input.email,
+      friendlyName: input.friendlyName ?? null,
+      parentSid: input.parentSid ?? null,
+      tokenHash: hashToken(authToken),
+      createdAt: this.clock.now(),
+    });
+    await this.db.getRepository(AccountEntity).insert(row);
+    return {
+      accountSid: row.sid,
+      authToken,
+      email: row.email,
+      friendlyName: row.friendlyName,
+      parentAccountSid: row.parentSid,
+      dateCreated: formatTimestamp(row.createdAt),
+    };
+  }
+
+  /** The account whose sid and token these are, or undefined. Constant time in the token. */
+  async authenticate(sid: string, token: string): Promise<Account | undefined> {
+    const row = isId('account', sid)
+      ? await this.db
+          .getRepository(AccountEntity)
+          .createQueryBuilder('a')
+          .addSelect('a.tokenHash')
+          .where('a.sid = :sid', { sid })
+          .getOne()
+      : null;
+    const expected = row ? Buffer.from(row.tokenHash, 'hex') : DUMMY_HASH;
+    const actual = Buffer.from(hashToken(token), 'hex');
+    const ok = timingSafeEqual(expected, actual) && row !== null;
+    return ok && row ? { sid: row.sid, email: row.email, parentSid: row.parentSid } : undefined;
+  }
+
+  /**
+   * Resolves `accountSid` of a request: absent or the caller's own means the caller; else it
+   * must be one of the caller's sub-accounts (403 otherwise).
+   */
+  async actingAccount(caller: Account, requested: unknown): Promise<Actor> {
+    if (requested === undefined || requested === null || requested === '' || requested === caller.sid) {
+      return { accountSid: caller.sid, parentAccountSid: caller.parentSid ?? undefined };
+    }
+    if (!isId('account', requested)) {
+      throw new DomainError(400, 'accountSid must be AC followed by 32 hex digits', { field: 'accountSid' });
+    }
+    const sub = await this.db.getRepository(AccountEntity).findOneBy({ sid: requested });
+    if (!sub || sub.parentSid !== caller.sid) throw new DomainError(403);
+    return { accountSid: sub.sid, parentAccountSid: caller.sid };
+  }
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

@@ -1,0 +1,52 @@
+import type { INestApplication } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import { type AppConfig, REQUEST_ID_HEADER, runWithRequestId, currentRequestId } from '@app/platform';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { Histogram } from 'prom-client';
+import { HttpErrorFilter } from './http/http-error.filter';
+import { sendReply } from './http/reply';
+
+/** Largest JSON body accepted: an email body is at most 10,000 characters. */
+export const BODY_LIMIT = '64kb';
+
+const httpDuration = new Histogram({
+  name: 'http_request_duration_seconds',
+  help: 'HTTP request duration',
+  labelNames: ['method', 'route', 'status'],
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+});
+
+/**
+ * The gateway's HTTP stack: security headers, a request id for every request (carried on
+ * through NATS headers), a bounded JSON body parser whose failures are catalog 400s, an access
+ * log without secrets, metrics, and the catalog error filter.
+ */
+export function configureGatewayHttp(app: INestApplication, _config: AppConfig): void {
+  const logger = new Logger('Http');
+  app.use(helmet());
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const incoming = req.headers[REQUEST_ID_HEADER];
+    runWithRequestId(typeof incoming === 'string' ? incoming : undefined, () => {
+      res.setHeader(REQUEST_ID_HEADER, currentRequestId() as string);
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const route = (req.route?.path as string | undefined) ?? 'unmatched';
+        httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
+        // The path only: query strings may carry destinations.
+        logger.log({ message: 'request', method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) });
+      });
+      next();
+    });
+  });
+  app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
+  // Failures of the body parser happen before any route, so they are answered here.
+  app.use((error: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
+    if (error.type === 'entity.too.large') return sendReply(res, { code: 400, message: `Invalid request: body exceeds ${BODY_LIMIT}`, field: 'body' });
+    if (error.type === 'entity.parse.failed') return sendReply(res, { code: 400, message: 'Invalid request: body is not valid JSON', field: 'body' });
+    if (error.status && error.status < 500) return sendReply(res, { code: 400, message: 'Invalid request: body could not be read', field: 'body' });
+    next(error);
+  });
+  app.useGlobalFilters(new HttpErrorFilter());
+}

@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { serviceDataSourceProvider } from '@app/platform';
+import { AccountsController } from './accounts/accounts.controller';
+import { AccountsService } from './accounts/accounts.service';
+import { AuthGuard } from './auth/auth.guard';
+import { DevOutboxController } from './dev-outbox/dev-outbox.controller';
+import { GATEWAY_DATA_SOURCE, GATEWAY_DATABASE } from './gateway.database';
+import { OtpHttpController } from './otp/otp-http.controller';
+import { VendorOtpController } from './vendor/vendor-otp.controller';
+
+/** The HTTP API: accounts, authentication, and the edge of the OTP commands. */
+@Module({
+  controllers: [OtpHttpController, AccountsController, DevOutboxController, VendorOtpController],
+  providers: [
+    serviceDataSourceProvider(GATEWAY_DATA_SOURCE, GATEWAY_DATABASE),
+    AccountsService,
+    // Every route is guarded unless marked @Public().
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [AccountsService],
+})
+export class GatewayModule {}

@@ -1,0 +1,10 @@
+import type { ServiceDatabaseOptions } from '@app/platform';
+import { CreateOtpTables1700000000000 } from './migrations/1700000000000-create-otp-tables';
+import { OtpRequestEntity } from './otp-request.entity';
+import { OutboxMessageEntity } from './outbox/outbox-message.entity';
+
+export const OTP_DATABASE: ServiceDatabaseOptions = {
+  schema: 'otp',
+  entities: [OtpRequestEntity, OutboxMessageEntity],
+  migrations: [CreateOtpTables1700000000000],
+};

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { NATS_CONNECTION, serviceDataSourceProvider } from '@app/platform';
+import { OTP_DATABASE } from './otp-core.database';
+import { OTP_DATA_SOURCE, OUTBOX_NATS_CONNECTION } from './otp-core.tokens';
+import { OtpController } from './otp.controller';
+import { OtpService } from './otp.service';
+import { OtpSweeper } from './otp-sweeper';
+import { OutboxRelay } from './outbox/outbox-relay';
+
+/** The OTP lifecycle behind `otp.v1.*`; table space `otp`. */
+@Module({
+  controllers: [OtpController],
+  providers: [
+    serviceDataSourceProvider(OTP_DATA_SOURCE, OTP_DATABASE),
+    { provide: OUTBOX_NATS_CONNECTION, useExisting: NATS_CONNECTION },
+    OtpService,
+    OtpSweeper,
+    OutboxRelay,
+  ],
+  exports: [OtpService, OtpSweeper],
+})
+export class OtpCoreModule {}

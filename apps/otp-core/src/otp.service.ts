@@ -1,0 +1,416 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  type CancelOtpCommand,
+  type DispatchMessage,
+  DomainError,
+  newId,
+  type OtpEventData,
+  type OtpReply,
+  type OtpStatus,
+  type SendOtpCommand,
+  Subjects,
+  type VerifyOtpCommand,
+} from '@app/contracts';
+import { APP_CONFIG, type AppConfig, Clock, NatsRpcClient } from '@app/platform';
+import { createHash } from 'node:crypto';
+import { Counter } from 'prom-client';
+import type { DataSource, EntityManager } from 'typeorm';
+import { alphabetOf, codeMatches, generateCode, hashCode } from './otp-code';
+import { OtpRequestEntity } from './otp-request.entity';
+import { OTP_DATA_SOURCE } from './otp-core.tokens';
+import { OutboxRelay } from './outbox/outbox-relay';
+import { OutboxWriter } from './outbox/outbox';
+
+const DEFAULT_LENGTH = 6;
+const DEFAULT_TIMEOUT_S = 300;
+const DEFAULT_MAX_ATTEMPTS = 5;
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const UNIQUE_VIOLATION = '23505';
+
+const sends = new Counter({ name: 'otp_sends_total', help: 'OTP requests created', labelNames: ['channel'] });
+const verifies = new Counter({ name: 'otp_verifies_total', help: 'OTP verify outcomes', labelNames: ['result'] });
+
+/** Columns of a request as read back for decisions (never the hash unless asked). */
+type OtpRow = OtpRequestEntity;
+
+/**
+ * The OTP lifecycle. Codes exist only as keyed hashes; every state change is a conditional
+ * UPDATE whose row count decides (so concurrent verifies consume a code once); every change
+ * writes its events to the outbox in the same transaction.
+ */
+@Injectable()
+export class OtpService {
+  constructor(
+    @Inject(OTP_DATA_SOURCE) private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clock: Clock,
+    private readonly rpc: NatsRpcClient,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async send(command: SendOtpCommand): Promise<OtpReply> {
+    const now = this.clock.now();
+    const requestHash = command.idempotencyKey ? hashRequest(command) : null;
+    if (command.idempotencyKey) {
+      const replay = await this.replayIdempotent(command.accountSid, command.idempotencyKey, requestHash!, now);
+      if (replay) return replay;
+    }
+
+    // Limits count before anything is created; a refused send leaves nothing behind.
+    const limit = await this.rpc.call('limiter.v1.consume', {
+      accountSid: command.accountSid,
+      destination: command.to,
+      limits: command.limits,
+    });
+
+    const id = newId('otp');
+    const length = command.length ?? command.codeLength ?? DEFAULT_LENGTH;
+    const code = generateCode(length, alphabetOf(command));
+    const timeout = command.timeout ?? command.validityPeriod ?? DEFAULT_TIMEOUT_S;
+    const row: OtpRow = Object.assign(new OtpRequestEntity(), {
+      id,
+      accountSid: command.accountSid,
+      parentAccountSid: command.parentAccountSid ?? null,
+      service: command.service,
+      channel: command.channel,
+      from: command.from,
+      destination: command.to,
+      codeHash: hashCode(this.config.otpSecret, id, code),
+      status: 'pending' as const,
+      statusReason: null,
+      attempts: 0,
+      maxAttempts: command.maxWrongAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + timeout * 1000),
+      guardUntil: null,
+      endedAt: null,
+      recipientIp: command.recipientIp ?? null,
+      idempotencyKey: command.idempotencyKey ?? null,
+      requestHash,
+    });
+    const dispatch: DispatchMessage = {
+      dispatchId: `${id}-1`,
+      requestId: id,
+      accountSid: row.accountSid,
+      parentAccountSid: row.parentAccountSid ?? undefined,
+      channel: row.channel,
+      from: row.from,
+      to: row.destination,
+      text: command.body.replaceAll('{code}', code),
+      maskedText: command.body.replaceAll('{code}', '*'.repeat(length)),
+      subject: command.subject,
+      language: command.channel === 'call' ? command.language : undefined,
+      voice: command.channel === 'call' ? (command.voice as 'man' | 'woman' | undefined) : undefined,
+      repeat: command.channel === 'call' ? (command.repeat ?? 1) : undefined,
+      expiresAt: row.expiresAt.toISOString(),
+      createdAt: now.toISOString(),
+    };
+
+    try {
+      await this.db.transaction(async (manager) => {
+        const outbox = new OutboxWriter(now);
+        await this.supersedePending(manager, row, command.guardTime, now, outbox);
+        await manager.insert(OtpRequestEntity, row);
+        outbox
+          .event('created', eventData(row))
+          .add(Subjects.dispatch(row.channel), dispatch.dispatchId, dispatch)
+          // Published after the dispatch message got its PubAck (the relay keeps order).
+          .event('dispatched', eventData(row));
+        await outbox.flush(manager);
+      });
+    } catch (error) {
+      // Two sends with one Idempotency-Key raced: the first one's answer stands.
+      if (command.idempotencyKey && (error as { code?: string }).code === UNIQUE_VIOLATION) {
+        const replay = await this.replayIdempotent(command.accountSid, command.idempotencyKey, requestHash!, now);
+        if (replay) return replay;
+      }
+      throw error;
+    }
+    this.relay.kick();
+    sends.inc({ channel: row.channel });
+    return { code: 200, message: 'OK', requestID: id, remaining: limit.remaining };
+  }
+
+  async verify(command: VerifyOtpCommand): Promise<OtpReply> {
+    const now = this.clock.now();
+    if (command.limits) {
+      await this.rpc.call('limiter.v1.consume', {
+        accountSid: command.accountSid,
+        destination: command.number ?? command.requestId!,
+        limits: command.limits,
+      });
+    }
+    // By number, the newest request and those a guard time keeps alive all accept a code.
+    const candidates =
+      command.number !== undefined
+        ? await this.findByDestination(command.accountSid, command.service!, command.number)
+        : await this.findById(command.accountSid, command.requestId!, 470);
+    const live = candidates.filter((c) => effectiveStatus(c, now) === 'pending');
+    if (!live.length) {
+      verifies.inc({ result: 'refused' });
+      throw statusError(candidates[0], now);
+    }
+    const primary = live[0];
+
+    // Count the attempt before comparing (an attacker's parallel guesses all count), and
+    // only while attempts remain.
+    const counted: { attempts: number }[] = await this.db.query(
+      `WITH changed AS (UPDATE otp.otp_requests SET attempts = attempts + 1
+        WHERE id = $1 AND status = 'pending' AND attempts < max_attempts
+          AND expires_at > $2 AND (guard_until IS NULL OR guard_until > $2)
+        RETURNING attempts) SELECT * FROM changed`,
+      [primary.id, now],
+    );
+    if (!counted.length) {
+      verifies.inc({ result: 'refused' });
+      throw statusError(await this.reload(primary.id), now);
+    }
+    const attempts = counted[0].attempts;
+
+    const hashes: { id: string; code_hash: string }[] = await this.db.query(
+      `SELECT id, code_hash FROM otp.otp_requests WHERE id = ANY($1::text[])`,
+      [live.map((c) => c.id)],
+    );
+    const matched = live.find((c) => {
+      const stored = hashes.find((h) => h.id === c.id);
+      return stored !== undefined && codeMatches(this.config.otpSecret, c.id, command.code, stored.code_hash);
+    });
+
+    if (!matched) {
+      await this.recordWrongCode(primary, attempts, now);
+      verifies.inc({ result: 'wrong_code' });
+      throw new DomainError(474, undefined, { requestID: primary.id });
+    }
+
+    const verified = await this.db.transaction(async (manager) => {
+      const rows: OtpRowRaw[] = await manager.query(
+        `WITH changed AS (UPDATE otp.otp_requests SET status = 'verified', status_reason = NULL, ended_at = $2
+          WHERE id = $1 AND status = 'pending' AND expires_at > $2 AND (guard_until IS NULL OR guard_until > $2)
+          RETURNING ${RETURNING}) SELECT * FROM changed`,
+        [matched.id, now],
+      );
+      if (!rows.length) return false;
+      const outbox = new OutboxWriter(now).event('verified', eventData(fromRaw(rows[0])));
+      // The person proved possession: codes still alive for the same destination end here.
+      const others: OtpRowRaw[] = await manager.query(
+        `WITH changed AS (UPDATE otp.otp_requests SET status = 'canceled', status_reason = 'sibling_verified', ended_at = $5
+          WHERE account_sid = $1 AND service = $2 AND destination = $3 AND id <> $4 AND status = 'pending'
+          RETURNING ${RETURNING}) SELECT * FROM changed`,
+        [matched.accountSid, matched.service, matched.destination, matched.id, now],
+      );
+      for (const other of others) outbox.event('canceled', { ...eventData(fromRaw(other)), reason: 'sibling_verified' });
+      await outbox.flush(manager);
+      return true;
+    });
+    if (!verified) {
+      // Another verify consumed it first (exactly-once), or it ended meanwhile.
+      verifies.inc({ result: 'refused' });
+      throw statusError(await this.reload(matched.id), now);
+    }
+    this.relay.kick();
+    verifies.inc({ result: 'verified' });
+    return { code: 200, message: 'OK', requestID: matched.id };
+  }
+
+  async cancel(command: CancelOtpCommand): Promise<OtpReply> {
+    const now = this.clock.now();
+    const [request] = await this.findById(command.accountSid, command.requestId, 490);
+    const canceled = await this.db.transaction(async (manager) => {
+      const rows: OtpRowRaw[] = await manager.query(
+        `WITH changed AS (UPDATE otp.otp_requests SET status = 'canceled', status_reason = 'canceled_by_client', ended_at = $2
+          WHERE id = $1 AND status = 'pending' AND expires_at > $2 AND (guard_until IS NULL OR guard_until > $2)
+          RETURNING ${RETURNING}) SELECT * FROM changed`,
+        [request.id, now],
+      );
+      if (!rows.length) return false;
+      await new OutboxWriter(now).event('canceled', { ...eventData(fromRaw(rows[0])), reason: 'canceled_by_client' }).flush(manager);
+      return true;
+    });
+    if (!canceled) throw statusError(await this.reload(request.id), now);
+    this.relay.kick();
+    return { code: 200, message: 'canceled', requestID: request.id };
+  }
+
+  /**
+   * A new send for the same account, service and destination ends the pending ones: at once,
+   * or, with a guard time, once that many seconds have passed (capped by their own expiry).
+   */
+  private async supersedePending(manager: EntityManager, row: OtpRow, guardTime: number | undefined, now: Date, outbox: OutboxWriter): Promise<void> {
+    if (guardTime) {
+      const guardUntil = new Date(now.getTime() + guardTime * 1000);
+      // Only shortens: a guard already running, or an expiry sooner than the guard, stays.
+      await manager.query(
+        `UPDATE otp.otp_requests SET guard_until = $5
+          WHERE account_sid = $1 AND service = $2 AND destination = $3 AND status = 'pending'
+            AND expires_at > $5 AND (guard_until IS NULL OR guard_until > $5) AND $4 < $5`,
+        [row.accountSid, row.service, row.destination, now, guardUntil],
+      );
+      return;
+    }
+    const superseded: OtpRowRaw[] = await manager.query(
+      `WITH changed AS (UPDATE otp.otp_requests SET status = 'canceled', status_reason = 'superseded', ended_at = $4
+        WHERE account_sid = $1 AND service = $2 AND destination = $3 AND status = 'pending'
+          AND expires_at > $4 AND (guard_until IS NULL OR guard_until > $4)
+        RETURNING ${RETURNING}) SELECT * FROM changed`,
+      [row.accountSid, row.service, row.destination, now],
+    );
+    for (const s of superseded) outbox.event('canceled', { ...eventData(fromRaw(s)), reason: 'superseded' });
+  }
+
+  private async recordWrongCode(primary: OtpRow, attempts: number, now: Date): Promise<void> {
+    await this.db.transaction(async (manager) => {
+      const outbox = new OutboxWriter(now).event('verify_failed', { ...eventData(primary), attempts });
+      if (attempts >= primary.maxAttempts) {
+        // Attempts exhausted: the request is locked for good, even for the right code.
+        const locked: OtpRowRaw[] = await manager.query(
+          `WITH changed AS (UPDATE otp.otp_requests SET status = 'failed', status_reason = 'attempts_exhausted', ended_at = $2
+            WHERE id = $1 AND status = 'pending' RETURNING ${RETURNING}) SELECT * FROM changed`,
+          [primary.id, now],
+        );
+        if (locked.length) outbox.event('verify_failed', { ...eventData(fromRaw(locked[0])), attempts, reason: 'attempts_exhausted' });
+      }
+      await outbox.flush(manager);
+    });
+    this.relay.kick();
+  }
+
+  private async replayIdempotent(accountSid: string, key: string, requestHash: string, now: Date): Promise<OtpReply | undefined> {
+    const existing = await this.db.getRepository(OtpRequestEntity).findOne({ where: { accountSid, idempotencyKey: key } });
+    if (!existing) return undefined;
+    if (now.getTime() - existing.createdAt.getTime() > IDEMPOTENCY_WINDOW_MS) {
+      // The key is older than its 24 h window: it no longer binds, so it is released.
+      await this.db.query(`UPDATE otp.otp_requests SET idempotency_key = NULL WHERE id = $1`, [existing.id]);
+      return undefined;
+    }
+    if (existing.requestHash !== requestHash) throw new DomainError(497, undefined, { requestID: existing.id });
+    return { code: 200, message: 'OK', requestID: existing.id };
+  }
+
+  /** A request the account may see: its own, or one of its sub-accounts'. Else `unknownCode`. */
+  private async findById(accountSid: string, id: string, unknownCode: 470 | 490): Promise<OtpRow[]> {
+    const rows = await this.db
+      .getRepository(OtpRequestEntity)
+      .createQueryBuilder('r')
+      .where('r.id = :id', { id })
+      .andWhere('(r.account_sid = :accountSid OR r.parent_account_sid = :accountSid)', { accountSid })
+      .getMany();
+    if (!rows.length) throw new DomainError(unknownCode);
+    return rows;
+  }
+
+  /** The newest requests to a destination, newest first (only a guard keeps older ones alive). */
+  private async findByDestination(accountSid: string, service: string, destination: string): Promise<OtpRow[]> {
+    const rows = await this.db
+      .getRepository(OtpRequestEntity)
+      .createQueryBuilder('r')
+      .where('(r.account_sid = :accountSid OR r.parent_account_sid = :accountSid)', { accountSid })
+      .andWhere('r.service = :service AND r.destination = :destination', { service, destination })
+      .orderBy('r.created_at', 'DESC')
+      .limit(10)
+      .getMany();
+    if (!rows.length) throw new DomainError(470);
+    return rows;
+  }
+
+  private async reload(id: string): Promise<OtpRow> {
+    return this.db.getRepository(OtpRequestEntity).findOneByOrFail({ id });
+  }
+}
+
+/** Status as of `now`: expiry and guard time hold to the second, sweeper or not. */
+export function effectiveStatus(r: Pick<OtpRow, 'status' | 'expiresAt' | 'guardUntil'>, now: Date): OtpStatus {
+  if (r.status !== 'pending') return r.status;
+  if (r.guardUntil && r.guardUntil.getTime() <= now.getTime()) return 'canceled';
+  if (r.expiresAt.getTime() <= now.getTime()) return 'expired';
+  return 'pending';
+}
+
+function statusError(r: OtpRow, now: Date): DomainError {
+  const extra = { requestID: r.id };
+  switch (effectiveStatus(r, now)) {
+    case 'verified':
+      return new DomainError(471, undefined, extra);
+    case 'canceled':
+      return new DomainError(473, undefined, extra);
+    case 'expired':
+      return new DomainError(472, undefined, extra);
+    case 'failed':
+    case 'pending': // pending with no attempts left
+      return new DomainError(475, undefined, extra);
+  }
+}
+
+export function eventData(r: OtpRow): OtpEventData {
+  return {
+    requestId: r.id,
+    accountSid: r.accountSid,
+    parentAccountSid: r.parentAccountSid,
+    service: r.service,
+    channel: r.channel,
+    to: r.destination,
+    status: r.status,
+    recipientIp: r.recipientIp,
+    createdAt: r.createdAt.toISOString(),
+    expiresAt: r.expiresAt.toISOString(),
+  };
+}
+
+/** Columns returned by raw UPDATEs, mapped back with {@link fromRaw}. */
+export const RETURNING =
+  'id, account_sid, parent_account_sid, service, channel, from_address, destination, status, status_reason, attempts, max_attempts, created_at, expires_at, guard_until, ended_at, recipient_ip';
+
+export interface OtpRowRaw {
+  id: string;
+  account_sid: string;
+  parent_account_sid: string | null;
+  service: string;
+  channel: OtpRow['channel'];
+  from_address: string;
+  destination: string;
+  status: OtpStatus;
+  status_reason: string | null;
+  attempts: number;
+  max_attempts: number;
+  created_at: Date;
+  expires_at: Date;
+  guard_until: Date | null;
+  ended_at: Date | null;
+  recipient_ip: string | null;
+}
+
+export function fromRaw(r: OtpRowRaw): OtpRow {
+  return Object.assign(new OtpRequestEntity(), {
+    id: r.id,
+    accountSid: r.account_sid,
+    parentAccountSid: r.parent_account_sid,
+    service: r.service,
+    channel: r.channel,
+    from: r.from_address,
+    destination: r.destination,
+    status: r.status,
+    statusReason: r.status_reason,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    guardUntil: r.guard_until,
+    endedAt: r.ended_at,
+    recipientIp: r.recipient_ip,
+  });
+}
+
+/** What makes two sends "the same request" for Idempotency-Key. */
+function hashRequest(command: SendOtpCommand): string {
+  const { idempotencyKey: _key, ...rest } = command;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+}
+
+/** JSON with object keys sorted at every depth, so that key order does not change the hash. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
