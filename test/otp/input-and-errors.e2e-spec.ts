@@ -1,3 +1,4 @@
+import { eventually } from '../support/eventually';
 import { http } from '../support/http';
 import { createAccount, readCode, sendBody, sendOtp, uniqueNumber } from '../support/otp-helpers';
 import type { Credentials } from '../support/http';
@@ -142,10 +143,14 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
       expect(generated.status).toBe(200);
       expect(generated.body).toEqual({ code: 0, message: 'OK', ticket_number: expect.stringMatching(/^OTP/), otp_request_token: expect.stringMatching(/^OTP/) });
       const token = generated.body.otp_request_token as string;
-      const outbox = await http<{ data: { requestID: string; body: string; from: string }[] }>(stack.url, 'GET', `/2fa/dev/outbox?to=${encodeURIComponent(to)}`, { auth });
-      const entry = outbox.body.data.find((e) => e.requestID === token);
-      expect(entry?.from).toBe('ACME');
-      const code = entry!.body.replace('Your code is ', '');
+      const entry = await eventually(async () => {
+        const outbox = await http<{ data: { requestID: string; body: string; from: string }[] }>(stack.url, 'GET', `/2fa/dev/outbox?to=${encodeURIComponent(to)}`, { auth });
+        const found = outbox.body.data.find((e) => e.requestID === token);
+        if (!found) throw new Error('not delivered yet');
+        return found;
+      });
+      expect(entry.from).toBe('ACME');
+      const code = entry.body.replace('Your code is ', '');
       expect(code).toMatch(/^[A-Z]{8}$/);
 
       const wrong = await http(stack.url, 'POST', '/otp/validate', { headers: vendorHeaders(), body: { otp_request_token: token, code: 'AAAAAAAA' === code ? 'BBBBBBBB' : 'AAAAAAAA' } });

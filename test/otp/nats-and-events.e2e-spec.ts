@@ -1,6 +1,5 @@
 import { newId, type OtpEvent, streamName, Streams, withPrefix } from '@app/contracts';
 import { decodeJson, encodeJson } from '@app/platform';
-import { DeliverPolicy } from 'nats';
 import { OtpSweeper } from '../../apps/otp-core/src/otp-sweeper';
 import { eventually } from '../support/eventually';
 import { createAccount, uniqueNumber } from '../support/otp-helpers';
@@ -32,9 +31,8 @@ describe('NATS commands for internal services, and lifecycle events', () => {
   /** Every event of the run's stream, read from the start by an ordered consumer. */
   const events = async (): Promise<OtpEvent[]> => {
     const js = stack.nc.jetstream();
-    const consumer = await js.consumers.get(streamName(stack.config.nats.prefix, Streams.otpEvents), {
-      deliver_policy: DeliverPolicy.All,
-    } as never);
+    // An ordered consumer reads the whole stream from the start and acknowledges nothing.
+    const consumer = await js.consumers.get(streamName(stack.config.nats.prefix, Streams.otpEvents));
     const out: OtpEvent[] = [];
     const batch = await consumer.fetch({ max_messages: 1000, expires: 1000 });
     for await (const m of batch) {

@@ -9,7 +9,10 @@ const started: Started[] = [];
 export default async function globalSetup(): Promise<void> {
   const missing = SERVICE_VARIABLES.filter((v) => !process.env[v]);
   if (missing.length === SERVICE_VARIABLES.length) {
-    await startContainers();
+    await startContainers().catch(async (error: Error) => {
+      // No container runtime: services on their standard local ports will do, if they run.
+      if (!(await useLocalDefaults())) throw error;
+    });
   } else if (missing.length) {
     throw new Error(`Set all of ${SERVICE_VARIABLES.join(', ')} or none (then testcontainers starts them); missing: ${missing.join(', ')}`);
   }
@@ -20,6 +23,22 @@ export default async function globalSetup(): Promise<void> {
   }
   if (down.length) throw new Error(`Integration tests need real services.\n${down.join('\n')}`);
   (globalThis as { __containers?: Started[] }).__containers = started;
+}
+
+const LOCAL_DEFAULTS = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  NATS_URL: 'nats://127.0.0.1:4222',
+} as const;
+
+async function useLocalDefaults(): Promise<boolean> {
+  for (const variable of SERVICE_VARIABLES) {
+    const { host, port } = hostPort(LOCAL_DEFAULTS[variable], DEFAULT_PORTS[variable]);
+    if (!(await reachable(host, port))) return false;
+  }
+  Object.assign(process.env, LOCAL_DEFAULTS);
+  process.stderr.write('testcontainers found no container runtime; using Postgres, Redis and NATS on their local default ports\n');
+  return true;
 }
 
 async function startContainers(): Promise<void> {

@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   await ensureDatabase(config.database.url);
   for (const options of [GATEWAY_DATABASE, OTP_DATABASE]) {
-    const db = createServiceDataSource(config.database.url, 1, options);
+    const db = createServiceDataSource(config.database.url, 2, options);
     await db.initialize();
     try {
       await migrate(db, options.schema);

@@ -39,7 +39,7 @@ export async function runAccountsCli(
 
   const config = loadConfig(env);
   await ensureDatabase(config.database.url);
-  const db = createServiceDataSource(config.database.url, 1, GATEWAY_DATABASE);
+  const db = createServiceDataSource(config.database.url, 2, GATEWAY_DATABASE);
   await db.initialize();
   try {
     await migrate(db, GATEWAY_DATABASE.schema);

@@ -38,6 +38,7 @@ export function createServiceDataSource(url: string, poolSize: number, options: 
  * Brings the service's schema up to date. An advisory lock keyed on the schema name makes
  * replicas that start together run the migrations one after the other.
  */
+/** Needs a pool of at least two connections: one holds the lock while the other migrates. */
 export async function migrate(dataSource: DataSource, schema: string): Promise<void> {
   const lockKey = createHash('sha256').update(`smart2fa:migrate:${schema}`).digest().readBigInt64BE(0).toString();
   const runner = dataSource.createQueryRunner();
