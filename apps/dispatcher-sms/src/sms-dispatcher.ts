@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DispatchMessage, streamName, Streams, Subjects, withPrefix } from '@app/contracts';
 import {
   APP_CONFIG,
@@ -28,7 +28,7 @@ const outcomes = new Counter({ name: 'dispatch_messages_total', help: 'Dispatch 
  * failure is retried with back-off; an invalid or expired message is dropped, never retried.
  */
 @Injectable()
-export class SmsDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SmsDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(SmsDispatcher.name);
   private worker?: JetStreamWorker;
 
@@ -56,7 +56,8 @@ export class SmsDispatcher implements OnApplicationBootstrap, OnApplicationShutd
     await this.worker.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before NATS drains: finish or hand back what is in flight. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.worker?.stop();
   }
 

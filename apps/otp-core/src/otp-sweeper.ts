@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, Clock } from '@app/platform';
 import type { DataSource } from 'typeorm';
 import { eventData, fromRaw, type OtpRowRaw, RETURNING } from './otp.service';
@@ -15,7 +15,7 @@ const BATCH = 500;
  * catch up. Replicas share the work through `FOR UPDATE SKIP LOCKED`.
  */
 @Injectable()
-export class OtpSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OtpSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OtpSweeper.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
@@ -37,7 +37,8 @@ export class OtpSweeper implements OnApplicationBootstrap, OnApplicationShutdown
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before NATS drains: finish or hand back what is in flight. */
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
   }

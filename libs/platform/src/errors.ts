@@ -57,7 +57,10 @@ export function toErrorReply(error: unknown, logger: LoggerService): ErrorReply 
     return unavailable();
   }
   const errorId = randomUUID();
-  logger.error({ errorId, err: error, message: 'unexpected error' });
+  // Name, message and stack only: driver errors carry query parameters and row details
+  // (destinations, hashes) as fields, and those must not reach a log line.
+  const e = error instanceof Error ? error : new Error(String(error));
+  logger.error({ errorId, error: { name: e.name, message: e.message, stack: e.stack }, message: 'unexpected error' });
   return { code: 500, message: 'Internal error', errorId };
 }
 

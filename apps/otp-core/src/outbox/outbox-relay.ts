@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { withPrefix } from '@app/contracts';
 import { APP_CONFIG, type AppConfig, encodeJson, ensureStreams, REQUEST_ID_HEADER } from '@app/platform';
 import { headers, type NatsConnection } from 'nats';
@@ -23,7 +23,7 @@ const publishFailures = new Counter({ name: 'otp_outbox_publish_failures_total',
  * `FOR UPDATE SKIP LOCKED`.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private running = false;
   private wake?: () => void;
@@ -41,7 +41,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     this.loop = this.run();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before NATS drains: finish or hand back what is in flight. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loop;
