@@ -1,5 +1,4 @@
-import { Module } from '@nestjs/common';
-import { PlatformModule, RedisModule, type ServiceDefinition } from '@app/platform';
+import { defineService, RedisModule } from '@app/platform';
 // The all-in-one process is the one place that composes the apps' modules (see
 // .dependency-cruiser.js): the same code that runs as separate Deployments runs here in one
 // process, for a laptop and the quick start.
@@ -9,14 +8,8 @@ import { GatewayModule } from '../../gateway/src/gateway.module';
 import { LimiterModule } from '../../limiter/src/limiter.module';
 import { OtpCoreModule } from '../../otp-core/src/otp-core.module';
 
-@Module({})
-class AllInOneRootModule {}
-
-export const allInOneService: ServiceDefinition = {
+export const allInOneService = defineService({
   service: 'all-in-one',
-  rootModule: (options) => ({
-    module: AllInOneRootModule,
-    imports: [PlatformModule.forRoot(options), RedisModule, GatewayModule, OtpCoreModule, LimiterModule, DispatcherSmsModule],
-  }),
+  imports: [RedisModule, GatewayModule, OtpCoreModule, LimiterModule, DispatcherSmsModule],
   configureHttp: configureGatewayHttp,
-};
+});

@@ -1,16 +1,5 @@
-import { Module } from '@nestjs/common';
-import { PlatformModule, type ServiceDefinition } from '@app/platform';
+import { defineService } from '@app/platform';
 import { configureGatewayHttp } from './gateway.http';
 import { GatewayModule } from './gateway.module';
 
-@Module({})
-class GatewayRootModule {}
-
-export const gatewayService: ServiceDefinition = {
-  service: 'gateway',
-  rootModule: (options) => ({
-    module: GatewayRootModule,
-    imports: [PlatformModule.forRoot(options), GatewayModule],
-  }),
-  configureHttp: configureGatewayHttp,
-};
+export const gatewayService = defineService({ service: 'gateway', imports: [GatewayModule], configureHttp: configureGatewayHttp });

@@ -4,14 +4,14 @@ import { serviceDataSourceProvider } from '@app/platform';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { AuthGuard } from './auth/auth.guard';
-import { DevOutboxController } from './dev-outbox/dev-outbox.controller';
+import { DevOutboxHttpController } from './dev-outbox/dev-outbox.controller';
 import { GATEWAY_DATA_SOURCE, GATEWAY_DATABASE } from './gateway.database';
 import { OtpHttpController } from './otp/otp-http.controller';
 import { VendorOtpController } from './vendor/vendor-otp.controller';
 
 /** The HTTP API: accounts, authentication, and the edge of the OTP commands. */
 @Module({
-  controllers: [OtpHttpController, AccountsController, DevOutboxController, VendorOtpController],
+  controllers: [OtpHttpController, AccountsController, DevOutboxHttpController, VendorOtpController],
   providers: [
     serviceDataSourceProvider(GATEWAY_DATA_SOURCE, GATEWAY_DATABASE),
     AccountsService,

@@ -1,11 +1,11 @@
-import type { DynamicModule, INestApplication, LoggerService } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, type LoggerService, Module, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Clock } from './clock';
 import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { createRootLogger, PinoNestLogger } from './logging/logger';
 import { NatsRpcServer } from './nats/nats-rpc.server';
 import { NATS_CONNECTION } from './nats/nats.tokens';
-import type { PlatformOptions } from './platform.module';
+import { PlatformModule, type PlatformOptions } from './platform.module';
 
 export interface ServiceDefinition {
   /** Name in logs and NATS connection names. */
@@ -14,6 +14,24 @@ export interface ServiceDefinition {
   rootModule: (options: PlatformOptions) => DynamicModule;
   /** HTTP set-up beyond probes and metrics (the gateway's API). */
   configureHttp?: (app: INestApplication, config: AppConfig) => void;
+}
+
+/**
+ * A service process: the platform (config, clock, NATS, probes) plus the modules it runs.
+ * The root module needs nothing else, so every app declares itself with this.
+ */
+export function defineService(spec: {
+  service: string;
+  imports: NonNullable<ModuleMetadata['imports']>;
+  configureHttp?: ServiceDefinition['configureHttp'];
+}): ServiceDefinition {
+  @Module({})
+  class ServiceRootModule {}
+  return {
+    service: spec.service,
+    configureHttp: spec.configureHttp,
+    rootModule: (options) => ({ module: ServiceRootModule, imports: [PlatformModule.forRoot(options), ...spec.imports] }),
+  };
 }
 
 export interface StartOptions {

@@ -9,7 +9,7 @@ import type { AuthenticatedRequest } from '../auth/auth.guard';
  * or a test to read the code. Exists only with DEV_OUTBOX=true; otherwise 404.
  */
 @Controller('2fa/dev/outbox')
-export class DevOutboxController {
+export class DevOutboxHttpController {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly rpc: NatsRpcClient,
@@ -28,7 +28,7 @@ export class DevOutboxController {
     const destination = normaliseDestination(to);
     // Each channel's dispatcher keeps its own outbox; a channel not deployed does not answer.
     const replies = await Promise.all(
-      CHANNELS.map((channel) => this.rpc.request(Subjects.devOutbox(channel), { accountSid: actor.accountSid, to: destination })),
+      CHANNELS.map((channel) => this.rpc.request(Subjects.devOutbox(channel), { accountSid: actor.accountSid, to: destination }, { optional: true })),
     );
     const answered = replies.filter((r) => !isErrorReply(r));
     if (!answered.length) throw new DomainError(503);

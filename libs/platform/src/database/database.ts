@@ -69,8 +69,9 @@ export async function ensureDatabase(url: string): Promise<void> {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!found.rowCount) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
   } catch (error) {
-    // 42P04: created meanwhile by another process. Anything else: let the real connection say.
-    if ((error as { code?: string }).code !== '42P04') new Logger('Database').warn(`could not ensure database ${name}: ${(error as Error).message}`);
+    // 42P04 / 23505: created meanwhile by another service of this process or another process.
+    // Anything else: let the real connection say what is wrong.
+    if (!['42P04', '23505'].includes((error as { code?: string }).code ?? '')) new Logger('Database').warn(`could not ensure database ${name}: ${(error as Error).message}`);
   } finally {
     await client.end().catch(() => undefined);
   }

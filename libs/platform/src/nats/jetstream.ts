@@ -10,6 +10,7 @@ import {
   RetentionPolicy,
   StorageType,
 } from 'nats';
+import { REQUEST_ID_HEADER, runWithRequestId } from '../logging/request-context';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -135,7 +136,12 @@ export class JetStreamWorker {
     await this.loop?.catch(() => undefined);
   }
 
-  private async process(msg: JsMsg): Promise<void> {
+  private process(msg: JsMsg): Promise<void> {
+    // The request id that came with the message names every log line of its handling.
+    return runWithRequestId(msg.headers?.get(REQUEST_ID_HEADER) || undefined, () => this.settle(msg));
+  }
+
+  private async settle(msg: JsMsg): Promise<void> {
     let outcome: MessageOutcome;
     try {
       outcome = await this.options.handle(msg);

@@ -26,9 +26,14 @@ export class NatsRpcClient {
 
   /**
    * Sends a command and returns its reply. When nobody answers (no responders, time-out,
-   * NATS unreachable) the reply is a 503, never an exception.
+   * NATS unreachable) the reply is a 503, never an exception. `optional` is for subjects that
+   * may have no service behind them (a channel not deployed): no warning then.
    */
-  async request<S extends CommandSubject>(subject: S, payload: CommandInput<S>): Promise<CommandReply<S>> {
+  async request<S extends CommandSubject>(
+    subject: S,
+    payload: CommandInput<S>,
+    options: { optional?: boolean } = {},
+  ): Promise<CommandReply<S>> {
     const h = headers();
     const requestId = currentRequestId();
     if (requestId) h.set(REQUEST_ID_HEADER, requestId);
@@ -44,7 +49,7 @@ export class NatsRpcClient {
       }
       return reply;
     } catch (error) {
-      this.logger.warn(`${subject} got no answer: ${(error as Error).message}`);
+      if (!options.optional) this.logger.warn(`${subject} got no answer: ${(error as Error).message}`);
       return unavailable();
     }
   }
