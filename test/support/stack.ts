@@ -39,6 +39,8 @@ export interface StackOptions {
   clock?: ManualClock;
   /** Rewrites the services' DATABASE_URL (e.g. through a proxy); the test database is made directly. */
   databaseVia?: (url: string) => string;
+  /** Collects the services' log lines instead of printing them. */
+  logStream?: { write(line: string): unknown };
 }
 
 /**
@@ -74,7 +76,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           return moduleRef.createNestApplication({ logger, bodyParser: false, abortOnError: false });
         }
       : undefined;
-    const app = await startService(definition, { config: loadConfig({ ...env, ...extra }), clock: clock as Clock, port: 0, createApp });
+    const app = await startService(definition, { config: loadConfig({ ...env, ...extra }), clock: clock as Clock, port: 0, createApp, logStream: options.logStream });
     apps.push(app);
     return app;
   };

@@ -21,10 +21,11 @@ export class DispatchClaims {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   async claim(dispatchId: string): Promise<Claim> {
-    const key = keyOf(dispatchId);
-    const won = await this.redis.set(key, 'sending', 'EX', CLAIM_TTL_SECONDS, 'NX');
-    if (won === 'OK') return 'claimed';
-    return (await this.redis.get(key)) === 'sent' ? 'already-sent' : 'in-progress';
+    // NX with GET (Redis 7) claims and reads the previous claim in one atomic step, so no
+    // release by another replica can fall between the two. Null means there was none: ours.
+    const previous = await this.redis.set(keyOf(dispatchId), 'sending', 'EX', CLAIM_TTL_SECONDS, 'NX', 'GET');
+    if (previous === null) return 'claimed';
+    return previous === 'sent' ? 'already-sent' : 'in-progress';
   }
 
   async markSent(dispatchId: string): Promise<void> {

@@ -2,16 +2,13 @@ import { Module } from '@nestjs/common';
 import { DevOutboxController } from './dev-outbox.controller';
 import { DevOutboxStore } from './dev-outbox.store';
 import { DispatchClaims } from './dispatch-claims';
-import { LogSmsProvider } from './providers/log/log-sms.provider';
 import { SMS_PROVIDER } from './providers/sms-provider';
+import { CONFIGURED_SMS_PROVIDER, createSmsProvider } from './providers/sms-provider.registry';
 import { SmsDispatcher } from './sms-dispatcher';
 
-/**
- * Delivers `dispatch.v1.sms`. The provider registry has one entry today (`log`); SMPP and an
- * HTTPS webhook come with the channels issue, chosen by SMS_PROVIDER. Needs RedisModule.
- */
+/** Delivers `dispatch.v1.sms` through the configured provider. Needs RedisModule. */
 @Module({
   controllers: [DevOutboxController],
-  providers: [{ provide: SMS_PROVIDER, useFactory: () => new LogSmsProvider() }, DispatchClaims, DevOutboxStore, SmsDispatcher],
+  providers: [{ provide: SMS_PROVIDER, useFactory: () => createSmsProvider(CONFIGURED_SMS_PROVIDER) }, DispatchClaims, DevOutboxStore, SmsDispatcher],
 })
 export class DispatcherSmsModule {}

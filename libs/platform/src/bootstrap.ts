@@ -39,6 +39,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Overrides `config.port` (tests pass 0 for any free port). */
   port?: number;
+  /** Where log lines go (stdout by default); tests collect them to inspect. */
+  logStream?: { write(line: string): unknown };
   /** Creates the Nest application; tests pass one built with provider overrides. */
   createApp?: (rootModule: DynamicModule, logger: LoggerService) => Promise<INestApplication>;
 }
@@ -50,7 +52,7 @@ export interface StartOptions {
  */
 export async function startService(definition: ServiceDefinition, options: StartOptions): Promise<INestApplication> {
   const { config } = options;
-  const logger = new PinoNestLogger(createRootLogger(config.logLevel, definition.service));
+  const logger = new PinoNestLogger(createRootLogger(config.logLevel, definition.service, options.logStream));
   const rootModule = definition.rootModule({ service: definition.service, config, clock: options.clock });
   const app = options.createApp
     ? await options.createApp(rootModule, logger)

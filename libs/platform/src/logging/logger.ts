@@ -7,8 +7,8 @@ import { currentRequestId } from './request-context';
  * Secrets are redacted by path as a second line of defence; the first is never to pass
  * codes, tokens or full destinations to a logger at all.
  */
-export function createRootLogger(level: string, service: string): Logger {
-  return pino({
+export function createRootLogger(level: string, service: string, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service },
     messageKey: 'message',
@@ -22,7 +22,8 @@ export function createRootLogger(level: string, service: string): Logger {
       paths: ['authToken', 'token', 'code', 'text', 'password', 'authorization', '*.authToken', '*.code', '*.text', '*.authorization', 'req.headers.authorization', 'req.headers["api-key"]'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Nest's logger interface over pino. */

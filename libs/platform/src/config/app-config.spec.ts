@@ -1,0 +1,37 @@
+import { ConfigError, loadConfig } from './app-config';
+
+describe('configuration', () => {
+  it('starts on local defaults with nothing set', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      nats: { url: 'nats://127.0.0.1:4222', prefix: '' },
+      database: { url: 'postgres://postgres@127.0.0.1:5432/smart2fa' },
+      redis: { url: 'redis://127.0.0.1:6379' },
+      devOutbox: false,
+      defaultLimit: { max: 1, intervalSeconds: 60 },
+      otpSecretIsDevDefault: true,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['REDIS_URL', 'not a url'],
+    ['NATS_PREFIX', 'has.dots'],
+    ['OTP_SECRET', 'short'],
+    ['DEV_OUTBOX', 'maybe'],
+    ['DEFAULT_LIMIT_MAX', '0'],
+    ['LOG_LEVEL', 'loud'],
+  ])('refuses a bad %s with a message naming it', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
+  });
+
+  it('requires OTP_SECRET in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/Invalid configuration: OTP_SECRET is required/);
+    expect(loadConfig({ NODE_ENV: 'production', OTP_SECRET: 'x'.repeat(32) }).otpSecretIsDevDefault).toBe(false);
+  });
+});
