@@ -13,12 +13,14 @@ import {
 import type { JsMsg, NatsConnection } from 'nats';
 import { Counter } from 'prom-client';
 import { DevOutboxStore } from './dev-outbox.store';
-import { DispatchClaims } from './dispatch-claims';
+import { type Claim, DispatchClaims } from './dispatch-claims';
 import { SMS_PROVIDER, type SmsProvider } from './providers/sms-provider';
 
 const CONCURRENCY = 16;
 const MAX_DELIVER = 10;
 const ACK_WAIT_MS = 30_000;
+const RETRY_BASE_MS = 1000;
+const RETRY_CAP_MS = 30_000;
 
 const outcomes = new Counter({ name: 'dispatch_messages_total', help: 'Dispatch messages handled', labelNames: ['channel', 'outcome'] });
 
@@ -63,12 +65,18 @@ export class SmsDispatcher implements OnApplicationBootstrap, BeforeApplicationS
 
   async handle(msg: JsMsg): Promise<MessageOutcome> {
     const parsed = DispatchMessage.safeParse(decodeJson(msg.data));
-    if (!parsed.success || parsed.data.channel !== 'sms') return this.count({ drop: 'invalid dispatch message' });
+    // Other teams publish here too: a message that does not parse will never parse, so it is
+    // dropped rather than retried.
+    if (!parsed.success || parsed.data.channel !== 'sms') return this.count({ drop: 'invalid message' });
     const message = parsed.data;
     const now = this.clock.now();
-    if (new Date(message.expiresAt).getTime() <= now.getTime()) return this.count({ drop: 'code expired before it could be sent' });
+    const expiresAt = Date.parse(message.expiresAt);
+    // The contract types expiresAt as any string; one that is no date is as poisonous as bad JSON.
+    if (Number.isNaN(expiresAt)) return this.count({ drop: 'invalid message' });
+    // A code that can no longer be verified is not worth an SMS.
+    if (expiresAt <= now.getTime()) return this.count({ drop: 'expired' });
 
-    let claim;
+    let claim: Claim;
     try {
       claim = await this.claims.claim(message.dispatchId);
     } catch (error) {
@@ -77,6 +85,8 @@ export class SmsDispatcher implements OnApplicationBootstrap, BeforeApplicationS
       return this.count({ retryAfterMs: 1000 });
     }
     if (claim !== 'claimed') {
+      // `in-progress` may be a replica that crashed mid-send: we accept never sending that one
+      // (at most once to the provider) over risking a second SMS; see DispatchClaims.
       if (claim === 'in-progress') this.logger.warn({ message: 'dispatch already in progress elsewhere; not sending again', dispatchId: message.dispatchId });
       return this.count({ ack: true }, 'duplicate');
     }
@@ -85,7 +95,8 @@ export class SmsDispatcher implements OnApplicationBootstrap, BeforeApplicationS
       await this.provider.send({ dispatchId: message.dispatchId, from: message.from, to: message.to, text: message.text, maskedText: message.maskedText });
     } catch (error) {
       await this.claims.release(message.dispatchId).catch(() => undefined);
-      const delay = Math.min(30_000, 1000 * 2 ** msg.info.redeliveryCount);
+      // redeliveryCount is 1 on the first delivery: 1s, 2s, 4s… up to the cap.
+      const delay = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** Math.max(0, msg.info.redeliveryCount - 1));
       this.logger.warn({ message: 'provider refused, retrying', dispatchId: message.dispatchId, provider: this.provider.name, error: (error as Error).message, retryInMs: delay });
       return this.count({ retryAfterMs: delay });
     }
