@@ -1,4 +1,4 @@
-import { alphabetOf, codeMatches, generateCode, hashCode } from './otp-code';
+import { alphabetOf, codeMatches, generateCode, hashCode, renderBody } from './otp-code';
 
 describe('otp codes', () => {
   it('uses digits unless a switch says otherwise, and unions the switches given true', () => {
@@ -23,6 +23,11 @@ describe('otp codes', () => {
     // Chi-square with 6 degrees of freedom; 22.46 is the 0.999 quantile.
     const chiSquare = [...alphabet].reduce((sum, c) => sum + ((counts.get(c) ?? 0) - expected) ** 2 / expected, 0);
     expect(chiSquare).toBeLessThan(22.46);
+  });
+
+  it('renders the code literally, even when it holds replacement patterns', () => {
+    expect(renderBody('Code: {code}. Again: {code}', "$&$$$'$`")).toBe("Code: $&$$$'$`. Again: $&$$$'$`");
+    expect(renderBody('no placeholder', '1234')).toBe('no placeholder');
   });
 
   it('stores only a keyed hash bound to the request, and compares it', () => {

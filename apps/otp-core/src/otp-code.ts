@@ -28,6 +28,15 @@ export function generateCode(length: number, alphabet: string): string {
 }
 
 /**
+ * The body with every `{code}` replaced by `code`. A replacer function, not a replacement
+ * string: codes with special characters contain `$&`, `$$` or `$'`, which `replaceAll` would
+ * otherwise read as patterns and so send a different code from the one stored.
+ */
+export function renderBody(template: string, code: string): string {
+  return template.replaceAll('{code}', () => code);
+}
+
+/**
  * The only form in which a code is stored: HMAC-SHA256 under the server secret, bound to the
  * request id so that a hash cannot be replayed onto another request.
  */

@@ -15,7 +15,7 @@ import { APP_CONFIG, type AppConfig, Clock, NatsRpcClient } from '@app/platform'
 import { createHash } from 'node:crypto';
 import { Counter } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
-import { alphabetOf, codeMatches, generateCode, hashCode } from './otp-code';
+import { alphabetOf, codeMatches, generateCode, hashCode, renderBody } from './otp-code';
 import { OtpRequestEntity } from './otp-request.entity';
 import { OTP_DATA_SOURCE } from './otp-core.tokens';
 import { OutboxRelay } from './outbox/outbox-relay';
@@ -96,8 +96,8 @@ export class OtpService {
       channel: row.channel,
       from: row.from,
       to: row.destination,
-      text: command.body.replaceAll('{code}', code),
-      maskedText: command.body.replaceAll('{code}', '*'.repeat(length)),
+      text: renderBody(command.body, code),
+      maskedText: renderBody(command.body, '*'.repeat(length)),
       subject: command.subject,
       language: command.channel === 'call' ? command.language : undefined,
       voice: command.channel === 'call' ? (command.voice as 'man' | 'woman' | undefined) : undefined,
