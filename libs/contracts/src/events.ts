@@ -32,6 +32,47 @@ export interface OtpEventData {
   recipientIp?: string | null;
   createdAt: string;
   expiresAt: string;
+  /**
+   * On `dispatched`: the dispatch handed to JetStream. `channel` and `to` are then that
+   * dispatch's (a fallback may use another channel and destination than the request's first).
+   */
+  dispatchId?: string;
 }
 
-export type OtpEvent = EventEnvelope<OtpEventType, OtpEventData>;
+/** Lifecycle events, published by otp-core. */
+export type OtpLifecycleEventType = Exclude<OtpEventType, 'delivery_status'>;
+export type OtpEvent = EventEnvelope<OtpLifecycleEventType, OtpEventData>;
+
+/** What a provider said about one dispatch (SPEC section 7), a closed set. */
+export const DELIVERY_STATUSES = ['queued', 'sent', 'delivered', 'undelivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/**
+ * `otp.v1.events.delivery_status`, published by a dispatcher (or by the gateway for a provider
+ * callback) each time a dispatch's delivery status changes. Never the code.
+ */
+export interface DeliveryStatusEventData {
+  requestId: string;
+  accountSid: string;
+  parentAccountSid: string | null;
+  /** The dispatch this is about (`<requestId>-<n>`). */
+  dispatchId: string;
+  channel: Channel;
+  to: string;
+  status: DeliveryStatus;
+  /** Provider name as configured (`smpp`, `webhook`, `smtp`, `log`, …). */
+  provider: string;
+  /** The provider's id for the message, once it has one. */
+  providerMessageId: string | null;
+  /** The provider's error, for `undelivered` and `failed`. */
+  error: { code: string; message: string } | null;
+  /** Delivery attempts made so far for this dispatch (1 on the first). */
+  attempt: number;
+  /** Billable units (SMS segments); 1 for voice and email. */
+  units?: number;
+}
+
+export type DeliveryStatusEvent = EventEnvelope<'delivery_status', DeliveryStatusEventData>;
+
+/** Any event on `otp.v1.events.>`. */
+export type AnyOtpEvent = OtpEvent | DeliveryStatusEvent;

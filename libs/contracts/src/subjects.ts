@@ -18,7 +18,12 @@ export const Subjects = {
 export const CHANNELS = ['sms', 'call', 'email'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-export const OTP_EVENT_TYPES = ['created', 'dispatched', 'verified', 'verify_failed', 'canceled', 'expired'] as const;
+/**
+ * Event types on `otp.v1.events.<type>`. `delivery_status` is published by the dispatchers
+ * (what a provider said about one dispatch); `failed` by otp-core when a request fails for a
+ * reason other than wrong codes (every channel failed to deliver). The rest by otp-core.
+ */
+export const OTP_EVENT_TYPES = ['created', 'dispatched', 'delivery_status', 'verified', 'verify_failed', 'canceled', 'expired', 'failed'] as const;
 export type OtpEventType = (typeof OTP_EVENT_TYPES)[number];
 
 /** JetStream stream names (no dots allowed there), likewise prefixed. */

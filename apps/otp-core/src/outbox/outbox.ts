@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { OtpEvent, OtpEventData, OtpEventType } from '@app/contracts';
+import type { OtpEvent, OtpEventData, OtpLifecycleEventType } from '@app/contracts';
 import { Subjects } from '@app/contracts';
 import { currentRequestId } from '@app/platform';
 import { OutboxMessageEntity } from './outbox-message.entity';
@@ -16,7 +16,7 @@ export class OutboxWriter {
     return this;
   }
 
-  event(type: OtpEventType, data: OtpEventData): this {
+  event(type: OtpLifecycleEventType, data: OtpEventData): this {
     const eventId = randomUUID();
     const event: OtpEvent = {
       type,
