@@ -6,6 +6,7 @@ export * from './ids';
 export * from './limiter.commands';
 export * from './masking';
 export * from './otp.commands';
+export * from './paging';
 export * from './subjects';
 export * from './time';
 export * from './validation';

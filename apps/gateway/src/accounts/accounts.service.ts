@@ -84,6 +84,24 @@ export class AccountsService {
   }
 
   /**
+   * The accounts whose resources a search shows (seed 001 "List Limits"): the caller's own;
+   * with `subAccounts=true` also every sub-account's; with `accountSid` only that
+   * sub-account's (which must be the caller's, else 403).
+   */
+  async searchScope(caller: Account, query: { accountSid?: unknown; subAccounts?: unknown }): Promise<string[]> {
+    if (query.accountSid !== undefined && query.accountSid !== '' && query.accountSid !== caller.sid) {
+      return [(await this.actingAccount(caller, query.accountSid)).accountSid];
+    }
+    const subAccounts = query.subAccounts;
+    if (subAccounts !== undefined && subAccounts !== 'true' && subAccounts !== 'false' && typeof subAccounts !== 'boolean') {
+      throw new DomainError(400, 'subAccounts must be true or false', { field: 'subAccounts' });
+    }
+    if (subAccounts !== true && subAccounts !== 'true') return [caller.sid];
+    const subs = await this.db.getRepository(AccountEntity).find({ select: { sid: true }, where: { parentSid: caller.sid } });
+    return [caller.sid, ...subs.map((r) => r.sid)];
+  }
+
+  /**
    * Resolves `accountSid` of a request: absent or the caller's own means the caller; else it
    * must be one of the caller's sub-accounts (403 otherwise).
    */
