@@ -1,13 +1,14 @@
 import 'reflect-metadata';
 import { ConfigError, createServiceDataSource, ensureDatabase, loadConfig, migrate } from '@app/platform';
 import { GATEWAY_DATABASE } from '../../gateway/src/gateway.database';
+import { LIMITER_DATABASE } from '../../limiter/src/limiter.database';
 import { OTP_DATABASE } from '../../otp-core/src/otp-core.database';
 
 /** `npm run migrate`: brings every service's schema up to date, then exits. */
 async function main(): Promise<void> {
   const config = loadConfig();
   await ensureDatabase(config.database.url);
-  for (const options of [GATEWAY_DATABASE, OTP_DATABASE]) {
+  for (const options of [GATEWAY_DATABASE, OTP_DATABASE, LIMITER_DATABASE]) {
     const db = createServiceDataSource(config.database.url, 2, options);
     await db.initialize();
     try {

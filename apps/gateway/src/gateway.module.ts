@@ -6,12 +6,13 @@ import { AccountsService } from './accounts/accounts.service';
 import { AuthGuard } from './auth/auth.guard';
 import { DevOutboxHttpController } from './dev-outbox/dev-outbox.controller';
 import { GATEWAY_DATA_SOURCE, GATEWAY_DATABASE } from './gateway.database';
+import { LimitsHttpController } from './limits/limits-http.controller';
 import { OtpHttpController } from './otp/otp-http.controller';
 import { VendorOtpController } from './vendor/vendor-otp.controller';
 
 /** The HTTP API: accounts, authentication, and the edge of the OTP commands. */
 @Module({
-  controllers: [OtpHttpController, AccountsController, DevOutboxHttpController, VendorOtpController],
+  controllers: [OtpHttpController, AccountsController, DevOutboxHttpController, VendorOtpController, LimitsHttpController],
   providers: [
     serviceDataSourceProvider(GATEWAY_DATA_SOURCE, GATEWAY_DATABASE),
     AccountsService,

@@ -1,10 +1,15 @@
 import { Module } from '@nestjs/common';
+import { serviceDataSourceProvider } from '@app/platform';
+import { LIMITER_DATA_SOURCE, LIMITER_DATABASE } from './limiter.database';
 import { LimiterController } from './limiter.controller';
 import { LimiterService } from './limiter.service';
+import { BucketCounter } from './limits/bucket-counter';
+import { LimitDefinitions } from './limits/limit-definitions';
+import { LimitsService } from './limits/limits.service';
 
-/** Limit counters in Redis behind `limiter.v1.*`. Needs the RedisModule in the root. */
+/** Limit definitions (table space `limiter`) and counters (Redis) behind `limiter.v1.*`. Needs RedisModule. */
 @Module({
   controllers: [LimiterController],
-  providers: [LimiterService],
+  providers: [serviceDataSourceProvider(LIMITER_DATA_SOURCE, LIMITER_DATABASE), BucketCounter, LimitDefinitions, LimitsService, LimiterService],
 })
 export class LimiterModule {}

@@ -1,53 +1,53 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { type ConsumeLimitsCommand, type ConsumeLimitsReply, DomainError } from '@app/contracts';
-import { APP_CONFIG, type AppConfig, REDIS } from '@app/platform';
-import type { Redis } from 'ioredis';
-import { createHash } from 'node:crypto';
-import { CONSUME_WINDOW_LUA } from './lua/consume-window.lua';
+import { APP_CONFIG, type AppConfig } from '@app/platform';
+import { BucketCounter, type Consumed, digest } from './limits/bucket-counter';
+import { LimitDefinitions } from './limits/limit-definitions';
 
-type WindowResult = [allowed: 0 | 1, count: number, ttlMs: number];
-
-interface RedisWithScripts extends Redis {
-  consumeWindow(key: string, max: number, windowMs: number): Promise<WindowResult>;
-}
-
-/**
- * Counts operations against limits in Redis. Named limits (ordered buckets) come with their
- * definitions in a later issue; today every account has only the default limit.
- */
+/** Counts operations against limits (SPEC section 6). */
 @Injectable()
-export class LimiterService implements OnModuleInit {
+export class LimiterService {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly definitions: LimitDefinitions,
+    private readonly counter: BucketCounter,
   ) {}
 
-  onModuleInit(): void {
-    if (!('consumeWindow' in this.redis)) {
-      this.redis.defineCommand('consumeWindow', { numberOfKeys: 1, lua: CONSUME_WINDOW_LUA });
-    }
-  }
-
+  /**
+   * Named limits in the order given: each one counts in all its buckets or refuses (454);
+   * checking stops at the first that refuses, so the limits before it have counted the
+   * operation and the ones after have not. Every name is resolved before anything counts, so
+   * an unknown one (495) counts nothing. Without limits, the default limit applies.
+   */
   async consume(command: ConsumeLimitsCommand): Promise<ConsumeLimitsReply> {
-    if (command.limits?.length) {
-      // No limit definitions exist yet, so any named limit is unknown: refuse before counting.
-      throw new DomainError(495, command.limits[0].name);
+    if (!command.limits?.length) return this.consumeDefault(command.accountSid, command.destination);
+    const limits = await this.definitions.resolve(
+      command.accountSid,
+      command.limits.map((ref) => ref.name),
+    );
+    let tightest: Extract<Consumed, { allowed: true }> | undefined;
+    for (const [i, limit] of limits.entries()) {
+      const result = await this.counter.consume(`${limit.sid}:${digest(command.limits[i].key)}`, limit.buckets);
+      if (!result.allowed) throw new DomainError(454, limit.name, { retryAfter: seconds(result.waitMs) });
+      if (!tightest || result.remaining < tightest.remaining) tightest = result;
     }
-    return this.consumeDefault(command.accountSid, command.destination);
+    return reply(tightest!);
   }
 
   /** The default limit: `max` per `interval` per account and destination (453). */
   private async consumeDefault(accountSid: string, destination: string): Promise<ConsumeLimitsReply> {
     const { max, intervalSeconds } = this.config.defaultLimit;
     // The destination is hashed so that no phone number or address sits in Redis keys.
-    const key = `limit:default:{${accountSid}:${sha256(destination)}}`;
-    const [allowed, count, ttlMs] = await (this.redis as RedisWithScripts).consumeWindow(key, max, intervalSeconds * 1000);
-    const resetIn = Math.max(1, Math.ceil(ttlMs / 1000));
-    if (!allowed) throw new DomainError(453, undefined, { retryAfter: resetIn });
-    return { code: 200, message: 'OK', remaining: Math.max(0, max - count), resetIn };
+    const result = await this.counter.consume(`default:${accountSid}:${digest(destination)}`, [{ name: 'default', max, interval: intervalSeconds }]);
+    if (!result.allowed) throw new DomainError(453, undefined, { retryAfter: seconds(result.waitMs) });
+    return reply(result);
   }
 }
 
-function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('hex').slice(0, 32);
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+function reply(result: Extract<Consumed, { allowed: true }>): ConsumeLimitsReply {
+  return { code: 200, message: 'OK', remaining: result.remaining, resetIn: seconds(result.resetMs), limit: result.max };
 }

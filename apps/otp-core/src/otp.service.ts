@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type CancelOtpCommand,
+  type ConsumeLimitsReply,
   type DispatchMessage,
   DomainError,
   newId,
@@ -128,18 +129,17 @@ export class OtpService {
     }
     this.relay.kick();
     sends.inc({ channel: row.channel });
-    return { code: 200, message: 'OK', requestID: id, remaining: limit.remaining };
+    return { code: 200, message: 'OK', requestID: id, ...limitState(limit) };
   }
 
   async verify(command: VerifyOtpCommand): Promise<OtpReply> {
     const now = this.clock.now();
-    if (command.limits) {
-      await this.rpc.call('limiter.v1.consume', {
+    // Limits on verify throttle code checks (per IP, per user…) before anything is looked up.
+    const limit = command.limits && (await this.rpc.call('limiter.v1.consume', {
         accountSid: command.accountSid,
         destination: command.number ?? command.requestId!,
         limits: command.limits,
-      });
-    }
+      }));
     // By number, the newest request and those a guard time keeps alive all accept a code.
     const candidates =
       command.number !== undefined
@@ -209,7 +209,7 @@ export class OtpService {
     }
     this.relay.kick();
     verifies.inc({ result: 'verified' });
-    return { code: 200, message: 'OK', requestID: matched.id };
+    return { code: 200, message: 'OK', requestID: matched.id, ...(limit ? limitState(limit) : {}) };
   }
 
   async cancel(command: CancelOtpCommand): Promise<OtpReply> {
@@ -315,6 +315,11 @@ export class OtpService {
   private async reload(id: string): Promise<OtpRow> {
     return this.db.getRepository(OtpRequestEntity).findOneByOrFail({ id });
   }
+}
+
+/** What is left of the tightest limit that counted the operation, for the reply. */
+function limitState(limit: ConsumeLimitsReply): Pick<OtpReply, 'remaining' | 'resetIn' | 'limit'> {
+  return { remaining: limit.remaining, resetIn: limit.resetIn, limit: limit.limit };
 }
 
 /** Status as of `now`: expiry and guard time hold to the second, sweeper or not. */

@@ -1,6 +1,15 @@
 import type { z } from 'zod';
 import type { ErrorReply } from './error-catalog';
-import { ConsumeLimitsCommand, type ConsumeLimitsReply } from './limiter.commands';
+import {
+  ConsumeLimitsCommand,
+  type ConsumeLimitsReply,
+  CreateLimitCommand,
+  LimitByIdQuery,
+  type LimitPageReply,
+  type LimitReply,
+  SearchLimitsQuery,
+  UpdateLimitCommand,
+} from './limiter.commands';
 import { CancelOtpCommand, SendOtpCommand, VerifyOtpCommand, type OtpReply } from './otp.commands';
 import { DevOutboxQuery, type DevOutboxReply } from './dispatch.messages';
 
@@ -14,6 +23,11 @@ export const COMMAND_SCHEMAS = {
   'otp.v1.verify': VerifyOtpCommand,
   'otp.v1.cancel': CancelOtpCommand,
   'limiter.v1.consume': ConsumeLimitsCommand,
+  'limiter.v1.create': CreateLimitCommand,
+  'limiter.v1.update': UpdateLimitCommand,
+  'limiter.v1.delete': LimitByIdQuery,
+  'limiter.v1.get': LimitByIdQuery,
+  'limiter.v1.search': SearchLimitsQuery,
   'dev.v1.outbox.sms': DevOutboxQuery,
   'dev.v1.outbox.call': DevOutboxQuery,
   'dev.v1.outbox.email': DevOutboxQuery,
@@ -24,6 +38,11 @@ export interface CommandReplies {
   'otp.v1.verify': OtpReply;
   'otp.v1.cancel': OtpReply;
   'limiter.v1.consume': ConsumeLimitsReply;
+  'limiter.v1.create': LimitReply;
+  'limiter.v1.update': LimitReply;
+  'limiter.v1.delete': LimitReply;
+  'limiter.v1.get': LimitReply;
+  'limiter.v1.search': LimitPageReply;
   'dev.v1.outbox.sms': DevOutboxReply;
   'dev.v1.outbox.call': DevOutboxReply;
   'dev.v1.outbox.email': DevOutboxReply;

@@ -1,6 +1,123 @@
 import { z } from 'zod';
 import { limitRefs } from './otp.commands';
-import { accountSid, nonEmpty } from './validation';
+import { type Page, pageFields, searchScope, sortBy, timeBound } from './paging';
+import { accountSid, idOf, intField, nonEmpty } from './validation';
+
+export const limitSid = idOf('LM');
+
+/** At most this many sends per window; a window lasts at most a year (SPEC 3.4). */
+export const MAX_BUCKET_MAX = 1_000_000_000;
+export const MAX_BUCKET_INTERVAL = 31_536_000;
+
+const bucket = z.object(
+  {
+    name: nonEmpty(64),
+    max: intField(1, MAX_BUCKET_MAX),
+    interval: intField(1, MAX_BUCKET_INTERVAL),
+  },
+  { error: 'each bucket must be an object {name, max, interval}' },
+);
+export type Bucket = z.infer<typeof bucket>;
+
+/**
+ * 1–10 buckets with unique names, given as an array or as that array in a JSON string, with
+ * numbers as numbers or numeric strings: seed 001 shows every one of these forms.
+ */
+export const buckets = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v;
+    }
+  },
+  z
+    .array(bucket, { error: 'must be an array of {name, max, interval}, or that array as a JSON string' })
+    .min(1, 'must hold at least one bucket')
+    .max(10, 'may hold at most 10 buckets')
+    .superRefine((list, ctx) => {
+      const seen = new Set<string>();
+      list.forEach((b, i) => {
+        if (seen.has(b.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `must be unique in the limit (${b.name} repeats)` });
+        seen.add(b.name);
+      });
+    }),
+);
+
+const description = z.string({ error: 'must be a string' }).max(1024, 'must be at most 1024 characters');
+const email = z.string().max(254).optional();
+
+/**
+ * Create a limit for `accountSid` (the caller or one of its sub-accounts). `createdBy` is the
+ * account that asked; the emails are carried for the seed's response shape.
+ */
+export const CreateLimitCommand = z.object({
+  accountSid,
+  accountEmail: email,
+  createdBy: accountSid.optional(),
+  createdByEmail: email,
+  name: nonEmpty(64),
+  buckets,
+  description: description.optional(),
+});
+export type CreateLimitCommand = z.infer<typeof CreateLimitCommand>;
+
+/** The limit must belong to one of `accountSids` (the caller and its sub-accounts). */
+export const UpdateLimitCommand = z.object({
+  ...searchScope,
+  sid: limitSid,
+  buckets: buckets.optional(),
+  description: description.optional(),
+  /** The name never changes; giving another one is refused. */
+  name: nonEmpty(64).optional(),
+});
+export type UpdateLimitCommand = z.infer<typeof UpdateLimitCommand>;
+
+export const LimitByIdQuery = z.object({ ...searchScope, sid: limitSid });
+export type LimitByIdQuery = z.infer<typeof LimitByIdQuery>;
+
+export const LIMIT_SORT_FIELDS = ['name', 'dateCreated'] as const;
+export const DEFAULT_LIMIT_SORT = { field: 'dateCreated', direction: 'asc' } as const;
+
+export const SearchLimitsQuery = z.object({
+  ...searchScope,
+  ...pageFields,
+  name: z.string({ error: 'must be a string' }).max(64, 'must be at most 64 characters').optional(),
+  startTime: timeBound.optional(),
+  endTime: timeBound.optional(),
+  SortBy: sortBy(LIMIT_SORT_FIELDS, DEFAULT_LIMIT_SORT),
+});
+export type SearchLimitsQuery = z.infer<typeof SearchLimitsQuery>;
+
+/** A limit as seed 001 returns it: `buckets` as a JSON string with numbers as strings. */
+export interface LimitData {
+  sid: string;
+  name: string;
+  buckets: string;
+  description: string | null;
+  /** The account that created the limit. */
+  accountSid: string;
+  accountEmail: string | null;
+  /** The account the limit belongs to (a sub-account when created on its behalf). */
+  targetAccountSid: string;
+  targetAccountEmail: string | null;
+  uri: string;
+  dateCreated: string;
+  dateUpdated: string;
+}
+
+export interface LimitReply {
+  code: 200;
+  message: 'OK';
+  data: LimitData;
+}
+
+export interface LimitPageReply {
+  code: 200;
+  message: 'OK';
+  data: Page<LimitData>;
+}
 
 /**
  * Count one operation against the caller's limits (SPEC section 6). Without `limits` the
@@ -21,4 +138,6 @@ export interface ConsumeLimitsReply {
   remaining: number;
   /** Seconds until that bucket's window closes. */
   resetIn: number;
+  /** That bucket's `max`. */
+  limit: number;
 }

@@ -161,6 +161,10 @@ export interface OtpReply {
   code: 200;
   message: string;
   requestID: string;
-  /** Sends (send) or attempts (verify) left before a limit refuses, when known. */
+  /** Sends (send) or attempts (verify) left in the tightest bucket that counted this one. */
   remaining?: number;
+  /** Seconds until that bucket's window closes. */
+  resetIn?: number;
+  /** That bucket's `max`. */
+  limit?: number;
 }

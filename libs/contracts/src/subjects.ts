@@ -7,6 +7,11 @@ export const Subjects = {
   otpVerify: 'otp.v1.verify',
   otpCancel: 'otp.v1.cancel',
   limiterConsume: 'limiter.v1.consume',
+  limiterCreate: 'limiter.v1.create',
+  limiterUpdate: 'limiter.v1.update',
+  limiterDelete: 'limiter.v1.delete',
+  limiterGet: 'limiter.v1.get',
+  limiterSearch: 'limiter.v1.search',
   /** Development outbox query, answered by the dispatcher of that channel. */
   devOutbox: (channel: Channel) => `dev.v1.outbox.${channel}` as const,
   /** JetStream work queue, one subject per channel. */

@@ -83,6 +83,11 @@ export class AccountsService {
     return ok && row ? { sid: row.sid, email: row.email, parentSid: row.parentSid } : undefined;
   }
 
+  /** The email of an account (for the seed's response shapes), or null if there is none. */
+  async emailOf(sid: string): Promise<string | null> {
+    return (await this.db.getRepository(AccountEntity).findOneBy({ sid }))?.email ?? null;
+  }
+
   /**
    * The accounts whose resources a search shows (seed 001 "List Limits"): the caller's own;
    * with `subAccounts=true` also every sub-account's; with `accountSid` only that

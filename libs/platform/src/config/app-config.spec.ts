@@ -7,7 +7,7 @@ describe('configuration', () => {
       port: 3000,
       nats: { url: 'nats://127.0.0.1:4222', prefix: '' },
       database: { url: 'postgres://postgres@127.0.0.1:5432/smart2fa' },
-      redis: { url: 'redis://127.0.0.1:6379' },
+      redis: { urls: ['redis://127.0.0.1:6379'], cluster: false },
       devOutbox: false,
       defaultLimit: { max: 1, intervalSeconds: 60 },
       otpSecretIsDevDefault: true,
@@ -20,6 +20,8 @@ describe('configuration', () => {
     ['PORT', '70000'],
     ['DATABASE_URL', 'mysql://x'],
     ['REDIS_URL', 'not a url'],
+    ['REDIS_URL', 'redis://127.0.0.1:7000,http://127.0.0.1:7001'],
+    ['REDIS_CLUSTER', 'yes'],
     ['NATS_PREFIX', 'has.dots'],
     ['OTP_SECRET', 'short'],
     ['DEV_OUTBOX', 'maybe'],
@@ -28,6 +30,11 @@ describe('configuration', () => {
   ])('refuses a bad %s with a message naming it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
+  });
+
+  it('takes a list of seed nodes for a Redis Cluster', () => {
+    const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:7000, redis://127.0.0.1:7001', REDIS_CLUSTER: 'true' });
+    expect(config.redis).toMatchObject({ urls: ['redis://127.0.0.1:7000', 'redis://127.0.0.1:7001'], cluster: true });
   });
 
   it('requires OTP_SECRET in production', () => {

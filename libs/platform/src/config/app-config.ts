@@ -26,7 +26,12 @@ const EnvSchema = z.object({
   NATS_REQUEST_TIMEOUT_MS: int(100, 60_000).default(5000),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/smart2fa'),
   DATABASE_POOL_SIZE: int(1, 200).default(10),
-  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  // One URL, or with REDIS_CLUSTER=true a comma-separated list of cluster seed nodes.
+  REDIS_URL: z
+    .string()
+    .refine((v) => v.split(',').every((u) => url(['redis:', 'rediss:']).safeParse(u.trim()).success), 'must be redis:// or rediss:// URLs, comma-separated')
+    .default('redis://127.0.0.1:6379'),
+  REDIS_CLUSTER: bool.default(false),
   REDIS_PREFIX: z.string().max(64).default(''),
   OTP_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   DEV_OUTBOX: bool.default(false),
@@ -48,7 +53,7 @@ export interface AppConfig {
   readonly port: number;
   readonly nats: { readonly url: string; readonly prefix: string; readonly requestTimeoutMs: number };
   readonly database: { readonly url: string; readonly poolSize: number };
-  readonly redis: { readonly url: string; readonly prefix: string };
+  readonly redis: { readonly urls: readonly string[]; readonly cluster: boolean; readonly prefix: string };
   /** Secret key of the code HMAC. Marked secret: never logged. */
   readonly otpSecret: string;
   readonly otpSecretIsDevDefault: boolean;
@@ -76,7 +81,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     nats: { url: e.NATS_URL, prefix: e.NATS_PREFIX, requestTimeoutMs: e.NATS_REQUEST_TIMEOUT_MS },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
-    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    redis: { urls: e.REDIS_URL.split(',').map((u) => u.trim()), cluster: e.REDIS_CLUSTER, prefix: e.REDIS_PREFIX },
     otpSecret: e.OTP_SECRET ?? DEV_OTP_SECRET,
     otpSecretIsDevDefault: e.OTP_SECRET === undefined,
     devOutbox: e.DEV_OUTBOX,

@@ -1,16 +1,56 @@
 import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ReadinessRegistry } from '../health/readiness.registry';
 
 export const REDIS = Symbol('REDIS');
 
+/** What REDIS provides: one server, or a Redis Cluster (`REDIS_CLUSTER=true`). */
+export type RedisClient = Redis | Cluster;
+
 @Injectable()
 class RedisLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
   async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
+}
+
+/**
+ * Fail fast while Redis is unreachable (no offline queue, one try), so callers answer 503
+ * instead of hanging; ioredis keeps reconnecting in the background.
+ */
+const FAIL_FAST: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  connectTimeout: 2000,
+  retryStrategy: (times) => Math.min(times * 200, 2000),
+  lazyConnect: true,
+};
+
+/** One server, or a cluster found through its seed nodes; keys carry `{hash tags}` for the latter. */
+export function createRedisClient(config: AppConfig['redis']): RedisClient {
+  const keyPrefix = config.prefix || undefined;
+  if (!config.cluster) return new Redis(config.urls[0], { ...FAIL_FAST, keyPrefix });
+  const first = new URL(config.urls[0]);
+  return new Cluster(
+    config.urls.map((u) => {
+      const node = new URL(u);
+      return { host: node.hostname, port: Number(node.port || 6379) };
+    }),
+    {
+      keyPrefix,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
+      redisOptions: {
+        ...FAIL_FAST,
+        username: decodeURIComponent(first.username) || undefined,
+        password: decodeURIComponent(first.password) || undefined,
+        tls: first.protocol === 'rediss:' ? {} : undefined,
+      },
+    },
+  );
 }
 
 /**
@@ -26,14 +66,7 @@ class RedisLifecycle implements OnApplicationShutdown {
       inject: [APP_CONFIG, ReadinessRegistry],
       useFactory: async (config: AppConfig, readiness: ReadinessRegistry) => {
         const logger = new Logger('Redis');
-        const redis = new Redis(config.redis.url, {
-          keyPrefix: config.redis.prefix || undefined,
-          enableOfflineQueue: false,
-          maxRetriesPerRequest: 1,
-          connectTimeout: 2000,
-          retryStrategy: (times) => Math.min(times * 200, 2000),
-          lazyConnect: true,
-        });
+        const redis = createRedisClient(config.redis);
         let down = false;
         redis.on('error', (error) => {
           if (!down) logger.warn(`Redis unavailable: ${error.message}`);
