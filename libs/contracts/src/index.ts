@@ -7,6 +7,7 @@ export * from './limiter.commands';
 export * from './masking';
 export * from './otp.commands';
 export * from './paging';
+export * from './sdr.commands';
 export * from './subjects';
 export * from './time';
 export * from './validation';

@@ -39,6 +39,10 @@ const EnvSchema = z.object({
   DEFAULT_LIMIT_INTERVAL: int(1, 31_536_000).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SWEEP_INTERVAL_MS: int(100, 3_600_000).default(1000),
+  // Price table of the session detail records (apps/sdr); the repository's config/prices.json by default.
+  SDR_PRICES_FILE: z.string().min(1).optional(),
+  // Durable consumer name of apps/sdr; a new name (with an empty database) replays the stream.
+  SDR_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, - and _').default('sdr'),
 });
 
 export class ConfigError extends Error {
@@ -61,6 +65,9 @@ export interface AppConfig {
   readonly defaultLimit: { readonly max: number; readonly intervalSeconds: number };
   readonly logLevel: string;
   readonly sweepIntervalMs: number;
+  /** Path of the SDR price table, or undefined for the built-in default. */
+  readonly sdrPricesFile?: string;
+  readonly sdrConsumer: string;
 }
 
 /** Injection token of the {@link AppConfig}. */
@@ -88,5 +95,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultLimit: { max: e.DEFAULT_LIMIT_MAX, intervalSeconds: e.DEFAULT_LIMIT_INTERVAL },
     logLevel: e.LOG_LEVEL,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+    sdrPricesFile: e.SDR_PRICES_FILE,
+    sdrConsumer: e.SDR_CONSUMER,
   });
 }

@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { PRICE_TABLE } from '../prices/price-table.provider';
+import type { PriceTable } from '../prices/price-table';
+import { SDR_DATA_SOURCE } from '../sdr.database';
+import { applyEvent, type Contribution, contributionOf, deliveryStatusOf, priceMicrosOf, type SdrRecord } from './sdr-record';
+import type { SdrEvent } from './sdr-event';
+
+const COUNTERS = ['requests', 'sent', 'delivered', 'failed', 'verified', 'canceled', 'expired', 'costMicros'] as const;
+
+/**
+ * Projects one event into the tables, in one transaction: the event id is recorded (a second
+ * delivery of it changes nothing), the record is folded under a lock on its request id, and
+ * the roll-ups move by the difference between the record's old and new contributions, so
+ * they always equal the sum over the records, whatever the order of the events.
+ */
+@Injectable()
+export class SdrStore {
+  constructor(
+    @Inject(SDR_DATA_SOURCE) private readonly db: DataSource,
+    @Inject(PRICE_TABLE) private readonly prices: PriceTable,
+  ) {}
+
+  /** Returns false when the event had been projected already. */
+  async project(event: SdrEvent, now: Date): Promise<boolean> {
+    return this.db.transaction(async (m) => {
+      const fresh: unknown[] = await m.query(
+        `INSERT INTO sdr.processed_events (event_id, request_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1`,
+        [event.metadata.eventId, event.data.requestId, now],
+      );
+      if (!fresh.length) return false;
+      // Events of one request are folded one at a time (replicas and concurrent handlers alike).
+      await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`sdr:${event.data.requestId}`]);
+      const rows: { record: SdrRecord }[] = await m.query(`SELECT record FROM sdr.records WHERE request_id = $1`, [event.data.requestId]);
+      const before = rows[0]?.record;
+      const after = applyEvent(before, event, this.prices);
+      await this.saveRecord(m, after, now);
+      await this.moveContribution(m, before && contributionOf(before), contributionOf(after));
+      return true;
+    });
+  }
+
+  private async saveRecord(m: EntityManager, r: SdrRecord, now: Date): Promise<void> {
+    await m.query(
+      `INSERT INTO sdr.records (request_id, account_sid, parent_account_sid, service, channel, destination, country_code, status,
+                                delivery_status, created_at, price_micros, record, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       ON CONFLICT (request_id) DO UPDATE SET account_sid = EXCLUDED.account_sid, parent_account_sid = EXCLUDED.parent_account_sid,
+         service = EXCLUDED.service, channel = EXCLUDED.channel, destination = EXCLUDED.destination, country_code = EXCLUDED.country_code,
+         status = EXCLUDED.status, delivery_status = EXCLUDED.delivery_status, created_at = EXCLUDED.created_at,
+         price_micros = EXCLUDED.price_micros, record = EXCLUDED.record, updated_at = EXCLUDED.updated_at`,
+      [r.requestId, r.accountSid, r.parentAccountSid, r.service, r.channel, r.to, r.countryCode, r.status, deliveryStatusOf(r), r.createdAt, priceMicrosOf(r), r, now],
+    );
+  }
+
+  /** Subtracts the old contribution and adds the new one; rows are touched in key order (no deadlocks). */
+  private async moveContribution(m: EntityManager, before: Contribution | undefined, after: Contribution): Promise<void> {
+    const changes = new Map<string, Contribution>();
+    const add = (c: Contribution, sign: 1 | -1) => {
+      const id = JSON.stringify(Object.values(c.key));
+      const current = changes.get(id) ?? { key: c.key, counts: { requests: 0, sent: 0, delivered: 0, failed: 0, verified: 0, canceled: 0, expired: 0, costMicros: 0 } };
+      for (const k of COUNTERS) current.counts[k] += sign * c.counts[k];
+      changes.set(id, current);
+    };
+    if (before) add(before, -1);
+    add(after, 1);
+    for (const [, change] of [...changes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (COUNTERS.every((k) => change.counts[k] === 0)) continue;
+      const k = change.key;
+      const c = change.counts;
+      const keyValues = [k.accountSid, k.day, k.service, k.channel, k.countryCode, k.status, k.deliveryStatus];
+      const rows: { requests: string }[] = await m.query(
+        `INSERT INTO sdr.usage_daily AS u (account_sid, day, service, channel, country_code, status, delivery_status,
+                                           requests, sent, delivered, failed, verified, canceled, expired, cost_micros)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         ON CONFLICT (account_sid, day, service, channel, country_code, status, delivery_status) DO UPDATE SET
+           requests = u.requests + EXCLUDED.requests, sent = u.sent + EXCLUDED.sent, delivered = u.delivered + EXCLUDED.delivered,
+           failed = u.failed + EXCLUDED.failed, verified = u.verified + EXCLUDED.verified, canceled = u.canceled + EXCLUDED.canceled,
+           expired = u.expired + EXCLUDED.expired, cost_micros = u.cost_micros + EXCLUDED.cost_micros
+         RETURNING requests`,
+        [...keyValues, c.requests, c.sent, c.delivered, c.failed, c.verified, c.canceled, c.expired, c.costMicros],
+      );
+      // A row no record counts in any more goes, so that the roll-ups equal a fresh projection's.
+      if (Number(rows[0].requests) === 0) {
+        await m.query(
+          `DELETE FROM sdr.usage_daily WHERE account_sid = $1 AND day = $2 AND service = $3 AND channel = $4 AND country_code = $5
+             AND status = $6 AND delivery_status = $7 AND requests = 0`,
+          keyValues,
+        );
+      }
+    }
+  }
+}
