@@ -134,10 +134,22 @@ async function seed(url) {
               count(*) FILTER (WHERE status = 'canceled'), count(*) FILTER (WHERE status = 'expired'), sum(price_micros)
          FROM sdr.records GROUP BY 1, 2, 3, 4, 5, 6, 7`,
     );
+    await c.query(
+      `INSERT INTO sdr.usage_daily_summary
+       SELECT account_sid, day, channel, country_code, status, sum(requests), sum(sent), sum(delivered), sum(failed), sum(verified),
+              sum(canceled), sum(expired), sum(cost_micros)
+         FROM sdr.usage_daily GROUP BY 1, 2, 3, 4, 5`,
+    );
+    await c.query(`VACUUM ANALYZE sdr.usage_daily_summary`);
     await c.query(`VACUUM ANALYZE sdr.records`);
     await c.query(`VACUUM ANALYZE sdr.usage_daily`);
-    const [{ records, rollups }] = (await c.query(`SELECT (SELECT count(*) FROM sdr.records)::int AS records, (SELECT count(*) FROM sdr.usage_daily)::int AS rollups`)).rows;
-    process.stderr.write(`seeded ${records} records and ${rollups} roll-up rows in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    const [{ records, rollups, summary }] = (
+      await c.query(
+        `SELECT (SELECT count(*) FROM sdr.records)::int AS records, (SELECT count(*) FROM sdr.usage_daily)::int AS rollups,
+                (SELECT count(*) FROM sdr.usage_daily_summary)::int AS summary`,
+      )
+    ).rows;
+    process.stderr.write(`seeded ${records} records, ${rollups} roll-up rows and ${summary} summary rows in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     const big = (await c.query(`SELECT 'AC' || md5('acct0') AS sid`)).rows[0].sid;
     const small = (await c.query(`SELECT 'AC' || md5('acct1') AS sid`)).rows[0].sid;
     const sample = (await c.query(`SELECT request_id, destination FROM sdr.records WHERE account_sid = $1 AND channel = 'sms' LIMIT 1`, [big])).rows[0];

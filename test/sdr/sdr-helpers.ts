@@ -48,7 +48,7 @@ export async function publishDeliveryStatus(
 }
 
 /** Everything the sdr tables hold that a projection decides (not when it ran). */
-export async function sdrTables(databaseUrl: string): Promise<{ records: unknown[]; usage: unknown[] }> {
+export async function sdrTables(databaseUrl: string): Promise<{ records: unknown[]; usage: unknown[]; summary: unknown[] }> {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -57,7 +57,8 @@ export async function sdrTables(databaseUrl: string): Promise<{ records: unknown
               created_at, price_micros, record FROM sdr.records ORDER BY request_id`,
     );
     const usage = await client.query(`SELECT * FROM sdr.usage_daily ORDER BY account_sid, day, service, channel, country_code, status, delivery_status`);
-    return { records: records.rows, usage: usage.rows };
+    const summary = await client.query(`SELECT * FROM sdr.usage_daily_summary ORDER BY account_sid, day, channel, country_code, status`);
+    return { records: records.rows, usage: usage.rows, summary: summary.rows };
   } finally {
     await client.end();
   }

@@ -95,7 +95,7 @@ describe('SDR replay and idempotency', () => {
   });
 
   it('projected the mix into records and roll-ups that agree', async () => {
-    const { records, usage } = await sdrTables(stack.env.DATABASE_URL);
+    const { records, usage, summary } = await sdrTables(stack.env.DATABASE_URL);
     expect(records).toHaveLength(6);
     const statuses = (records as { status: string }[]).map((r) => r.status).sort();
     expect(statuses).toEqual(['canceled', 'canceled', 'expired', 'failed', 'pending', 'verified']);
@@ -105,6 +105,8 @@ describe('SDR replay and idempotency', () => {
     const recordCost = (records as { price_micros: string }[]).reduce((n, r) => n + Number(r.price_micros), 0);
     expect(rollupRequests).toBe(6);
     expect(rollupCost).toBe(recordCost);
+    expect((summary as { requests: string }[]).reduce((n, u) => n + Number(u.requests), 0)).toBe(6);
+    expect((summary as { cost_micros: string }[]).reduce((n, u) => n + Number(u.cost_micros), 0)).toBe(recordCost);
     expect(recordCost).toBeGreaterThan(0);
   });
 

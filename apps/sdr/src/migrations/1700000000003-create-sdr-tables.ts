@@ -1,6 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 const DIMENSIONS = ['service', 'destination', 'channel', 'status', 'delivery_status', 'country_code'];
+const COUNTERS = ['requests', 'sent', 'delivered', 'failed', 'verified', 'canceled', 'expired', 'cost_micros'].map((c) => `${c} bigint NOT NULL`).join(',\n        ');
 
 export class CreateSdrTables1700000000003 implements MigrationInterface {
   name = 'CreateSdrTables1700000000003';
@@ -37,8 +38,11 @@ export class CreateSdrTables1700000000003 implements MigrationInterface {
         request_id   text NOT NULL,
         processed_at timestamptz NOT NULL
       )`);
-    // Daily roll-ups: each record counts in exactly one row (its contribution moves between
-    // rows as its status changes, in the same transaction as the record).
+    // Daily roll-ups: each record counts in exactly one row of each table (its contribution
+    // moves between rows as its status changes, in the same transaction as the record).
+    // usage_daily has every filterable dimension; usage_daily_summary only those most reports
+    // need (account, day, channel, country, status), so it stays small: at most
+    // channels x countries x statuses rows per account and day, however many requests.
     await q.query(`
       CREATE TABLE sdr.usage_daily (
         account_sid     text NOT NULL,
@@ -48,19 +52,23 @@ export class CreateSdrTables1700000000003 implements MigrationInterface {
         country_code    text NOT NULL,
         status          text NOT NULL,
         delivery_status text NOT NULL,
-        requests        bigint NOT NULL,
-        sent            bigint NOT NULL,
-        delivered       bigint NOT NULL,
-        failed          bigint NOT NULL,
-        verified        bigint NOT NULL,
-        canceled        bigint NOT NULL,
-        expired         bigint NOT NULL,
-        cost_micros     bigint NOT NULL,
+        ${COUNTERS},
         PRIMARY KEY (account_sid, day, service, channel, country_code, status, delivery_status)
+      )`);
+    await q.query(`
+      CREATE TABLE sdr.usage_daily_summary (
+        account_sid     text NOT NULL,
+        day             date NOT NULL,
+        channel         text NOT NULL,
+        country_code    text NOT NULL,
+        status          text NOT NULL,
+        ${COUNTERS},
+        PRIMARY KEY (account_sid, day, channel, country_code, status)
       )`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE sdr.usage_daily_summary`);
     await q.query(`DROP TABLE sdr.usage_daily`);
     await q.query(`DROP TABLE sdr.processed_events`);
     await q.query(`DROP TABLE sdr.records`);

@@ -135,12 +135,14 @@ export class SdrQueries {
 
   private fromRollups(query: UsageQuery): Promise<UsageRow[]> {
     const { sql, params } = where(query, { day: 'day' });
+    // The summary has no service nor delivery status: a filter on them reads the full roll-up.
+    const table = query.service !== undefined || query.deliveryStatus !== undefined ? 'usage_daily' : 'usage_daily_summary';
     params.push(query.granularity);
     return this.db.query(
       `SELECT to_char(date_trunc($${params.length}, day), 'YYYY-MM-DD') AS start, sum(requests)::int AS requests, sum(sent)::int AS sent,
               sum(delivered)::int AS delivered, sum(failed)::int AS failed, sum(verified)::int AS verified, sum(canceled)::int AS canceled,
               sum(expired)::int AS expired, sum(cost_micros)::text AS cost_micros
-         FROM sdr.usage_daily WHERE ${sql} GROUP BY 1 ORDER BY 1`,
+         FROM sdr.${table} WHERE ${sql} GROUP BY 1 ORDER BY 1`,
       params,
     );
   }

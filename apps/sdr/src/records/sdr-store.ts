@@ -7,6 +7,29 @@ import { applyEvent, type Contribution, contributionOf, deliveryStatusOf, priceM
 import type { SdrEvent } from './sdr-event';
 
 const COUNTERS = ['requests', 'sent', 'delivered', 'failed', 'verified', 'canceled', 'expired', 'costMicros'] as const;
+const COUNTER_COLUMNS = ['requests', 'sent', 'delivered', 'failed', 'verified', 'canceled', 'expired', 'cost_micros'];
+
+type Dimension = keyof Contribution['key'];
+const COLUMN: Record<Dimension, string> = {
+  accountSid: 'account_sid',
+  day: 'day',
+  service: 'service',
+  channel: 'channel',
+  countryCode: 'country_code',
+  status: 'status',
+  deliveryStatus: 'delivery_status',
+};
+
+interface Rollup {
+  table: string;
+  dimensions: Dimension[];
+}
+
+/** Every dimension, and the small summary most usage reports read (see the migration). */
+export const ROLLUPS: readonly Rollup[] = [
+  { table: 'usage_daily', dimensions: ['accountSid', 'day', 'service', 'channel', 'countryCode', 'status', 'deliveryStatus'] },
+  { table: 'usage_daily_summary', dimensions: ['accountSid', 'day', 'channel', 'countryCode', 'status'] },
+];
 
 /**
  * Projects one event into the tables, in one transaction: the event id is recorded (a second
@@ -53,41 +76,43 @@ export class SdrStore {
     );
   }
 
-  /** Subtracts the old contribution and adds the new one; rows are touched in key order (no deadlocks). */
+  /**
+   * Subtracts the old contribution and adds the new one in every roll-up. Tables in a fixed
+   * order and rows in key order, so that concurrent projections never deadlock.
+   */
   private async moveContribution(m: EntityManager, before: Contribution | undefined, after: Contribution): Promise<void> {
-    const changes = new Map<string, Contribution>();
-    const add = (c: Contribution, sign: 1 | -1) => {
-      const id = JSON.stringify(Object.values(c.key));
-      const current = changes.get(id) ?? { key: c.key, counts: { requests: 0, sent: 0, delivered: 0, failed: 0, verified: 0, canceled: 0, expired: 0, costMicros: 0 } };
-      for (const k of COUNTERS) current.counts[k] += sign * c.counts[k];
-      changes.set(id, current);
-    };
-    if (before) add(before, -1);
-    add(after, 1);
-    for (const [, change] of [...changes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      if (COUNTERS.every((k) => change.counts[k] === 0)) continue;
-      const k = change.key;
-      const c = change.counts;
-      const keyValues = [k.accountSid, k.day, k.service, k.channel, k.countryCode, k.status, k.deliveryStatus];
-      const rows: { requests: string }[] = await m.query(
-        `INSERT INTO sdr.usage_daily AS u (account_sid, day, service, channel, country_code, status, delivery_status,
-                                           requests, sent, delivered, failed, verified, canceled, expired, cost_micros)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-         ON CONFLICT (account_sid, day, service, channel, country_code, status, delivery_status) DO UPDATE SET
-           requests = u.requests + EXCLUDED.requests, sent = u.sent + EXCLUDED.sent, delivered = u.delivered + EXCLUDED.delivered,
-           failed = u.failed + EXCLUDED.failed, verified = u.verified + EXCLUDED.verified, canceled = u.canceled + EXCLUDED.canceled,
-           expired = u.expired + EXCLUDED.expired, cost_micros = u.cost_micros + EXCLUDED.cost_micros
-         RETURNING requests`,
-        [...keyValues, c.requests, c.sent, c.delivered, c.failed, c.verified, c.canceled, c.expired, c.costMicros],
-      );
-      // A row no record counts in any more goes, so that the roll-ups equal a fresh projection's.
-      if (Number(rows[0].requests) === 0) {
-        await m.query(
-          `DELETE FROM sdr.usage_daily WHERE account_sid = $1 AND day = $2 AND service = $3 AND channel = $4 AND country_code = $5
-             AND status = $6 AND delivery_status = $7 AND requests = 0`,
-          keyValues,
-        );
+    for (const rollup of ROLLUPS) {
+      const changes = new Map<string, { key: unknown[]; counts: Contribution['counts'] }>();
+      const add = (c: Contribution, sign: 1 | -1) => {
+        const key = rollup.dimensions.map((d) => c.key[d]);
+        const id = JSON.stringify(key);
+        const current = changes.get(id) ?? { key, counts: { requests: 0, sent: 0, delivered: 0, failed: 0, verified: 0, canceled: 0, expired: 0, costMicros: 0 } };
+        for (const k of COUNTERS) current.counts[k] += sign * c.counts[k];
+        changes.set(id, current);
+      };
+      if (before) add(before, -1);
+      add(after, 1);
+      for (const [, change] of [...changes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        if (COUNTERS.every((k) => change.counts[k] === 0)) continue;
+        await this.addToRow(m, rollup, change.key, change.counts);
       }
+    }
+  }
+
+  private async addToRow(m: EntityManager, rollup: Rollup, key: unknown[], c: Contribution['counts']): Promise<void> {
+    const keyColumns = rollup.dimensions.map((d) => COLUMN[d]);
+    const n = keyColumns.length;
+    const values = [...key, c.requests, c.sent, c.delivered, c.failed, c.verified, c.canceled, c.expired, c.costMicros];
+    const rows: { requests: string }[] = await m.query(
+      `INSERT INTO sdr.${rollup.table} AS u (${keyColumns.join(', ')}, ${COUNTER_COLUMNS.join(', ')})
+       VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})
+       ON CONFLICT (${keyColumns.join(', ')}) DO UPDATE SET ${COUNTER_COLUMNS.map((col) => `${col} = u.${col} + EXCLUDED.${col}`).join(', ')}
+       RETURNING requests`,
+      values,
+    );
+    // A row no record counts in any more goes, so that the roll-ups equal a fresh projection's.
+    if (Number(rows[0].requests) === 0) {
+      await m.query(`DELETE FROM sdr.${rollup.table} WHERE ${keyColumns.map((col, i) => `${col} = $${i + 1}`).join(' AND ')} AND requests = 0`, values.slice(0, n));
     }
   }
 }
