@@ -31,6 +31,8 @@ export class CreateSdrTables1700000000003 implements MigrationInterface {
     for (const column of DIMENSIONS) {
       await q.query(`CREATE INDEX records_account_${column}_created ON sdr.records (account_sid, ${column}, created_at)`);
     }
+    // Sorting by price.
+    await q.query(`CREATE INDEX records_account_price_created ON sdr.records (account_sid, price_micros, created_at)`);
     // Per-event de-duplication: an event changes the tables once, however often it arrives.
     await q.query(`
       CREATE TABLE sdr.processed_events (

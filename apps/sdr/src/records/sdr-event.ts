@@ -1,6 +1,5 @@
-import { CHANNELS, DELIVERY_STATUSES, type DeliveryStatusEvent, OTP_EVENT_TYPES, type OtpEvent } from '@app/contracts';
+import { CHANNELS, DELIVERY_STATUSES, type DeliveryStatusEvent, OTP_EVENT_TYPES, OTP_STATUSES, type OtpEvent } from '@app/contracts';
 import { z } from 'zod';
-import { OTP_STATUSES } from '@app/contracts';
 
 /**
  * What the projection needs of an event on `otp.v1.events.>`, validated on receipt: other
