@@ -8,7 +8,8 @@
  * warm-up). Prints p50 and p99 per query.
  *
  * Needs Postgres and NATS as for the tests: DATABASE_URL (any database of the server; the
- * scratch one is made next to it) and NATS_URL. BENCH_KEEP=true keeps the scratch database.
+ * scratch one is made next to it) and NATS_URL. BENCH_KEEP=true keeps the scratch database;
+ * BENCH_REUSE=true then times the queries on it again without seeding.
  */
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
@@ -34,10 +35,13 @@ async function main() {
   admin.pathname = '/postgres';
   const scratch = new URL(server);
   scratch.pathname = `/${SCRATCH}`;
-  await withClient(admin.toString(), async (c) => {
-    await c.query(`DROP DATABASE IF EXISTS ${SCRATCH} WITH (FORCE)`);
-    await c.query(`CREATE DATABASE ${SCRATCH}`);
-  });
+  const reuse = process.env.BENCH_REUSE === 'true';
+  if (!reuse) {
+    await withClient(admin.toString(), async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS ${SCRATCH} WITH (FORCE)`);
+      await c.query(`CREATE DATABASE ${SCRATCH}`);
+    });
+  }
 
   const prefix = `bench${process.pid}`;
   const env = {
@@ -51,7 +55,7 @@ async function main() {
   const app = await platform.startService(sdrService, { config: platform.loadConfig(env), port: 0, logStream: { write: () => true } });
   const nc = await connect({ servers: env.NATS_URL ?? 'nats://127.0.0.1:4222' });
   try {
-    const accounts = await seed(scratch.toString());
+    const accounts = reuse ? await accountsOf(scratch.toString()) : await seed(scratch.toString());
     await report(nc, prefix, scratch.toString(), accounts);
   } finally {
     await app.close();
@@ -150,6 +154,13 @@ async function seed(url) {
       )
     ).rows;
     process.stderr.write(`seeded ${records} records, ${rollups} roll-up rows and ${summary} summary rows in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  });
+  return accountsOf(url);
+}
+
+/** The big account, a small one, all of them, and one record of the big one to look up. */
+async function accountsOf(url) {
+  return withClient(url, async (c) => {
     const big = (await c.query(`SELECT 'AC' || md5('acct0') AS sid`)).rows[0].sid;
     const small = (await c.query(`SELECT 'AC' || md5('acct1') AS sid`)).rows[0].sid;
     const sample = (await c.query(`SELECT request_id, destination FROM sdr.records WHERE account_sid = $1 AND channel = 'sms' LIMIT 1`, [big])).rows[0];

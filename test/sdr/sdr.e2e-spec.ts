@@ -203,6 +203,12 @@ describe('session detail records and usage over HTTP', () => {
       expect(asc.body.data.uri).toBe('/2fa/sdr/search?SortBy=dateCreated%3Aasc&pageSize=10&page=0');
       const byPrice = await search('sortBy=price:desc');
       expect(byPrice.body.data.result.map((r: Json) => r.requestId)).toEqual([ids.other, ids.verified, ids.canceled, ids.failed]);
+      // Across accounts too (each account's first rows, merged).
+      const across = await search('subAccounts=true&SortBy=dateCreated:asc&pageSize=2&page=1');
+      expect(across.body.data).toMatchObject({ total: 5, numPages: 3, start: 2, end: 3 });
+      expect(across.body.data.result.map((r: Json) => r.requestId)).toEqual([ids.expired, ids.failed]);
+      const acrossByPrice = await search('subAccounts=true&SortBy=price:desc&pageSize=3');
+      expect(acrossByPrice.body.data.result.map((r: Json) => r.requestId)).toEqual([ids.other, ids.expired, ids.verified]);
       const byCountry = await search('SortBy=countryCode');
       expect(byCountry.body.data.result.map((r: Json) => r.countryCode)).toEqual(['GB', 'IN', 'US', 'US']);
     });
