@@ -164,6 +164,7 @@ async function accountsOf(url) {
     const big = (await c.query(`SELECT 'AC' || md5('acct0') AS sid`)).rows[0].sid;
     const small = (await c.query(`SELECT 'AC' || md5('acct1') AS sid`)).rows[0].sid;
     const sample = (await c.query(`SELECT request_id, destination FROM sdr.records WHERE account_sid = $1 AND channel = 'sms' LIMIT 1`, [big])).rows[0];
+    if (!sample) throw new Error(`${SCRATCH} holds no seeded records: run without BENCH_REUSE first (with BENCH_KEEP=true)`);
     return { big, small, all: (await c.query(`SELECT DISTINCT account_sid FROM sdr.usage_daily`)).rows.map((r) => r.account_sid), sample };
   });
 }
