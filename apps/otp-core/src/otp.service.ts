@@ -179,7 +179,7 @@ export class OtpService {
     if (!matched) {
       await this.recordWrongCode(primary, attempts, now);
       verifies.inc({ result: 'wrong_code' });
-      throw new DomainError(474, undefined, { requestID: primary.id });
+      throw new DomainError(474, undefined, { requestID: primary.id, attemptsRemaining: Math.max(0, primary.maxAttempts - attempts) });
     }
 
     const verified = await this.db.transaction(async (manager) => {

@@ -67,6 +67,8 @@ export interface ErrorReply {
   retryAfter?: number;
   /** Opaque id of a 500, to find it in the logs. */
   errorId?: string;
+  /** A wrong code (474): how many more wrong codes the request takes before it locks. */
+  attemptsRemaining?: number;
 }
 
 /**
@@ -77,7 +79,7 @@ export class DomainError extends Error {
   constructor(
     readonly code: Exclude<ErrorCode, 200 | 500>,
     readonly detail?: string,
-    readonly extra: Pick<ErrorReply, 'field' | 'retryAfter' | 'requestID'> = {},
+    readonly extra: Pick<ErrorReply, 'field' | 'retryAfter' | 'requestID' | 'attemptsRemaining'> = {},
   ) {
     super(catalogMessage(code, detail));
     this.name = 'DomainError';
