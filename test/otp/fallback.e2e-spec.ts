@@ -20,9 +20,15 @@ describe('fallback: the same code on the next channel', () => {
   let stack: Stack;
   let auth: Credentials;
   let db: Client;
+  const logs: string[] = [];
+  const codesSent = new Set<string>();
 
   beforeAll(async () => {
-    stack = await startStack({ services: [gatewayService, otpCoreService, limiterService], env: { DEFAULT_LIMIT_MAX: '1000', SWEEP_INTERVAL_MS: '100' } });
+    stack = await startStack({
+      services: [gatewayService, otpCoreService, limiterService],
+      env: { DEFAULT_LIMIT_MAX: '1000', SWEEP_INTERVAL_MS: '100', LOG_LEVEL: 'debug' },
+      logStream: { write: (line: string) => logs.push(line) },
+    });
     auth = await createAccount(stack);
     db = new Client({ connectionString: stack.env.DATABASE_URL });
     await db.connect();
@@ -41,10 +47,15 @@ describe('fallback: the same code on the next channel', () => {
       }
     });
   const sweepAll = () => Promise.all(otpCores().map((a) => a.get(OtpSweeper, { strict: false }).sweep()));
-  const codeOf = (d: DispatchMessage) => d.text.slice(BODY.indexOf('{code}'));
+  const codeOf = (d: DispatchMessage) => {
+    const code = d.text.slice(BODY.indexOf('{code}'));
+    codesSent.add(code);
+    return code;
+  };
 
   const send = async (to: string, extra: Record<string, unknown>) => {
-    const res = await http(stack.url, 'POST', '/2fa/send', { auth, body: { service: '2FA', from: '+14155550000', to, body: BODY, ...extra } });
+    // Ten digits: a code that long cannot turn up in a log line by chance (a timestamp, a port).
+    const res = await http(stack.url, 'POST', '/2fa/send', { auth, body: { service: '2FA', from: '+14155550000', to, body: BODY, length: 10, ...extra } });
     expect(res.status).toBe(200);
     return res.body.requestID as string;
   };
@@ -192,5 +203,25 @@ describe('fallback: the same code on the next channel', () => {
       expect((await db.query('SELECT count(*)::int AS n FROM otp.outbox')).rows[0].n).toBe(0);
       for (const id of ids) expect(lifecycle(await eventsOf(stack, id), 'dispatched').map((e) => e.data.dispatchId)).toEqual([`${id}-1`, `${id}-2`]);
     }, 20_000, 200);
+  });
+
+  it('skips a step whose sealed text cannot be opened (another OTP_SECRET, or altered), never sending it garbled', async () => {
+    const requestId = await send(uniqueNumber(), { fallback: [{ channel: 'call', after: 30 }] });
+    await dispatchedCount(requestId, 1);
+    const sealed = (await stepState(`${requestId}-2`)).sealed_message!;
+    const raw = Buffer.from(sealed.slice(3), 'base64');
+    raw[raw.length - 1] ^= 1;
+    await db.query('UPDATE otp.dispatches SET sealed_message = $2 WHERE id = $1', [`${requestId}-2`, `v1.${raw.toString('base64')}`]);
+    stack.clock.advance(30);
+    await sweepAll();
+    await eventually(async () => expect(await stepState(`${requestId}-2`)).toEqual({ state: 'skipped', sealed_message: null }));
+    expect(await dispatchesOf(stack, requestId)).toHaveLength(1);
+  });
+
+  it('logged no code of any message it sent', () => {
+    expect(codesSent.size).toBeGreaterThan(5);
+    expect(logs.length).toBeGreaterThan(0);
+    const text = logs.join('');
+    for (const code of codesSent) expect(text).not.toContain(`${code}`);
   });
 });
