@@ -146,6 +146,8 @@ export class FallbackService {
       // Sealed under another OTP_SECRET (rotated) or altered: it can never be sent.
       this.logger.error({ message: 'fallback step cannot be opened; skipped', dispatchId: step.id, error: (error as Error).message });
       await manager.query(`UPDATE otp.dispatches SET state = 'skipped', sealed_message = NULL, due_at = NULL, updated_at = $2 WHERE id = $1`, [step.id, now]);
+      // The step after it, if any, is due at once in its place.
+      await manager.query(`UPDATE otp.dispatches SET due_at = $3, updated_at = $3 WHERE request_id = $1 AND seq = $2 AND state = 'planned'`, [request.id, step.seq + 1, now]);
       return;
     }
     await manager.query(
