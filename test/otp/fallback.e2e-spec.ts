@@ -1,4 +1,5 @@
-import type { DispatchMessage } from '@app/contracts';
+import { type DispatchMessage, withPrefix } from '@app/contracts';
+import { decodeJson, encodeJson } from '@app/platform';
 import type { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import { gatewayService } from '../../apps/gateway/src/gateway.definition';
@@ -189,6 +190,21 @@ describe('fallback: the same code on the next channel', () => {
     // The expiry's event is published by the relay, after the sweep.
     await eventually(async () => expect(lifecycle(await eventsOf(stack, requestId), 'expired')).toHaveLength(1));
     expect(await dispatchesOf(stack, requestId)).toHaveLength(1);
+  });
+
+  it('takes fallback and statusCallback over NATS (otp.v1.send) with the same validation', async () => {
+    const nats = async (payload: unknown) =>
+      decodeJson((await stack.nc.request(withPrefix(stack.env.NATS_PREFIX, 'otp.v1.send'), encodeJson(payload), { timeout: 5000 })).data) as Record<string, unknown>;
+    const base = { accountSid: auth.accountSid, service: '2FA', from: '+14155550000', to: uniqueNumber(), body: BODY, length: 10 };
+    expect(await nats({ ...base, fallback: [{ channel: 'email', after: 10 }] })).toMatchObject({ code: 400, field: 'fallback.0.to' });
+    const reply = await nats({ ...base, statusCallback: 'http://127.0.0.1:9/hook', fallback: [{ channel: 'email', to: 'ops@example.com', from: 'otp@example.com', subject: 'Code', after: 10 }] });
+    expect(reply).toMatchObject({ code: 200 });
+    const requestId = reply.requestID as string;
+    const [sms] = await dispatchedCount(requestId, 1);
+    await publishDeliveryStatus(stack, sms, 'failed');
+    const [, email] = await dispatchedCount(requestId, 2);
+    expect(email).toMatchObject({ channel: 'email', to: 'ops@example.com', subject: 'Code' });
+    expect(codeOf(email)).toBe(codeOf(sms));
   });
 
   it('two otp-core replicas never dispatch one step twice', async () => {
