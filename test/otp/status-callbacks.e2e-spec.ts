@@ -74,7 +74,8 @@ describe('status callbacks: signed POSTs of every event of a request', () => {
   });
 
   const send = async (extra: Record<string, unknown>) => {
-    const res = await http(stack.url, 'POST', '/2fa/send', { auth, body: { service: '2FA', from: '+14155550000', to: uniqueNumber(), body: BODY, ...extra } });
+    // Ten digits: a code that long cannot turn up in a payload by chance.
+    const res = await http(stack.url, 'POST', '/2fa/send', { auth, body: { service: '2FA', from: '+14155550000', to: uniqueNumber(), body: BODY, length: 10, ...extra } });
     expect(res.status).toBe(200);
     return res.body.requestID as string;
   };
@@ -93,7 +94,7 @@ describe('status callbacks: signed POSTs of every event of a request', () => {
     const dispatch = await firstDispatch(requestId);
     await publishDeliveryStatus(stack, dispatch, 'delivered');
     const code = codeOf(dispatch);
-    expect((await http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code: code === '000000' ? '111111' : '000000' } })).status).toBe(401);
+    expect((await http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code: code === '0000000000' ? '1111111111' : '0000000000' } })).status).toBe(401);
     expect((await http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code } })).status).toBe(200);
 
     await eventually(() => expect(new Set(typesAt(path))).toEqual(new Set(['created', 'dispatched', 'delivery_status', 'verify_failed', 'verified'])));
@@ -130,6 +131,25 @@ describe('status callbacks: signed POSTs of every event of a request', () => {
     // Well past the next back-off (800 ms): no fifth attempt.
     await new Promise((r) => setTimeout(r, 1500));
     expect(receiver.at(path).filter((r) => r.event.type === 'created')).toHaveLength(4);
+  });
+
+  it('POSTs the fallback dispatch and the failed event when every channel failed', async () => {
+    const path = '/hooks/failing';
+    const requestId = await send({ statusCallback: `${receiver.url}${path}`, fallback: [{ channel: 'call', after: 60 }] });
+    const sms = await firstDispatch(requestId);
+    await publishDeliveryStatus(stack, sms, 'failed');
+    const call = await eventually(async () => {
+      const found = (await dispatchesOf(stack, requestId))[1];
+      if (!found) throw new Error('no fallback yet');
+      return found;
+    });
+    await publishDeliveryStatus(stack, call, 'failed');
+    await eventually(() => expect(typesAt(path)).toContain('failed'));
+    const dispatched = receiver.at(path).filter((r) => r.event.type === 'dispatched').map((r) => [r.event.data.channel, (r.event.data as { dispatchId?: string }).dispatchId]);
+    expect(dispatched).toEqual(expect.arrayContaining([['sms', `${requestId}-1`], ['call', `${requestId}-2`]]));
+    const failed = receiver.at(path).find((r) => r.event.type === 'failed')!;
+    expect(failed.event.data).toMatchObject({ requestId, status: 'failed', reason: 'delivery_failed' });
+    for (const r of receiver.at(path)) expect(r.raw).not.toContain(codeOf(sms));
   });
 
   it('refuses a statusCallback that is not an http(s) URL, naming the field', async () => {
