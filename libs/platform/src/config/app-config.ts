@@ -5,6 +5,7 @@ import { z } from 'zod';
  * object; a bad or missing variable stops the start with a message naming it.
  */
 const DEV_OTP_SECRET = 'dev-only-otp-secret-change-me-0123456789abcdef';
+const DEV_STATUS_CALLBACK_SECRET = 'dev-only-status-callback-secret-change-me-0123';
 
 const url = (protocols: string[]) =>
   z.string().refine((v) => {
@@ -39,6 +40,11 @@ const EnvSchema = z.object({
   DEFAULT_LIMIT_INTERVAL: int(1, 31_536_000).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SWEEP_INTERVAL_MS: int(100, 3_600_000).default(1000),
+  // Status callbacks (statusCallback on send): signing key, attempts, back-off, timeout.
+  STATUS_CALLBACK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  STATUS_CALLBACK_MAX_ATTEMPTS: int(1, 100).default(8),
+  STATUS_CALLBACK_RETRY_BASE_MS: int(10, 600_000).default(1000),
+  STATUS_CALLBACK_TIMEOUT_MS: int(100, 60_000).default(5000),
 });
 
 export class ConfigError extends Error {
@@ -61,6 +67,16 @@ export interface AppConfig {
   readonly defaultLimit: { readonly max: number; readonly intervalSeconds: number };
   readonly logLevel: string;
   readonly sweepIntervalMs: number;
+  readonly statusCallback: {
+    /** Key of the callback signature (HMAC-SHA256). Marked secret: never logged. */
+    readonly secret: string;
+    readonly secretIsDevDefault: boolean;
+    /** Deliveries of one event before it is given up. */
+    readonly maxAttempts: number;
+    /** First retry delay; doubled on each further retry, capped at 10 minutes. */
+    readonly retryBaseMs: number;
+    readonly timeoutMs: number;
+  };
 }
 
 /** Injection token of the {@link AppConfig}. */
@@ -76,6 +92,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.OTP_SECRET === undefined && e.NODE_ENV === 'production') {
     throw new ConfigError('OTP_SECRET', 'is required when NODE_ENV=production (at least 32 random characters)');
   }
+  if (e.STATUS_CALLBACK_SECRET === undefined && e.NODE_ENV === 'production') {
+    throw new ConfigError('STATUS_CALLBACK_SECRET', 'is required when NODE_ENV=production (at least 32 random characters)');
+  }
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -88,5 +107,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultLimit: { max: e.DEFAULT_LIMIT_MAX, intervalSeconds: e.DEFAULT_LIMIT_INTERVAL },
     logLevel: e.LOG_LEVEL,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+    statusCallback: {
+      secret: e.STATUS_CALLBACK_SECRET ?? DEV_STATUS_CALLBACK_SECRET,
+      secretIsDevDefault: e.STATUS_CALLBACK_SECRET === undefined,
+      maxAttempts: e.STATUS_CALLBACK_MAX_ATTEMPTS,
+      retryBaseMs: e.STATUS_CALLBACK_RETRY_BASE_MS,
+      timeoutMs: e.STATUS_CALLBACK_TIMEOUT_MS,
+    },
   });
 }
