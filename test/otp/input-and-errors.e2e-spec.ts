@@ -1,5 +1,6 @@
 import { eventually } from '../support/eventually';
 import { http } from '../support/http';
+import { eventsOf, lifecycle } from '../support/jetstream-helpers';
 import { createAccount, readCode, sendBody, sendOtp, uniqueNumber } from '../support/otp-helpers';
 import type { Credentials } from '../support/http';
 import { startStack, type Stack } from '../support/stack';
@@ -53,6 +54,26 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
     ['repeat above 5', { channel: 'call', repeat: 6 }, 'repeat'],
     ['no alphabet left', { allowDigits: false }, 'allowDigits'],
     ['accountSid malformed', { accountSid: 'AC123' }, 'accountSid'],
+    ['email channel with a phone number as from', { channel: 'email', to: 'a@example.com', from: '+14155550000', subject: 'x' }, 'from'],
+    ['email body over 10000 characters', { channel: 'email', to: 'a@example.com', from: 'otp@example.com', subject: 'x', body: `${'x'.repeat(10_000)}{code}` }, 'body'],
+    ['call body over 1224 characters', { channel: 'call', body: `${'x'.repeat(1224)}{code}` }, 'body'],
+    ['call to an invalid number', { channel: 'call', to: '+1555' }, 'to'],
+    ['sms sender ID too long', { from: 'ACME12345678' }, 'from'],
+    ['bad language', { channel: 'call', language: 'english' }, 'language'],
+    ['repeat below 1', { channel: 'call', repeat: 0 }, 'repeat'],
+    ['repeat on sms', { repeat: 2 }, 'repeat'],
+    ['voice on email', { channel: 'email', to: 'a@example.com', from: 'otp@example.com', subject: 'x', voice: 'man' }, 'voice'],
+    ['language on sms', { language: 'en-US' }, 'language'],
+    ['subject on sms', { subject: 'x' }, 'subject'],
+    ['fallback not an array', { fallback: 'call' }, 'fallback'],
+    ['fallback with four steps', { fallback: [1, 2, 3, 4].map(() => ({ channel: 'call', after: 10 })) }, 'fallback'],
+    ['fallback to an unknown channel', { fallback: [{ channel: 'fax', after: 10 }] }, 'fallback.0.channel'],
+    ['fallback without after', { fallback: [{ channel: 'call' }] }, 'fallback.0.after'],
+    ['fallback after beyond the expiry', { timeout: 60, fallback: [{ channel: 'call', after: 60 }] }, 'fallback.0.after'],
+    ['fallback to email without an address', { fallback: [{ channel: 'email', from: 'otp@example.com', subject: 'x', after: 10 }] }, 'fallback.0.to'],
+    ['fallback to email without a subject', { fallback: [{ channel: 'email', to: 'a@example.com', from: 'otp@example.com', after: 10 }] }, 'fallback.0.subject'],
+    ['fallback call from a sender ID', { from: 'ACME', fallback: [{ channel: 'call', after: 10 }] }, 'fallback.0.from'],
+    ['statusCallback not http(s)', { statusCallback: 'ftp://example.com/' }, 'statusCallback'],
   ])('answers 400 naming the field: %s', async (_case, overrides, field) => {
     const res = await send({ ...sendBody(uniqueNumber()), ...overrides });
     expect(res.status).toBe(400);
@@ -157,6 +178,26 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
       expect(wrong).toMatchObject({ status: 401, body: { code: 474 } });
       const ok = await http(stack.url, 'POST', '/otp/validate', { headers: vendorHeaders(), body: { otp_request_token: token, code } });
       expect(ok).toMatchObject({ status: 200, body: { code: 0, message: 'OK' } });
+    });
+
+    it('maps voice_sms to a call with the voice options, and lets an sms ignore them', async () => {
+      const to = uniqueNumber();
+      const call = await http(stack.url, 'POST', '/otp/generate', {
+        headers: vendorHeaders(),
+        body: { phone_number: to, text: 'Your code is', sender: '+14155550000', channel: 'voice_sms', voice_language: 'en-GB', voice_gender: 'female' },
+      });
+      expect(call).toMatchObject({ status: 200, body: { code: 0 } });
+      const requestId = call.body.otp_request_token as string;
+      const dispatched = await eventually(async () => {
+        const found = lifecycle(await eventsOf(stack, requestId), 'dispatched');
+        if (!found.length) throw new Error('not dispatched yet');
+        return found[0];
+      });
+      expect(dispatched.data).toMatchObject({ channel: 'call', to, dispatchId: `${requestId}-1` });
+      const badVoice = await http(stack.url, 'POST', '/otp/generate', { headers: vendorHeaders(), body: { phone_number: uniqueNumber(), text: 'x', sender: '+14155550000', channel: 'voice_sms', voice_gender: 'robot' } });
+      expect(badVoice).toMatchObject({ status: 400, body: { field: 'voice_gender' } });
+      const sms = await http(stack.url, 'POST', '/otp/generate', { headers: vendorHeaders(), body: { phone_number: uniqueNumber(), text: 'x', sender: 'ACME', voice_language: 'en-GB', voice_gender: 'male' } });
+      expect(sms).toMatchObject({ status: 200, body: { code: 0 } });
     });
 
     it('names the vendor field on bad input and refuses wrong keys', async () => {

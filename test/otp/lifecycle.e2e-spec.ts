@@ -62,7 +62,7 @@ describe('send, verify and cancel over HTTP', () => {
     for (let i = 0; i < 3; i++) {
       const res = await verify({ requestId, code: wrongCode(code) });
       expect(res.status).toBe(401);
-      expect(res.body).toMatchObject({ code: 474, message: 'Invalid OTP Code', requestID: requestId });
+      expect(res.body).toEqual({ code: 474, message: 'Invalid OTP Code', requestID: requestId, attemptsRemaining: 2 - i });
     }
     const locked = await verify({ requestId, code });
     expect(locked.status).toBe(429);

@@ -69,23 +69,32 @@ describe('SDR replay and idempotency', () => {
         await http(stack.url, 'POST', '/2fa/cancel', { auth: who, body: { requestId: id } });
         await publishDeliveryStatus(stack, request, 'undelivered', { error: { code: 'E1', message: 'absent subscriber' } });
       } else if (i === 2) {
-        await publishDeliveryStatus(stack, request, 'failed', { error: { code: 'E2', message: 'rejected' } });
         await sendOtp(stack, who, to); // supersedes it
+        // A late verdict on a request already canceled: it stays canceled.
+        await publishDeliveryStatus(stack, request, 'failed', { error: { code: 'E2', message: 'rejected' } });
       } else {
         await verify(who, { requestId: id, code: wrongCode(code) });
         await verify(who, { requestId: id, code: wrongCode(code) }); // locked: failed
       }
     }
+    // Every channel failed: otp-core fails the request (its `failed` event).
+    const undeliverable = uniqueNumber();
+    const failedId = await sendOtp(stack, parent, undeliverable);
+    await publishDeliveryStatus(stack, { requestId: failedId, accountSid: parent.accountSid, to: undeliverable }, 'failed', { error: { code: 'E3', message: 'unknown subscriber' } });
+    await eventually(async () => {
+      const res = await http<{ data: { status: string } }>(stack.url, 'GET', `/2fa/sdr/search/${failedId}`, { auth: parent });
+      expect(res.body.data?.status).toBe('failed');
+    }, 20_000);
     await sendOtp(stack, parent, uniqueNumber(), { timeout: 30 });
     stack.clock.advance(31);
     await stack.app.get(OtpSweeper, { strict: false }).sweep();
 
     await eventually(async () => {
       const res = await http<{ data: { total: number } }>(stack.url, 'GET', '/2fa/sdr/search?subAccounts=true', { auth: parent });
-      expect(res.body.data.total).toBe(6);
+      expect(res.body.data.total).toBe(7);
       // The last events of the script (the sweeper's) are on the stream and projected.
       const { records } = await sdrTables(stack.env.DATABASE_URL);
-      expect((records as { status: string }[]).map((r) => r.status).sort()).toEqual(['canceled', 'canceled', 'expired', 'failed', 'pending', 'verified']);
+      expect((records as { status: string }[]).map((r) => r.status).sort()).toEqual(['canceled', 'canceled', 'expired', 'failed', 'failed', 'pending', 'verified']);
       await caughtUp('sdr');
     }, 20_000);
   }, 120_000);
@@ -96,16 +105,16 @@ describe('SDR replay and idempotency', () => {
 
   it('projected the mix into records and roll-ups that agree', async () => {
     const { records, usage, summary } = await sdrTables(stack.env.DATABASE_URL);
-    expect(records).toHaveLength(6);
+    expect(records).toHaveLength(7);
     const statuses = (records as { status: string }[]).map((r) => r.status).sort();
-    expect(statuses).toEqual(['canceled', 'canceled', 'expired', 'failed', 'pending', 'verified']);
+    expect(statuses).toEqual(['canceled', 'canceled', 'expired', 'failed', 'failed', 'pending', 'verified']);
     // The roll-ups are the sum of the records' contributions.
     const rollupRequests = (usage as { requests: string }[]).reduce((n, u) => n + Number(u.requests), 0);
     const rollupCost = (usage as { cost_micros: string }[]).reduce((n, u) => n + Number(u.cost_micros), 0);
     const recordCost = (records as { price_micros: string }[]).reduce((n, r) => n + Number(r.price_micros), 0);
-    expect(rollupRequests).toBe(6);
+    expect(rollupRequests).toBe(7);
     expect(rollupCost).toBe(recordCost);
-    expect((summary as { requests: string }[]).reduce((n, u) => n + Number(u.requests), 0)).toBe(6);
+    expect((summary as { requests: string }[]).reduce((n, u) => n + Number(u.requests), 0)).toBe(7);
     expect((summary as { cost_micros: string }[]).reduce((n, u) => n + Number(u.cost_micros), 0)).toBe(recordCost);
     expect(recordCost).toBeGreaterThan(0);
   });

@@ -20,7 +20,8 @@ const DAY_B = '2026-01-01';
  * A scripted day and a half of traffic, then every way of looking at it. Day A (2025-12-31):
  * the parent's code to US1 verified after one wrong code, its code to IN1 canceled, the
  * sub-account's code to US3 expired (clock + sweeper). Day B (2026-01-01): the parent's code to
- * GB1 failed to deliver (a dispatcher's `failed` verdict), its code to US2 for service `other`
+ * GB1 failed to deliver (a dispatcher's `failed` verdict; with no fallback step, otp-core then
+ * fails the request), its code to US2 for service `other`
  * sent in two segments, delivered and verified.
  */
 describe('session detail records and usage over HTTP', () => {
@@ -60,7 +61,11 @@ describe('session detail records and usage over HTTP', () => {
     ids.expired = await sendOtp(stack, sub, US3, { timeout: 60 });
     await publishDeliveryStatus(stack, { requestId: ids.expired, accountSid: sub.accountSid, parentAccountSid: parent.accountSid, to: US3 }, 'delivered');
     stack.clock.advance(60);
-    await stack.app.get(OtpSweeper, { strict: false }).sweep();
+    // The sweeper on its interval may hold the row a moment (SKIP LOCKED): sweep until it is recorded.
+    await eventually(async () => {
+      await stack.app.get(OtpSweeper, { strict: false }).sweep();
+      expect((await get(`/2fa/sdr/search/${ids.expired}`, sub)).body.data?.status).toBe('expired');
+    }, 20_000);
 
     // Day B.
     stack.clock.set(new Date(`${DAY_B}T09:00:00Z`));
@@ -70,6 +75,8 @@ describe('session detail records and usage over HTTP', () => {
       providerMessageId: null,
       error: { code: 'E_PROVIDER', message: 'destination unreachable' },
     });
+    // otp-core fails the request on this verdict; the clock waits for it, so its time is known.
+    await eventually(async () => expect((await get(`/2fa/sdr/search/${ids.failed}`)).body.data?.status).toBe('failed'), 20_000);
 
     stack.clock.advance(1);
     ids.other = await sendOtp(stack, parent, US2, { service: 'other' });
@@ -89,7 +96,7 @@ describe('session detail records and usage over HTTP', () => {
       expect(byId.get(ids.verified)).toMatchObject({ status: 'verified', deliveryStatus: 'delivered' });
       expect(byId.get(ids.canceled)).toMatchObject({ status: 'canceled', deliveryStatus: 'delivered' });
       expect(byId.get(ids.expired)).toMatchObject({ status: 'expired', deliveryStatus: 'delivered' });
-      expect(byId.get(ids.failed)).toMatchObject({ status: 'pending', deliveryStatus: 'failed' });
+      expect(byId.get(ids.failed)).toMatchObject({ status: 'failed', deliveryStatus: 'failed' });
       expect(byId.get(ids.other)).toMatchObject({ status: 'verified', deliveryStatus: 'delivered' });
     }, 20_000);
   }, 120_000);
@@ -151,7 +158,15 @@ describe('session detail records and usage over HTTP', () => {
 
     it('shows every dispatch attempt with the provider error', async () => {
       const res = await get(`/2fa/sdr/search/${ids.failed}`);
-      expect(res.body.data).toMatchObject({ countryCode: 'GB', status: 'pending', deliveryStatus: 'failed', price: '0.000000', dateCreated: '2026-01-01T09:00:00.000+0000' });
+      expect(res.body.data).toMatchObject({
+        countryCode: 'GB',
+        status: 'failed',
+        statusReason: 'delivery_failed',
+        deliveryStatus: 'failed',
+        price: '0.000000',
+        dateCreated: '2026-01-01T09:00:00.000+0000',
+        dateFailed: '2026-01-01T09:00:00.000+0000',
+      });
       expect(res.body.data.attempts).toEqual([
         expect.objectContaining({ status: 'failed', provider: 'test-provider', providerMessageId: null, error: { code: 'E_PROVIDER', message: 'destination unreachable' }, price: '0.000000' }),
       ]);
@@ -220,7 +235,8 @@ describe('session detail records and usage over HTTP', () => {
       ['channel=email', []],
       ['status=verified', ['verified', 'other']],
       ['status=canceled', ['canceled']],
-      ['status=pending', ['failed']],
+      ['status=failed', ['failed']],
+      ['status=pending', []],
       ['deliveryStatus=failed', ['failed']],
       ['deliveryStatus=delivered', ['verified', 'canceled', 'other']],
       ['countryCode=in', ['canceled']],
@@ -310,6 +326,7 @@ describe('session detail records and usage over HTTP', () => {
       ['channel=call', []],
       ['status=canceled', [['2025-12-31', { requests: 1, canceled: 1, verified: 0, cost: '0.002200' }]]],
       ['deliveryStatus=failed', [['2026-01-01', { requests: 1, sent: 0, failed: 1, cost: '0.000000', conversionRate: 0 }]]],
+      ['status=failed', [['2026-01-01', { requests: 1, sent: 0, failed: 1, verified: 0 }]]],
       ['countryCode=GB', [['2026-01-01', { requests: 1, failed: 1 }]]],
       ['countryCode=US&subAccounts=true', [['2025-12-31', { requests: 2, verified: 1, expired: 1, cost: '0.015800' }], ['2026-01-01', { requests: 1, verified: 1 }]]],
       [`startTime=${DAY_B}T12:00:00Z`, [['2026-01-01', dayB]]],

@@ -6,6 +6,9 @@ import { OtpController } from './otp.controller';
 import { OtpService } from './otp.service';
 import { OtpSweeper } from './otp-sweeper';
 import { OutboxRelay } from './outbox/outbox-relay';
+import { StatusCallbackConsumer } from './callbacks/status-callback.consumer';
+import { DeliveryStatusConsumer } from './fallback/delivery-status.consumer';
+import { FallbackService } from './fallback/fallback.service';
 
 /** The OTP lifecycle behind `otp.v1.*`; table space `otp`. */
 @Module({
@@ -16,7 +19,10 @@ import { OutboxRelay } from './outbox/outbox-relay';
     OtpService,
     OtpSweeper,
     OutboxRelay,
+    FallbackService,
+    DeliveryStatusConsumer,
+    StatusCallbackConsumer,
   ],
-  exports: [OtpService, OtpSweeper],
+  exports: [OtpService, OtpSweeper, FallbackService],
 })
 export class OtpCoreModule {}

@@ -65,4 +65,8 @@ export class OtpRequestEntity {
 
   @Column({ name: 'request_hash', type: 'text', nullable: true })
   requestHash!: string | null;
+
+  /** Where the request's events are POSTed (statusCallback on send), if anywhere. */
+  @Column({ name: 'status_callback', type: 'text', nullable: true })
+  statusCallback!: string | null;
 }

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, Clock } from '@app/platform';
 import type { DataSource } from 'typeorm';
-import { eventData, fromRaw, type OtpRowRaw, RETURNING } from './otp.service';
+import { eventData, fromRaw, type OtpRowRaw, RETURNING } from './otp-row';
+import { FallbackService } from './fallback/fallback.service';
 import { OTP_DATA_SOURCE } from './otp-core.tokens';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { OutboxWriter } from './outbox/outbox';
@@ -12,7 +13,8 @@ const BATCH = 500;
  * Records what time already decided: pending requests past their expiry become `expired`,
  * those past their guard time `canceled`, each with its event. Verify and cancel never wait
  * for it (they judge by the clock); the sweeper makes the stored status and the event stream
- * catch up. Replicas share the work through `FOR UPDATE SKIP LOCKED`.
+ * catch up. The same interval drives the fallback steps whose `after` elapsed. Replicas share
+ * the work through `FOR UPDATE SKIP LOCKED`.
  */
 @Injectable()
 export class OtpSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -25,6 +27,7 @@ export class OtpSweeper implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly relay: OutboxRelay,
+    private readonly fallback: FallbackService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -43,8 +46,16 @@ export class OtpSweeper implements OnApplicationBootstrap, BeforeApplicationShut
     await this.running;
   }
 
-  /** One pass; returns how many requests it ended. */
+  /** One pass; returns how many requests it ended (fallback steps it sent are not counted). */
   async sweep(): Promise<number> {
+    const ended = await this.endElapsed();
+    // After the expiries, so that no step goes out for a request that just expired.
+    const steps = await this.fallback.dispatchDue(this.clock.now());
+    if (ended || steps) this.relay.kick();
+    return ended;
+  }
+
+  private async endElapsed(): Promise<number> {
     const now = this.clock.now();
     let ended = 0;
     for (;;) {
@@ -72,7 +83,6 @@ export class OtpSweeper implements OnApplicationBootstrap, BeforeApplicationShut
       ended += count;
       if (count < BATCH) break;
     }
-    if (ended) this.relay.kick();
     return ended;
   }
 }

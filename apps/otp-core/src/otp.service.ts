@@ -2,22 +2,23 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   type CancelOtpCommand,
   type ConsumeLimitsReply,
-  type DispatchMessage,
   DomainError,
   newId,
   type OtpEventData,
   type OtpReply,
   type OtpStatus,
   type SendOtpCommand,
-  Subjects,
   type VerifyOtpCommand,
 } from '@app/contracts';
 import { APP_CONFIG, type AppConfig, Clock, NatsRpcClient } from '@app/platform';
 import { createHash } from 'node:crypto';
 import { Counter } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
-import { alphabetOf, codeMatches, generateCode, hashCode, renderBody } from './otp-code';
+import { alphabetOf, codeMatches, generateCode, hashCode } from './otp-code';
+import { planDispatches } from './fallback/dispatch-plan';
+import { FallbackService } from './fallback/fallback.service';
 import { OtpRequestEntity } from './otp-request.entity';
+import { effectiveStatus, eventData, fromRaw, type OtpRow, type OtpRowRaw, RETURNING } from './otp-row';
 import { OTP_DATA_SOURCE } from './otp-core.tokens';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { OutboxWriter } from './outbox/outbox';
@@ -31,8 +32,7 @@ const UNIQUE_VIOLATION = '23505';
 const sends = new Counter({ name: 'otp_sends_total', help: 'OTP requests created', labelNames: ['channel'] });
 const verifies = new Counter({ name: 'otp_verifies_total', help: 'OTP verify outcomes', labelNames: ['result'] });
 
-/** Columns of a request as read back for decisions (never the hash unless asked). */
-type OtpRow = OtpRequestEntity;
+export { effectiveStatus, eventData, fromRaw, RETURNING, type OtpRowRaw } from './otp-row';
 
 /**
  * The OTP lifecycle. Codes exist only as keyed hashes; every state change is a conditional
@@ -47,6 +47,7 @@ export class OtpService {
     private readonly clock: Clock,
     private readonly rpc: NatsRpcClient,
     private readonly relay: OutboxRelay,
+    private readonly fallback: FallbackService,
   ) {}
 
   async send(command: SendOtpCommand): Promise<OtpReply> {
@@ -88,35 +89,18 @@ export class OtpService {
       recipientIp: command.recipientIp ?? null,
       idempotencyKey: command.idempotencyKey ?? null,
       requestHash,
+      statusCallback: command.statusCallback ?? null,
     });
-    const dispatch: DispatchMessage = {
-      dispatchId: `${id}-1`,
-      requestId: id,
-      accountSid: row.accountSid,
-      parentAccountSid: row.parentAccountSid ?? undefined,
-      channel: row.channel,
-      from: row.from,
-      to: row.destination,
-      text: renderBody(command.body, code),
-      maskedText: renderBody(command.body, '*'.repeat(length)),
-      subject: command.subject,
-      language: command.channel === 'call' ? command.language : undefined,
-      voice: command.channel === 'call' ? (command.voice as 'man' | 'woman' | undefined) : undefined,
-      repeat: command.channel === 'call' ? (command.repeat ?? 1) : undefined,
-      expiresAt: row.expiresAt.toISOString(),
-      createdAt: now.toISOString(),
-    };
+    const plan = planDispatches(row, command, code, now);
 
     try {
       await this.db.transaction(async (manager) => {
         const outbox = new OutboxWriter(now);
         await this.supersedePending(manager, row, command.guardTime, now, outbox);
         await manager.insert(OtpRequestEntity, row);
-        outbox
-          .event('created', eventData(row))
-          .add(Subjects.dispatch(row.channel), dispatch.dispatchId, dispatch)
-          // Published after the dispatch message got its PubAck (the relay keeps order).
-          .event('dispatched', eventData(row));
+        outbox.event('created', eventData(row));
+        // The first dispatch and its `dispatched` event; fallback steps wait, sealed.
+        await this.fallback.start(manager, row, plan, now, outbox);
         await outbox.flush(manager);
       });
     } catch (error) {
@@ -179,7 +163,7 @@ export class OtpService {
     if (!matched) {
       await this.recordWrongCode(primary, attempts, now);
       verifies.inc({ result: 'wrong_code' });
-      throw new DomainError(474, undefined, { requestID: primary.id });
+      throw new DomainError(474, undefined, { requestID: primary.id, attemptsRemaining: Math.max(0, primary.maxAttempts - attempts) });
     }
 
     const verified = await this.db.transaction(async (manager) => {
@@ -322,14 +306,6 @@ function limitState(limit: ConsumeLimitsReply): Pick<OtpReply, 'remaining' | 're
   return { remaining: limit.remaining, resetIn: limit.resetIn, limit: limit.limit };
 }
 
-/** Status as of `now`: expiry and guard time hold to the second, sweeper or not. */
-export function effectiveStatus(r: Pick<OtpRow, 'status' | 'expiresAt' | 'guardUntil'>, now: Date): OtpStatus {
-  if (r.status !== 'pending') return r.status;
-  if (r.guardUntil && r.guardUntil.getTime() <= now.getTime()) return 'canceled';
-  if (r.expiresAt.getTime() <= now.getTime()) return 'expired';
-  return 'pending';
-}
-
 function statusError(r: OtpRow, now: Date): DomainError {
   const extra = { requestID: r.id };
   switch (effectiveStatus(r, now)) {
@@ -340,69 +316,12 @@ function statusError(r: OtpRow, now: Date): DomainError {
     case 'expired':
       return new DomainError(472, undefined, extra);
     case 'failed':
+      // Every channel failed to deliver: no code reached the person, so none can be right.
+      if (r.statusReason === 'delivery_failed') return new DomainError(476, undefined, extra);
+      return new DomainError(475, undefined, extra);
     case 'pending': // pending with no attempts left
       return new DomainError(475, undefined, extra);
   }
-}
-
-export function eventData(r: OtpRow): OtpEventData {
-  return {
-    requestId: r.id,
-    accountSid: r.accountSid,
-    parentAccountSid: r.parentAccountSid,
-    service: r.service,
-    channel: r.channel,
-    to: r.destination,
-    from: r.from,
-    status: r.status,
-    recipientIp: r.recipientIp,
-    createdAt: r.createdAt.toISOString(),
-    expiresAt: r.expiresAt.toISOString(),
-  };
-}
-
-/** Columns returned by raw UPDATEs, mapped back with {@link fromRaw}. */
-export const RETURNING =
-  'id, account_sid, parent_account_sid, service, channel, from_address, destination, status, status_reason, attempts, max_attempts, created_at, expires_at, guard_until, ended_at, recipient_ip';
-
-export interface OtpRowRaw {
-  id: string;
-  account_sid: string;
-  parent_account_sid: string | null;
-  service: string;
-  channel: OtpRow['channel'];
-  from_address: string;
-  destination: string;
-  status: OtpStatus;
-  status_reason: string | null;
-  attempts: number;
-  max_attempts: number;
-  created_at: Date;
-  expires_at: Date;
-  guard_until: Date | null;
-  ended_at: Date | null;
-  recipient_ip: string | null;
-}
-
-export function fromRaw(r: OtpRowRaw): OtpRow {
-  return Object.assign(new OtpRequestEntity(), {
-    id: r.id,
-    accountSid: r.account_sid,
-    parentAccountSid: r.parent_account_sid,
-    service: r.service,
-    channel: r.channel,
-    from: r.from_address,
-    destination: r.destination,
-    status: r.status,
-    statusReason: r.status_reason,
-    attempts: r.attempts,
-    maxAttempts: r.max_attempts,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    guardUntil: r.guard_until,
-    endedAt: r.ended_at,
-    recipientIp: r.recipient_ip,
-  });
 }
 
 /** What makes two sends "the same request" for Idempotency-Key. */

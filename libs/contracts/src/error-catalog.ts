@@ -16,6 +16,7 @@ export const ErrorCode = {
   Canceled: 473,
   InvalidCode: 474,
   TooManyWrongAttempts: 475,
+  DeliveryFailed: 476,
   UnknownSessionRecord: 481,
   UnknownOtpOnCancel: 490,
   LimitNameExists: 492,
@@ -48,6 +49,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, CatalogEntry>> = {
   473: { http: 410, message: 'OTP is canceled' },
   474: { http: 401, message: 'Invalid OTP Code' },
   475: { http: 429, message: 'Too many wrong attempts' },
+  476: { http: 410, message: 'OTP delivery failed' },
   481: { http: 404, message: 'Unknown session record' },
   490: { http: 404, message: 'Invalid OTP Unique Id' },
   492: { http: 409, message: 'Limit with that Name already exists' },
@@ -69,6 +71,8 @@ export interface ErrorReply {
   retryAfter?: number;
   /** Opaque id of a 500, to find it in the logs. */
   errorId?: string;
+  /** A wrong code (474): how many more wrong codes the request takes before it locks. */
+  attemptsRemaining?: number;
 }
 
 /**
@@ -79,7 +83,7 @@ export class DomainError extends Error {
   constructor(
     readonly code: Exclude<ErrorCode, 200 | 500>,
     readonly detail?: string,
-    readonly extra: Pick<ErrorReply, 'field' | 'retryAfter' | 'requestID'> = {},
+    readonly extra: Pick<ErrorReply, 'field' | 'retryAfter' | 'requestID' | 'attemptsRemaining'> = {},
   ) {
     super(catalogMessage(code, detail));
     this.name = 'DomainError';

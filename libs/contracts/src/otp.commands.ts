@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHANNELS } from './subjects';
+import { type Channel, CHANNELS } from './subjects';
 import {
   accountSid,
   boolField,
@@ -35,6 +35,65 @@ export type LimitRef = z.infer<typeof limitRefs>[number];
 
 const SENDER_ID = /^[A-Za-z0-9]{3,11}$/;
 const LANGUAGE = /^([A-Za-z0-9]+\.)?[a-z]{2,3}-[A-Z]{2,3}$/;
+/** Characters a message body may hold, per channel (SPEC 3.1). */
+const BODY_MAX = { sms: 1224, call: 1224, email: 10_000 } as const;
+/** Fallback steps a send may name: enough to try every channel once more. */
+export const MAX_FALLBACK_STEPS = 3;
+
+const bodyField = z.string({ error: 'must be a string' }).min(1, 'is required').refine((s) => s.includes('{code}'), 'must contain {code}');
+const channelField = z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` });
+const languageField = z.string({ error: 'must be a string' }).regex(LANGUAGE, 'must be a locale like en-US or engine.locale like awspolly.ja-JP');
+const voiceField = z
+  .enum(['man', 'woman', 'male', 'female'], { error: 'must be man, woman, male or female' })
+  .transform((v): 'man' | 'woman' => (v === 'male' ? 'man' : v === 'female' ? 'woman' : v));
+
+/** An http(s) URL that events of the request are POSTed to (SPEC section 7). */
+export const callbackUrl = z
+  .string({ error: 'must be a string' })
+  .max(2048, 'must be at most 2048 characters')
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && u.username === '' && u.password === '';
+    } catch {
+      return false;
+    }
+  }, 'must be an http:// or https:// URL without credentials');
+
+/**
+ * One fallback step (SPEC section 5): the same code goes out again on `channel` when the
+ * previous dispatch failed, or `after` seconds after it went out without a verify. `to` and
+ * `from` default to the request's own when their form fits the step's channel; `body`
+ * defaults to the request's. `subject` (email) and `language`, `voice`, `repeat` (call)
+ * are the step's own.
+ */
+export const FallbackStep = z.object({
+  channel: channelField,
+  to: nonEmpty(254).optional(),
+  from: nonEmpty(254).optional(),
+  after: intField(1, 86_400),
+  body: bodyField.optional(),
+  subject: nonEmpty(998).optional(),
+  language: languageField.optional(),
+  voice: voiceField.optional(),
+  repeat: intField(1, 5).optional(),
+});
+export type FallbackStep = z.infer<typeof FallbackStep>;
+
+const fallbackField = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v;
+    }
+  },
+  z
+    .array(FallbackStep, { error: 'must be an array of {channel, to?, after}' })
+    .min(1, 'must name at least one step')
+    .max(MAX_FALLBACK_STEPS, `may name at most ${MAX_FALLBACK_STEPS} steps`),
+);
 
 /**
  * Who a command acts for. Over HTTP the gateway fills it from the authenticated account;
@@ -50,8 +109,8 @@ const sendFields = z.object({
     service: nonEmpty(64),
     from: nonEmpty(254),
     to: nonEmpty(254),
-    body: z.string({ error: 'must be a string' }).min(1, 'is required').refine((s) => s.includes('{code}'), 'must contain {code}'),
-    channel: z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` }).default('sms'),
+    body: bodyField,
+    channel: channelField.default('sms'),
     subject: nonEmpty(998).optional(),
     length: intField(4, 32).optional(),
     codeLength: intField(4, 32).optional(),
@@ -63,12 +122,11 @@ const sendFields = z.object({
     validityPeriod: intField(30, 86_400).optional(),
     guardTime: intField(0, 86_400).optional(),
     maxWrongAttempts: intField(1, 20).optional(),
-    language: z.string({ error: 'must be a string' }).regex(LANGUAGE, 'must be a locale like en-US or engine.locale like awspolly.ja-JP').optional(),
-    voice: z
-      .enum(['man', 'woman', 'male', 'female'], { error: 'must be man, woman, male or female' })
-      .transform((v) => (v === 'male' ? 'man' : v === 'female' ? 'woman' : v))
-      .optional(),
+    language: languageField.optional(),
+    voice: voiceField.optional(),
     repeat: intField(1, 5).optional(),
+    fallback: fallbackField.optional(),
+    statusCallback: callbackUrl.optional(),
     limits: limitRefs.optional(),
     accountSid: accountSid.optional(),
     recipientIp: ipAddress.optional(),
@@ -76,24 +134,95 @@ const sendFields = z.object({
 type SendFields = z.infer<typeof sendFields>;
 
 function refineSend(req: SendFields, ctx: z.RefinementCtx): void {
-    const fail = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (req.channel === 'email') {
-      if (!emailAddress.safeParse(req.to).success) fail('to', 'must be a valid email address for the email channel');
-      if (!emailAddress.safeParse(req.from).success) fail('from', 'must be a valid email address for the email channel');
-      if (req.subject === undefined) fail('subject', 'is required for the email channel');
-      if (req.body.length > 10_000) fail('body', 'must be at most 10000 characters');
-    } else {
-      if (!phoneNumber.safeParse(req.to).success) fail('to', 'must be a valid phone number in E.164 form (+14155550123)');
-      const senderOk = phoneNumber.safeParse(req.from).success || (req.channel === 'sms' && SENDER_ID.test(req.from));
-      if (!senderOk) {
-        fail('from', req.channel === 'sms' ? 'must be an E.164 number or a 3-11 character alphanumeric sender ID' : 'must be a valid phone number in E.164 form');
-      }
-      if (req.body.length > 1224) fail('body', 'must be at most 1224 characters');
-    }
+    const fail = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    checkMessage(req, [], fail);
     const alphabet = [req.allowDigits, req.allowUpperCase, req.allowLowerCase, req.allowSpecialChars];
     if (alphabet.some((a) => a !== undefined) && !alphabet.some((a) => a === true)) {
-      fail('allowDigits', 'at least one of allowDigits, allowUpperCase, allowLowerCase, allowSpecialChars must be true');
+      fail(['allowDigits'], 'at least one of allowDigits, allowUpperCase, allowLowerCase, allowSpecialChars must be true');
     }
+    const timeout = req.timeout ?? req.validityPeriod ?? 300;
+    let startsAt = 0;
+    req.fallback?.forEach((step, i) => {
+      const path = ['fallback', i];
+      const resolved = resolveFallbackStep(req, step);
+      if (resolved.to === undefined) fail([...path, 'to'], `is required: the request's to does not fit the ${step.channel} channel`);
+      if (resolved.from === undefined) fail([...path, 'from'], `is required: the request's from does not fit the ${step.channel} channel`);
+      if (resolved.to !== undefined && resolved.from !== undefined) checkMessage({ ...resolved, to: resolved.to, from: resolved.from }, path, fail);
+      // A step that would start once the code expired could never be verified.
+      startsAt += step.after;
+      if (startsAt >= timeout) fail([...path, 'after'], `puts the step at ${startsAt} s, not before the code expires (${timeout} s)`);
+    });
+}
+
+interface MessageFields {
+  channel: Channel;
+  to: string;
+  from: string;
+  body: string;
+  subject?: string;
+  language?: string;
+  voice?: string;
+  repeat?: number;
+}
+
+/** What one message needs on its channel: destination and sender forms, subject, body size, voice options. */
+function checkMessage(m: MessageFields, path: (string | number)[], fail: (path: (string | number)[], message: string) => void): void {
+    const at = (field: string) => [...path, field];
+    if (m.channel === 'email') {
+      if (!emailAddress.safeParse(m.to).success) fail(at('to'), 'must be a valid email address for the email channel');
+      if (!emailAddress.safeParse(m.from).success) fail(at('from'), 'must be a valid email address for the email channel');
+      if (m.subject === undefined) fail(at('subject'), 'is required for the email channel');
+    } else {
+      if (m.subject !== undefined) fail(at('subject'), 'is only used by the email channel');
+      if (!phoneNumber.safeParse(m.to).success) fail(at('to'), 'must be a valid phone number in E.164 form (+14155550123)');
+      const senderOk = phoneNumber.safeParse(m.from).success || (m.channel === 'sms' && SENDER_ID.test(m.from));
+      if (!senderOk) {
+        fail(at('from'), m.channel === 'sms' ? 'must be an E.164 number or a 3-11 character alphanumeric sender ID' : 'must be a valid phone number in E.164 form');
+      }
+    }
+    if (m.body.length > BODY_MAX[m.channel]) fail(at('body'), `must be at most ${BODY_MAX[m.channel]} characters for the ${m.channel} channel`);
+    // Voice options mean nothing on a text channel: refused rather than silently dropped.
+    if (m.channel !== 'call') {
+      for (const field of ['language', 'voice', 'repeat'] as const) {
+        if (m[field] !== undefined) fail(at(field), 'is only used by the call channel');
+      }
+    }
+}
+
+/** Whether `address` has the destination form of `channel`. */
+function fitsDestination(channel: Channel, address: string): boolean {
+  return channel === 'email' ? emailAddress.safeParse(address).success : phoneNumber.safeParse(address).success;
+}
+
+/** Whether `address` may be the sender on `channel`. */
+function fitsSender(channel: Channel, address: string): boolean {
+  if (channel === 'email') return emailAddress.safeParse(address).success;
+  return phoneNumber.safeParse(address).success || (channel === 'sms' && SENDER_ID.test(address));
+}
+
+/**
+ * A fallback step with its defaults filled in from the request: `to` and `from` when their
+ * form fits the step's channel (else undefined: the step must name them), the body. Subject
+ * and voice options are never inherited: they belong to one channel.
+ */
+export function resolveFallbackStep(
+  req: Pick<MessageFields, 'to' | 'from' | 'body' | 'subject'> & { channel: Channel },
+  step: FallbackStep,
+): Omit<MessageFields, 'to' | 'from'> & { to?: string; from?: string; after: number } {
+  const to = step.to ?? (fitsDestination(step.channel, req.to) ? req.to : undefined);
+  const from = step.from ?? (fitsSender(step.channel, req.from) ? req.from : undefined);
+  const subject = step.subject ?? (step.channel === 'email' && req.channel === 'email' ? req.subject : undefined);
+  return {
+    channel: step.channel,
+    to: to === undefined ? undefined : normaliseDestination(to),
+    from: from === undefined ? undefined : step.channel === 'email' ? from : from.replace(/[\s()-]/g, ''),
+    body: step.body ?? req.body,
+    subject,
+    language: step.language,
+    voice: step.voice,
+    repeat: step.repeat,
+    after: step.after,
+  };
 }
 
 /** Destinations are stored normalised, so that verify by number finds them. */

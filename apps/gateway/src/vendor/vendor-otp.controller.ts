@@ -62,8 +62,8 @@ export class VendorOtpController {
       timeout: b.validity_period,
       maxWrongAttempts: b.max_wrong_attempts,
       recipientIp: b.recipient_ip,
-      language: b.voice_language,
-      voice: b.voice_gender,
+      // The voice options mean something to a voice_sms only; an sms ignores them, as the seed does.
+      ...(channel === 'call' ? { language: b.voice_language, voice: b.voice_gender } : {}),
       ...actor,
     } as CommandInput<'otp.v1.send'>;
     const reply = await this.rpc.request('otp.v1.send', command);

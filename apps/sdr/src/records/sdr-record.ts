@@ -15,7 +15,8 @@ import type { SdrEvent } from './sdr-event';
  *   or `dispatched` fills them provisionally.
  * - OTP status: a terminal status (verified, canceled, expired, failed) always beats `pending`;
  *   between two of the same kind the later `occurredAt` wins, then the greater eventId.
- * - A status time (verified, canceled, expired, failed) is the earliest event reporting it.
+ * - A status time (verified, canceled, failed) is the earliest event reporting it; expiry is
+ *   at `expiresAt`.
  * - Wrong attempts: the greatest count any `verify_failed` reported.
  * - Each dispatch (`<requestId>-<n>`) keeps the delivery status of its greatest
  *   (attempt, rank, occurredAt, eventId), rank being queued < sent < delivered|undelivered|failed:
@@ -137,7 +138,8 @@ export function applyEvent(previous: SdrRecord | undefined, event: SdrEvent, pri
     record.statusReason = data.status === 'pending' ? null : (data.reason ?? null);
     record.statusKey = statusKey;
   }
-  if (data.status !== 'pending') record.times[data.status] = earliest(record.times[data.status], occurredAt);
+  // Expiry happens at `expiresAt` to the second, whenever the sweeper got round to recording it.
+  if (data.status !== 'pending') record.times[data.status] = earliest(record.times[data.status], data.status === 'expired' ? data.expiresAt : occurredAt);
   if (event.type === 'verify_failed' && data.attempts !== undefined) record.wrongAttempts = Math.max(record.wrongAttempts, data.attempts);
   return reprice(record, prices);
 }

@@ -27,6 +27,9 @@ describe('configuration', () => {
     ['DEV_OUTBOX', 'maybe'],
     ['DEFAULT_LIMIT_MAX', '0'],
     ['LOG_LEVEL', 'loud'],
+    ['STATUS_CALLBACK_SECRET', 'short'],
+    ['STATUS_CALLBACK_MAX_ATTEMPTS', '0'],
+    ['STATUS_CALLBACK_TIMEOUT_MS', 'soon'],
   ])('refuses a bad %s with a message naming it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
@@ -37,8 +40,14 @@ describe('configuration', () => {
     expect(config.redis).toMatchObject({ urls: ['redis://127.0.0.1:7000', 'redis://127.0.0.1:7001'], cluster: true });
   });
 
+  it('requires STATUS_CALLBACK_SECRET in production', () => {
+    const production = { NODE_ENV: 'production', OTP_SECRET: 'x'.repeat(32) };
+    expect(() => loadConfig(production)).toThrow(/Invalid configuration: STATUS_CALLBACK_SECRET is required/);
+    expect(loadConfig({ ...production, STATUS_CALLBACK_SECRET: 'y'.repeat(32) }).statusCallback).toMatchObject({ secretIsDevDefault: false, maxAttempts: 8 });
+  });
+
   it('requires OTP_SECRET in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/Invalid configuration: OTP_SECRET is required/);
-    expect(loadConfig({ NODE_ENV: 'production', OTP_SECRET: 'x'.repeat(32) }).otpSecretIsDevDefault).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', OTP_SECRET: 'x'.repeat(32), STATUS_CALLBACK_SECRET: 'y'.repeat(32) }).otpSecretIsDevDefault).toBe(false);
   });
 });

@@ -5,6 +5,7 @@ import { z } from 'zod';
  * object; a bad or missing variable stops the start with a message naming it.
  */
 const DEV_OTP_SECRET = 'dev-only-otp-secret-change-me-0123456789abcdef';
+const DEV_STATUS_CALLBACK_SECRET = 'dev-only-status-callback-secret-change-me-0123';
 
 const url = (protocols: string[]) =>
   z.string().refine((v) => {
@@ -43,6 +44,11 @@ const EnvSchema = z.object({
   SDR_PRICES_FILE: z.string().min(1).optional(),
   // Durable consumer name of apps/sdr; a new name (with an empty database) replays the stream.
   SDR_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, - and _').default('sdr'),
+  // Status callbacks (statusCallback on send): signing key, attempts, back-off, timeout.
+  STATUS_CALLBACK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  STATUS_CALLBACK_MAX_ATTEMPTS: int(1, 100).default(8),
+  STATUS_CALLBACK_RETRY_BASE_MS: int(10, 600_000).default(1000),
+  STATUS_CALLBACK_TIMEOUT_MS: int(100, 60_000).default(5000),
 });
 
 export class ConfigError extends Error {
@@ -68,6 +74,16 @@ export interface AppConfig {
   /** Path of the SDR price table, or undefined for the built-in default. */
   readonly sdrPricesFile?: string;
   readonly sdrConsumer: string;
+  readonly statusCallback: {
+    /** Key of the callback signature (HMAC-SHA256). Marked secret: never logged. */
+    readonly secret: string;
+    readonly secretIsDevDefault: boolean;
+    /** Deliveries of one event before it is given up. */
+    readonly maxAttempts: number;
+    /** First retry delay; doubled on each further retry, capped at 10 minutes. */
+    readonly retryBaseMs: number;
+    readonly timeoutMs: number;
+  };
 }
 
 /** Injection token of the {@link AppConfig}. */
@@ -83,6 +99,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.OTP_SECRET === undefined && e.NODE_ENV === 'production') {
     throw new ConfigError('OTP_SECRET', 'is required when NODE_ENV=production (at least 32 random characters)');
   }
+  if (e.STATUS_CALLBACK_SECRET === undefined && e.NODE_ENV === 'production') {
+    throw new ConfigError('STATUS_CALLBACK_SECRET', 'is required when NODE_ENV=production (at least 32 random characters)');
+  }
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -97,5 +116,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     sdrPricesFile: e.SDR_PRICES_FILE,
     sdrConsumer: e.SDR_CONSUMER,
+    statusCallback: {
+      secret: e.STATUS_CALLBACK_SECRET ?? DEV_STATUS_CALLBACK_SECRET,
+      secretIsDevDefault: e.STATUS_CALLBACK_SECRET === undefined,
+      maxAttempts: e.STATUS_CALLBACK_MAX_ATTEMPTS,
+      retryBaseMs: e.STATUS_CALLBACK_RETRY_BASE_MS,
+      timeoutMs: e.STATUS_CALLBACK_TIMEOUT_MS,
+    },
   });
 }

@@ -1,0 +1,147 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  DeliveryStatusEventSchema,
+  OTP_EVENT_TYPES,
+  otpRequestId,
+  signStatusCallback,
+  STATUS_CALLBACK_EVENT_ID_HEADER,
+  STATUS_CALLBACK_EVENT_TYPE_HEADER,
+  STATUS_CALLBACK_SIGNATURE_HEADER,
+  streamName,
+  Streams,
+  withPrefix,
+} from '@app/contracts';
+import { APP_CONFIG, type AppConfig, Clock, decodeJson, ensureStreams, JetStreamWorker, type MessageOutcome, NATS_CONNECTION } from '@app/platform';
+import type { JsMsg, NatsConnection } from 'nats';
+import { Counter } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import { OTP_DATA_SOURCE } from '../otp-core.tokens';
+
+const CONCURRENCY = 16;
+const RETRY_CAP_MS = 10 * 60 * 1000;
+
+const callbacks = new Counter({ name: 'otp_status_callbacks_total', help: 'Status callback POSTs', labelNames: ['outcome'] });
+
+/**
+ * Delivers status callbacks: a durable consumer of every `otp.v1.events.*` shared by the
+ * otp-core replicas (otp-core holds the URL, in its own table). An event of a request with a
+ * `statusCallback` is POSTed there, signed (see `signStatusCallback`); anything but a 2xx is
+ * retried with exponential back-off, up to STATUS_CALLBACK_MAX_ATTEMPTS deliveries. Nothing is
+ * acknowledged before the receiver answered 2xx, so a crash loses nothing (the receiver may see
+ * an event twice: the event id, also in a header, tells).
+ */
+@Injectable()
+export class StatusCallbackConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(StatusCallbackConsumer.name);
+  private worker?: JetStreamWorker;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(OTP_DATA_SOURCE) private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const prefix = this.config.nats.prefix;
+    await ensureStreams(await this.nc.jetstreamManager(), prefix);
+    this.worker = new JetStreamWorker(this.nc, {
+      stream: streamName(prefix, Streams.otpEvents),
+      durable: 'otp-core-status-callbacks',
+      filterSubject: withPrefix(prefix, 'otp.v1.events.>'),
+      concurrency: CONCURRENCY,
+      maxDeliver: this.config.statusCallback.maxAttempts,
+      ackWaitMs: this.config.statusCallback.timeoutMs + 30_000,
+      handle: (msg) => this.handle(msg),
+    });
+    await this.worker.start();
+  }
+
+  /** Before NATS drains: finish or hand back what is in flight. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.worker?.stop();
+  }
+
+  async handle(msg: JsMsg): Promise<MessageOutcome> {
+    const event = this.parse(msg);
+    if (!event) return { drop: 'invalid event' };
+    let url: string | undefined;
+    try {
+      const [row]: { status_callback: string | null }[] = await this.db.query(
+        `SELECT status_callback FROM otp.otp_requests WHERE id = $1 AND account_sid = $2`,
+        [event.requestId, event.accountSid],
+      );
+      url = row?.status_callback ?? undefined;
+    } catch (error) {
+      this.logger.warn(`status callback lookup failed, retrying: ${(error as Error).message}`);
+      return { retryAfterMs: 1000 };
+    }
+    if (!url) return { ack: true };
+    return this.post(url, event, msg.info.redeliveryCount);
+  }
+
+  /** The event as it will be POSTed (re-serialised from what was validated), with the fields the lookup needs. */
+  private parse(msg: JsMsg): { body: string; type: string; eventId: string; requestId: string; accountSid: string } | undefined {
+    let payload: { type?: unknown; data?: { requestId?: unknown; accountSid?: unknown }; metadata?: { eventId?: unknown } };
+    try {
+      payload = decodeJson(msg.data) as typeof payload;
+    } catch {
+      return undefined;
+    }
+    if (payload?.type === 'delivery_status') {
+      // Published by dispatchers, possibly other teams': only the contract's fields go out.
+      const parsed = DeliveryStatusEventSchema.safeParse(payload);
+      if (!parsed.success) return undefined;
+      const { data, metadata } = parsed.data;
+      return { body: JSON.stringify(parsed.data), type: 'delivery_status', eventId: metadata.eventId, requestId: data.requestId, accountSid: data.accountSid };
+    }
+    const { type, data, metadata } = payload ?? {};
+    if (!OTP_EVENT_TYPES.includes(type as never) || !otpRequestId.safeParse(data?.requestId).success || typeof data?.accountSid !== 'string' || typeof metadata?.eventId !== 'string') {
+      return undefined;
+    }
+    return { body: JSON.stringify(payload), type: type as string, eventId: metadata.eventId, requestId: data.requestId as string, accountSid: data.accountSid };
+  }
+
+  private async post(url: string, event: { body: string; type: string; eventId: string }, delivery: number): Promise<MessageOutcome> {
+    const { secret, timeoutMs, retryBaseMs } = this.config.statusCallback;
+    const t = Math.floor(this.clock.now().getTime() / 1000);
+    let problem: string;
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Smart2FA-StatusCallback/1',
+          [STATUS_CALLBACK_SIGNATURE_HEADER]: signStatusCallback(secret, event.body, t),
+          [STATUS_CALLBACK_EVENT_ID_HEADER]: event.eventId,
+          [STATUS_CALLBACK_EVENT_TYPE_HEADER]: event.type,
+        },
+        body: event.body,
+      });
+      await res.body?.cancel().catch(() => undefined);
+      if (res.status >= 200 && res.status < 300) {
+        callbacks.inc({ outcome: 'delivered' });
+        return { ack: true };
+      }
+      problem = `answered ${res.status}`;
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+    callbacks.inc({ outcome: 'retried' });
+    // delivery is 1 on the first attempt: base, 2×base, 4×base… up to the cap.
+    const retryAfterMs = Math.min(RETRY_CAP_MS, retryBaseMs * 2 ** Math.max(0, delivery - 1));
+    // The URL's host only: its path or query may carry the customer's tokens.
+    this.logger.warn({ message: 'status callback failed', host: hostOf(url), eventId: event.eventId, delivery, problem, retryInMs: retryAfterMs });
+    return { retryAfterMs };
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'invalid';
+  }
+}

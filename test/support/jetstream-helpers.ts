@@ -1,0 +1,80 @@
+import {
+  type AnyOtpEvent,
+  type DeliveryStatus,
+  type DeliveryStatusEvent,
+  type DispatchMessage,
+  type OtpEvent,
+  streamName,
+  Streams,
+  Subjects,
+  withPrefix,
+} from '@app/contracts';
+import { decodeJson, encodeJson } from '@app/platform';
+import { randomUUID } from 'node:crypto';
+import type { Stack } from './stack';
+
+/** Every message stored in one of the stack's streams whose subject starts with `subject` (prefix removed). */
+async function stored(stack: Stack, stream: string, subject: string): Promise<unknown[]> {
+  const prefix = stack.env.NATS_PREFIX;
+  const jsm = await stack.nc.jetstreamManager();
+  const name = streamName(prefix, stream);
+  const info = await jsm.streams.info(name).catch(() => undefined);
+  if (!info) return [];
+  const wanted = withPrefix(prefix, subject);
+  const out: unknown[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const msg = await jsm.streams.getMessage(name, { seq }).catch(() => undefined);
+    if (msg && msg.subject.startsWith(wanted)) out.push(decodeJson(msg.data));
+  }
+  return out;
+}
+
+/**
+ * The dispatch messages waiting on `dispatch.v1.<channel>`, as a dispatcher would receive
+ * them (the tests that read them run no dispatcher of that channel, so they stay queued).
+ */
+export async function dispatchesOn(stack: Stack, channel: DispatchMessage['channel']): Promise<DispatchMessage[]> {
+  return (await stored(stack, Streams.dispatch, Subjects.dispatch(channel))) as DispatchMessage[];
+}
+
+/** Every dispatch message of one request, whatever its channel, in dispatch order. */
+export async function dispatchesOf(stack: Stack, requestId: string): Promise<DispatchMessage[]> {
+  const all = (await stored(stack, Streams.dispatch, 'dispatch.v1.')) as DispatchMessage[];
+  return all.filter((d) => d.requestId === requestId).sort((a, b) => a.dispatchId.localeCompare(b.dispatchId, 'en', { numeric: true }));
+}
+
+/** The events of one request on `otp.v1.events.*`, in stream order. */
+export async function eventsOf(stack: Stack, requestId: string): Promise<AnyOtpEvent[]> {
+  const all = (await stored(stack, Streams.otpEvents, 'otp.v1.events.')) as AnyOtpEvent[];
+  return all.filter((e) => e.data.requestId === requestId);
+}
+
+export function lifecycle(events: AnyOtpEvent[], type: OtpEvent['type']): OtpEvent[] {
+  return events.filter((e): e is OtpEvent => e.type === type);
+}
+
+/** Publishes a dispatcher's verdict on one dispatch, exactly as a dispatcher would. */
+export async function publishDeliveryStatus(stack: Stack, dispatch: DispatchMessage, status: DeliveryStatus, attempt = 1): Promise<DeliveryStatusEvent> {
+  const failure = status === 'failed' || status === 'undelivered';
+  const event: DeliveryStatusEvent = {
+    type: 'delivery_status',
+    version: 1,
+    data: {
+      requestId: dispatch.requestId,
+      accountSid: dispatch.accountSid,
+      parentAccountSid: dispatch.parentAccountSid ?? null,
+      dispatchId: dispatch.dispatchId,
+      channel: dispatch.channel,
+      to: dispatch.to,
+      status,
+      provider: 'test',
+      providerMessageId: `pm-${dispatch.dispatchId}`,
+      error: failure ? { code: 'E1', message: 'unreachable' } : null,
+      attempt,
+      units: 1,
+    },
+    metadata: { eventId: randomUUID(), occurredAt: new Date().toISOString(), causationId: dispatch.requestId },
+  };
+  await stack.nc.jetstream().publish(withPrefix(stack.env.NATS_PREFIX, Subjects.otpEvent('delivery_status')), encodeJson(event), { msgID: event.metadata.eventId });
+  return event;
+}
