@@ -83,7 +83,7 @@ async function withClient(url, fn) {
  * delivery status. Records are built as the projection would fold them (one dispatch each).
  */
 async function seed(url) {
-  return withClient(url, async (c) => {
+  await withClient(url, async (c) => {
     const t0 = performance.now();
     await c.query(`SET synchronous_commit = off`);
     await c.query(`ALTER TABLE sdr.records SET UNLOGGED`);
