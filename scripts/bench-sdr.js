@@ -144,7 +144,14 @@ async function seed(url) {
               sum(canceled), sum(expired), sum(cost_micros)
          FROM sdr.usage_daily GROUP BY 1, 2, 3, 4, 5`,
     );
+    await c.query(
+      `INSERT INTO sdr.usage_monthly_summary
+       SELECT account_sid, date_trunc('month', day)::date, channel, country_code, status, sum(requests), sum(sent), sum(delivered), sum(failed),
+              sum(verified), sum(canceled), sum(expired), sum(cost_micros)
+         FROM sdr.usage_daily_summary GROUP BY 1, 2, 3, 4, 5`,
+    );
     await c.query(`VACUUM ANALYZE sdr.usage_daily_summary`);
+    await c.query(`VACUUM ANALYZE sdr.usage_monthly_summary`);
     await c.query(`VACUUM ANALYZE sdr.records`);
     await c.query(`VACUUM ANALYZE sdr.usage_daily`);
     const [{ records, rollups, summary }] = (

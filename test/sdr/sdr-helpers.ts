@@ -48,7 +48,7 @@ export async function publishDeliveryStatus(
 }
 
 /** Everything the sdr tables hold that a projection decides (not when it ran). */
-export async function sdrTables(databaseUrl: string): Promise<{ records: unknown[]; usage: unknown[]; summary: unknown[] }> {
+export async function sdrTables(databaseUrl: string): Promise<{ records: unknown[]; usage: unknown[]; summary: unknown[]; monthly: unknown[] }> {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -58,7 +58,8 @@ export async function sdrTables(databaseUrl: string): Promise<{ records: unknown
     );
     const usage = await client.query(`SELECT * FROM sdr.usage_daily ORDER BY account_sid, day, service, channel, country_code, status, delivery_status`);
     const summary = await client.query(`SELECT * FROM sdr.usage_daily_summary ORDER BY account_sid, day, channel, country_code, status`);
-    return { records: records.rows, usage: usage.rows, summary: summary.rows };
+    const monthly = await client.query(`SELECT * FROM sdr.usage_monthly_summary ORDER BY account_sid, month, channel, country_code, status`);
+    return { records: records.rows, usage: usage.rows, summary: summary.rows, monthly: monthly.rows };
   } finally {
     await client.end();
   }

@@ -104,7 +104,7 @@ describe('SDR replay and idempotency', () => {
   });
 
   it('projected the mix into records and roll-ups that agree', async () => {
-    const { records, usage, summary } = await sdrTables(stack.env.DATABASE_URL);
+    const { records, usage, summary, monthly } = await sdrTables(stack.env.DATABASE_URL);
     expect(records).toHaveLength(7);
     const statuses = (records as { status: string }[]).map((r) => r.status).sort();
     expect(statuses).toEqual(['canceled', 'canceled', 'expired', 'failed', 'failed', 'pending', 'verified']);
@@ -116,6 +116,8 @@ describe('SDR replay and idempotency', () => {
     expect(rollupCost).toBe(recordCost);
     expect((summary as { requests: string }[]).reduce((n, u) => n + Number(u.requests), 0)).toBe(7);
     expect((summary as { cost_micros: string }[]).reduce((n, u) => n + Number(u.cost_micros), 0)).toBe(recordCost);
+    expect((monthly as { requests: string }[]).reduce((n, u) => n + Number(u.requests), 0)).toBe(7);
+    expect((monthly as { cost_micros: string }[]).reduce((n, u) => n + Number(u.cost_micros), 0)).toBe(recordCost);
     expect(recordCost).toBeGreaterThan(0);
   });
 

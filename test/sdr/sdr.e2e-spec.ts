@@ -312,6 +312,13 @@ describe('session detail records and usage over HTTP', () => {
     it('reports per month and per year', async () => {
       const month = await get('/2fa/usage?granularity=month');
       expect(month.body.data.periods).toEqual([row('2025-12', { ...dayA, startTime: '2025-12-01T00:00:00.000+0000', endTime: '2025-12-31T23:59:59.999+0000' }), row('2026-01', dayB)]);
+      // Whole months (the monthly roll-up) and a bound inside a month (the daily one) agree.
+      const wholeMonths = await get('/2fa/usage?granularity=month&startTime=2025-12-01&endTime=2026-01-31');
+      expect(wholeMonths.body.data.periods).toEqual(month.body.data.periods);
+      const fromMidMonth = await get('/2fa/usage?granularity=month&startTime=2025-12-31&endTime=2026-01-15');
+      expect(fromMidMonth.body.data.periods).toEqual(month.body.data.periods);
+      const onlyDecember = await get('/2fa/usage?granularity=month&endTime=2025-12-31');
+      expect(onlyDecember.body.data.periods).toEqual([month.body.data.periods[0]]);
       const year = await get('/2fa/usage?granularity=year&subAccounts=true');
       expect(year.body.data.periods).toEqual([
         row('2025', { requests: 3, sent: 3, delivered: 3, failed: 0, verified: 1, canceled: 1, expired: 1, conversionRate: 0.3333, cost: '0.018000', endTime: '2025-12-31T23:59:59.999+0000' }),

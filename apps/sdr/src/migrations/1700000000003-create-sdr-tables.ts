@@ -67,9 +67,21 @@ export class CreateSdrTables1700000000003 implements MigrationInterface {
         ${COUNTERS},
         PRIMARY KEY (account_sid, day, channel, country_code, status)
       )`);
+    // The same per month, for monthly and yearly reports over whole months.
+    await q.query(`
+      CREATE TABLE sdr.usage_monthly_summary (
+        account_sid     text NOT NULL,
+        month           date NOT NULL,
+        channel         text NOT NULL,
+        country_code    text NOT NULL,
+        status          text NOT NULL,
+        ${COUNTERS},
+        PRIMARY KEY (account_sid, month, channel, country_code, status)
+      )`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE sdr.usage_monthly_summary`);
     await q.query(`DROP TABLE sdr.usage_daily_summary`);
     await q.query(`DROP TABLE sdr.usage_daily`);
     await q.query(`DROP TABLE sdr.processed_events`);

@@ -39,6 +39,23 @@ function rollupFor(f: Filters): string {
 }
 
 /**
+ * Monthly and yearly reports over whole months read the monthly summary (a thirtieth of the
+ * rows): no service or delivery status filter, bounds absent or on a month's first and last days.
+ */
+function monthlyRollup(q: UsageQuery): boolean {
+  if (q.granularity === 'day' || rollupFor(q) !== 'usage_daily_summary') return false;
+  const startOk = q.startTime === undefined || q.startTime.slice(8, 10) === '01';
+  const endOk = q.endTime === undefined || isLastDayOfMonth(q.endTime.slice(0, 10));
+  return startOk && endOk;
+}
+
+function isLastDayOfMonth(day: string): boolean {
+  const next = new Date(`${day}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  return next.getUTCDate() === 1;
+}
+
+/**
  * A WHERE clause over the filters, with its parameters (`$1` is the scope). One account is
  * compared with `=`: Postgres 15 returns an index range in order for that, not for `= ANY`.
  * `filters` is the clause without the scope, for per-account subqueries.
@@ -169,11 +186,13 @@ export class SdrQueries {
   }
 
   private fromRollups(query: UsageQuery): Promise<UsageRow[]> {
-    const { sql, params } = where(query, { day: 'day' });
-    const table = rollupFor(query);
+    const monthly = monthlyRollup(query);
+    const day = monthly ? 'month' : 'day';
+    const { sql, params } = where(query, { day });
+    const table = monthly ? 'usage_monthly_summary' : rollupFor(query);
     params.push(query.granularity);
     return this.db.query(
-      `SELECT to_char(date_trunc($${params.length}, day), 'YYYY-MM-DD') AS start, sum(requests)::int AS requests, sum(sent)::int AS sent,
+      `SELECT to_char(date_trunc($${params.length}, ${day}), 'YYYY-MM-DD') AS start, sum(requests)::int AS requests, sum(sent)::int AS sent,
               sum(delivered)::int AS delivered, sum(failed)::int AS failed, sum(verified)::int AS verified, sum(canceled)::int AS canceled,
               sum(expired)::int AS expired, sum(cost_micros)::text AS cost_micros
          FROM sdr.${table} WHERE ${sql} GROUP BY 1 ORDER BY 1`,

@@ -223,6 +223,8 @@ export interface Contribution {
   key: {
     accountSid: string;
     day: string;
+    /** The first day of the month. */
+    month: string;
     service: string;
     channel: Channel;
     countryCode: string;
@@ -246,6 +248,7 @@ export function contributionOf(record: SdrRecord): Contribution {
     key: {
       accountSid: record.accountSid,
       day: record.createdAt.slice(0, 10),
+      month: `${record.createdAt.slice(0, 7)}-01`,
       service: record.service,
       channel: record.channel,
       countryCode: record.countryCode ?? '',

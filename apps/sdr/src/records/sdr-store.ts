@@ -13,6 +13,7 @@ type Dimension = keyof Contribution['key'];
 const COLUMN: Record<Dimension, string> = {
   accountSid: 'account_sid',
   day: 'day',
+  month: 'month',
   service: 'service',
   channel: 'channel',
   countryCode: 'country_code',
@@ -25,10 +26,11 @@ interface Rollup {
   dimensions: Dimension[];
 }
 
-/** Every dimension, and the small summary most usage reports read (see the migration). */
+/** Every dimension, and the small daily and monthly summaries most usage reports read (see the migration). */
 export const ROLLUPS: readonly Rollup[] = [
   { table: 'usage_daily', dimensions: ['accountSid', 'day', 'service', 'channel', 'countryCode', 'status', 'deliveryStatus'] },
   { table: 'usage_daily_summary', dimensions: ['accountSid', 'day', 'channel', 'countryCode', 'status'] },
+  { table: 'usage_monthly_summary', dimensions: ['accountSid', 'month', 'channel', 'countryCode', 'status'] },
 ];
 
 /**
