@@ -7,3 +7,4 @@ export * from './dispatch-claims';
 export * from './provider';
 export * from './providers/log.provider';
 export * from './signature';
+export * from './providers/signed-webhook';
