@@ -1,6 +1,7 @@
 import type { AppConfig } from '@app/platform';
 import { LogSmsProvider } from './log/log-sms.provider';
 import type { SmsProvider } from './sms-provider';
+import { WebhookSmsProvider } from './webhook/webhook-sms.provider';
 
 /** The provider SMS_PROVIDER names, built once at start from its validated settings. */
 export function createSmsProvider(config: AppConfig): SmsProvider {
@@ -8,6 +9,8 @@ export function createSmsProvider(config: AppConfig): SmsProvider {
   switch (sms.provider) {
     case 'log':
       return new LogSmsProvider();
+    case 'webhook':
+      return new WebhookSmsProvider(sms.webhookUrl as string, sms.webhookSecret as string, config.dispatch.providerTimeoutMs);
     default:
       throw new Error(`SMS provider "${sms.provider}" is not available in this build`);
   }
