@@ -157,7 +157,7 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
       units: accepted.units ?? 1,
     };
     // Sent: from here on, a failure must not lead to a second send.
-    await claims.markSentWith(record).catch(async (error: Error) => {
+    await claims.markSentWith(record, accepted.otherMessageIds).catch(async (error: Error) => {
       this.logger.warn(`could not record the send: ${error.message}`);
       await claims.markSent(message.dispatchId).catch(() => undefined);
     });

@@ -37,14 +37,16 @@ export class DispatchClaims {
    * Sent, together with what later receipts need to be resolved: the gateway only knows the
    * dispatch id a provider echoed, an SMPP receipt only the provider's message id.
    */
-  async markSentWith(record: SentRecord): Promise<void> {
+  async markSentWith(record: SentRecord, otherMessageIds: string[] = []): Promise<void> {
     const json = JSON.stringify(record);
     const multi = this.redis.multi().set(keyOf(record.dispatchId), 'sent', 'EX', CLAIM_TTL_SECONDS).set(recordKey(record.dispatchId), json, 'EX', CLAIM_TTL_SECONDS);
     const results = await multi.exec();
     const failed = results?.find(([error]) => error);
     if (failed) throw failed[0];
     // Another hash slot (Redis Cluster), so not in the same MULTI.
-    await this.redis.set(messageKey(record.provider, record.providerMessageId), record.dispatchId, 'EX', CLAIM_TTL_SECONDS);
+    for (const id of [record.providerMessageId, ...otherMessageIds]) {
+      await this.redis.set(messageKey(record.provider, id), record.dispatchId, 'EX', CLAIM_TTL_SECONDS);
+    }
   }
 
   /** Given up (a permanent error or attempts exhausted): later copies are not sent either. */

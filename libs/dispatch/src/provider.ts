@@ -5,6 +5,8 @@ export interface Accepted {
   providerMessageId: string;
   /** Billable units (SMS segments); 1 when not given. */
   units?: number;
+  /** Ids of the other parts of a multi-part message, whose receipts also resolve to it. */
+  otherMessageIds?: string[];
 }
 
 /** A receipt a provider reports on its own connection (SMPP deliver_sm), by its message id. */

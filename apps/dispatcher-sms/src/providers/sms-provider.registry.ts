@@ -1,5 +1,6 @@
 import type { AppConfig } from '@app/platform';
 import { LogSmsProvider } from './log/log-sms.provider';
+import { SmppSmsProvider } from './smpp/smpp-sms.provider';
 import type { SmsProvider } from './sms-provider';
 import { WebhookSmsProvider } from './webhook/webhook-sms.provider';
 
@@ -9,6 +10,8 @@ export function createSmsProvider(config: AppConfig): SmsProvider {
   switch (sms.provider) {
     case 'log':
       return new LogSmsProvider();
+    case 'smpp':
+      return new SmppSmsProvider(sms.smppUrl as string, config.dispatch.providerTimeoutMs);
     case 'webhook':
       return new WebhookSmsProvider(sms.webhookUrl as string, sms.webhookSecret as string, config.dispatch.providerTimeoutMs);
     default:
