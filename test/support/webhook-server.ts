@@ -19,6 +19,8 @@ export class WebhookServer {
   readonly script = new Map<string, number[]>();
   private readonly server: Server;
   private counter = 0;
+  /** How long each answer takes, like a real provider's round trip. */
+  delayMs = 0;
 
   constructor() {
     this.server = createServer((req, res) => {
@@ -34,8 +36,10 @@ export class WebhookServer {
         }
         const status = this.script.get(String(body.to))?.shift() ?? 200;
         this.requests.push({ headers: req.headers, raw, body, status });
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(status === 200 ? JSON.stringify({ messageId: `prov-${++this.counter}` }) : JSON.stringify({ error: 'scripted failure' }));
+        setTimeout(() => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(status === 200 ? JSON.stringify({ messageId: `prov-${++this.counter}` }) : JSON.stringify({ error: 'scripted failure' }));
+        }, this.delayMs);
       });
     });
   }
