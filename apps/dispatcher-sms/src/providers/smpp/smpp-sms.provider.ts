@@ -30,6 +30,7 @@ type Pdu = smpp.PDU;
 export class SmppSmsProvider implements SmsProvider {
   readonly name = 'smpp';
   private readonly logger = new Logger(SmppSmsProvider.name);
+  /** The session bound (or being bound) now; events of older sessions are ignored. */
   private session?: smpp.Session;
   private bound?: Promise<smpp.Session>;
   private closed = false;
@@ -112,6 +113,7 @@ export class SmppSmsProvider implements SmsProvider {
   private bind(): Promise<smpp.Session> {
     return new Promise((resolve, reject) => {
       const session = smpp.connect({ url: `${this.url.protocol}//${this.url.host}`, auto_enquire_link_period: ENQUIRE_LINK_MS });
+      this.session = session;
       const timer = setTimeout(() => {
         session.destroy();
         reject(new Error('bind timed out'));
@@ -141,7 +143,6 @@ export class SmppSmsProvider implements SmsProvider {
               session.destroy();
               return reject(new ProviderError(`smpp_bind_0x${pdu.command_status.toString(16)}`, `SMSC refused bind (0x${pdu.command_status.toString(16)})`, false));
             }
-            this.session = session;
             this.reconnectDelay = RECONNECT_MIN_MS;
             this.logger.log({ message: 'SMPP bound', host: this.url.host });
             resolve(session);
@@ -153,7 +154,7 @@ export class SmppSmsProvider implements SmsProvider {
 
   /** The SMSC dropped us: forget the session and bind again after a back-off. */
   private lost(session: smpp.Session): void {
-    if (this.session !== session && this.session !== undefined) return;
+    if (this.session !== session) return;
     this.drop(session);
     if (this.closed) return;
     const delay = this.reconnectDelay;
@@ -165,7 +166,8 @@ export class SmppSmsProvider implements SmsProvider {
   }
 
   private drop(session: smpp.Session): void {
-    if (this.session === session) this.session = undefined;
+    if (this.session !== session) return;
+    this.session = undefined;
     this.bound = undefined;
   }
 
