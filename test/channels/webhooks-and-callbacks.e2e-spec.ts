@@ -1,4 +1,6 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { streamName, Streams, Subjects, withPrefix } from '@app/contracts';
+import { encodeJson } from '@app/platform';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { eventually } from '../support/eventually';
 import { deliveryStatuses } from '../support/events';
 import { type Credentials, http } from '../support/http';
@@ -151,5 +153,27 @@ describe('SMS and voice through HTTP providers, and their signed callbacks', () 
     await new Promise((r) => setTimeout(r, 800));
     expect(smsHook.to(keepsFailing)).toHaveLength(3);
     expect(smsHook.to(refused)).toHaveLength(1);
+  });
+
+  it('drops poison receipts at once and receipts for unknown dispatches after a bounded wait, never for ever', async () => {
+    const prefix = stack.config.nats.prefix;
+    const jsm = await stack.nc.jetstreamManager();
+    const consumer = () => jsm.consumers.info(streamName(prefix, Streams.dispatch), 'dispatcher-sms-receipts');
+    const settled = () =>
+      eventually(async () => {
+        const info = await consumer();
+        expect({ pending: info.num_pending, ackPending: info.num_ack_pending }).toEqual({ pending: 0, ackPending: 0 });
+        return info;
+      }, 20_000);
+    const before = (await settled()).delivered.consumer_seq;
+    const subject = withPrefix(prefix, Subjects.receipt('sms'));
+    await stack.nc.jetstream().publish(subject, new TextEncoder().encode('not json'), { msgID: randomUUID() });
+    await stack.nc.jetstream().publish(subject, encodeJson({ channel: 'sms', status: 'delivered' }), { msgID: randomUUID() });
+    await stack.nc.jetstream().publish(subject, encodeJson({ channel: 'sms', dispatchId: 'OTPnobody-1', status: 'delivered' }), { msgID: randomUUID() });
+
+    const after = await settled();
+    // Two poison messages seen once each; the unknown dispatch tried a bounded number of times (10).
+    expect(after.delivered.consumer_seq - before).toBe(2 + 10);
+    expect((await deliveryStatuses(stack)).filter((e) => e.data.dispatchId === 'OTPnobody-1')).toEqual([]);
   });
 });
