@@ -26,7 +26,9 @@ export async function postSignedJson(url: string, secret: string, body: object, 
   const text = await response.text().catch(() => '');
   if (!response.ok) {
     const permanent = response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;
-    throw new ProviderError(`http_${response.status}`, `webhook answered ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`, permanent);
+    // The answer's body is left out: a provider may echo the message, code included, and the
+    // error goes into logs and events.
+    throw new ProviderError(`http_${response.status}`, `webhook answered ${response.status}`, permanent);
   }
   try {
     const parsed = JSON.parse(text) as unknown;
