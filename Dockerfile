@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every service; APP picks which one a container runs:
-#   all-in-one (default), gateway, otp-core, limiter, dispatcher-sms, sdr.
+#   all-in-one (default), gateway, otp-core, limiter, dispatcher-sms, dispatcher-voice,
+#   dispatcher-email, sdr.
 # Build from the repository root:  docker build -t smart-2fa:0.1.0 .
 # Node 22 LTS on Debian bookworm; release pipelines pin it further by digest
 # (--build-arg NODE_IMAGE=node:22-bookworm-slim@sha256:…).

@@ -3,6 +3,7 @@ const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: t
 const moduleNameMapper = {
   '^@app/contracts(|/.*)$': '<rootDir>/libs/contracts/src$1',
   '^@app/platform(|/.*)$': '<rootDir>/libs/platform/src$1',
+  '^@app/dispatch(|/.*)$': '<rootDir>/libs/dispatch/src$1',
 };
 const common = { transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node' };
 

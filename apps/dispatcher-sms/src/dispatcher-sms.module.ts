@@ -1,14 +1,11 @@
 import { Module } from '@nestjs/common';
-import { DevOutboxController } from './dev-outbox.controller';
-import { DevOutboxStore } from './dev-outbox.store';
-import { DispatchClaims } from './dispatch-claims';
+import { channelDispatchProviders, devOutboxController } from '@app/dispatch';
 import { SMS_PROVIDER } from './providers/sms-provider';
-import { CONFIGURED_SMS_PROVIDER, createSmsProvider } from './providers/sms-provider.registry';
-import { SmsDispatcher } from './sms-dispatcher';
+import { createSmsProvider } from './providers/sms-provider.registry';
 
-/** Delivers `dispatch.v1.sms` through the configured provider. Needs RedisModule. */
+/** Delivers `dispatch.v1.sms` through the provider SMS_PROVIDER names. Needs RedisModule. */
 @Module({
-  controllers: [DevOutboxController],
-  providers: [{ provide: SMS_PROVIDER, useFactory: () => createSmsProvider(CONFIGURED_SMS_PROVIDER) }, DispatchClaims, DevOutboxStore, SmsDispatcher],
+  controllers: [devOutboxController('sms')],
+  providers: channelDispatchProviders('sms', SMS_PROVIDER, createSmsProvider),
 })
 export class DispatcherSmsModule {}

@@ -7,6 +7,11 @@ import { Histogram } from 'prom-client';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { sendReply } from './http/reply';
 
+/** The raw bytes of a JSON body, kept for signature checks (provider callbacks). */
+export interface RawBodyRequest {
+  rawBody?: Buffer;
+}
+
 /** Largest JSON body accepted: an email body is at most 10,000 characters. */
 export const BODY_LIMIT = '64kb';
 
@@ -40,7 +45,17 @@ export function configureGatewayHttp(app: INestApplication, _config: AppConfig):
       next();
     });
   });
-  app.use(express.json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(
+    express.json({
+      limit: BODY_LIMIT,
+      strict: true,
+      type: ['application/json', 'application/*+json'],
+      // Signed callbacks are checked against the bytes that were signed, not a re-serialisation.
+      verify: (req, _res, buf) => {
+        (req as RawBodyRequest).rawBody = buf;
+      },
+    }),
+  );
   // Failures of the body parser happen before any route, so they are answered here.
   app.use((error: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
     if (error.type === 'entity.too.large') return sendReply(res, { code: 400, message: `Invalid request: body exceeds ${BODY_LIMIT}`, field: 'body' });

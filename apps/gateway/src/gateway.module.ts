@@ -4,6 +4,7 @@ import { serviceDataSourceProvider } from '@app/platform';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { AuthGuard } from './auth/auth.guard';
+import { ProviderCallbacksController } from './callbacks/provider-callbacks.controller';
 import { DevOutboxHttpController } from './dev-outbox/dev-outbox.controller';
 import { GATEWAY_DATA_SOURCE, GATEWAY_DATABASE } from './gateway.database';
 import { LimitsHttpController } from './limits/limits-http.controller';
@@ -13,7 +14,7 @@ import { VendorOtpController } from './vendor/vendor-otp.controller';
 
 /** The HTTP API: accounts, authentication, and the edge of the OTP commands. */
 @Module({
-  controllers: [OtpHttpController, AccountsController, DevOutboxHttpController, VendorOtpController, LimitsHttpController, SdrHttpController],
+  controllers: [OtpHttpController, AccountsController, DevOutboxHttpController, VendorOtpController, LimitsHttpController, ProviderCallbacksController, SdrHttpController],
   providers: [
     serviceDataSourceProvider(GATEWAY_DATA_SOURCE, GATEWAY_DATABASE),
     AccountsService,

@@ -28,6 +28,35 @@ export const DispatchMessage = z.object({
 });
 export type DispatchMessage = z.infer<typeof DispatchMessage>;
 
+/**
+ * A provider's later word about one dispatch, on `dispatch.v1.receipts.<channel>`: from a
+ * provider callback (validated by the gateway, which knows only the dispatch id the provider
+ * echoed) or an SMPP delivery receipt (which knows only the provider's message id). The
+ * dispatcher resolves it against what it stored when it sent and publishes delivery_status.
+ */
+export const DeliveryReceipt = z
+  .object({
+    channel: z.enum(CHANNELS),
+    dispatchId: z.string().min(1).max(64).optional(),
+    providerMessageId: z.string().min(1).max(128).optional(),
+    status: z.enum(['sent', 'delivered', 'undelivered', 'failed']),
+    error: z.object({ code: z.string().min(1).max(64), message: z.string().max(500) }).optional(),
+  })
+  .refine((r) => r.dispatchId !== undefined || r.providerMessageId !== undefined, { message: 'dispatchId or providerMessageId is required', path: ['dispatchId'] });
+export type DeliveryReceipt = z.infer<typeof DeliveryReceipt>;
+
+/**
+ * Body of a provider callback (`POST /2fa/callbacks/sms`, `/2fa/callbacks/call`), signed with
+ * the provider's secret. `reference` is the dispatch id we sent the provider.
+ */
+export const ProviderCallback = z.object({
+  reference: z.string().min(1).max(64),
+  messageId: z.string().min(1).max(128).optional(),
+  status: z.enum(['sent', 'delivered', 'undelivered', 'failed']),
+  error: z.object({ code: z.string().min(1).max(64), message: z.string().max(500) }).optional(),
+});
+export type ProviderCallback = z.infer<typeof ProviderCallback>;
+
 /** Query of the development outbox (`dev.v1.outbox.<channel>`). */
 export const DevOutboxQuery = z.object({
   accountSid,

@@ -19,6 +19,11 @@ export const Subjects = {
   devOutbox: (channel: Channel) => `dev.v1.outbox.${channel}` as const,
   /** JetStream work queue, one subject per channel. */
   dispatch: (channel: Channel) => `dispatch.v1.${channel}` as const,
+  /**
+   * JetStream (DISPATCH stream): what a provider said later about a message (a callback to the
+   * gateway, an SMPP receipt), for that channel's dispatcher to resolve into a delivery_status.
+   */
+  receipt: (channel: Channel) => `dispatch.v1.receipts.${channel}` as const,
   /** JetStream lifecycle events. */
   otpEvent: (type: OtpEventType) => `otp.v1.events.${type}` as const,
 } as const;

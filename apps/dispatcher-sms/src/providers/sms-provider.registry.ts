@@ -1,21 +1,20 @@
+import type { AppConfig } from '@app/platform';
 import { LogSmsProvider } from './log/log-sms.provider';
+import { SmppSmsProvider } from './smpp/smpp-sms.provider';
 import type { SmsProvider } from './sms-provider';
+import { WebhookSmsProvider } from './webhook/webhook-sms.provider';
 
-/** Every way of sending SMS this build knows, by the name configuration chooses it by. */
-const SMS_PROVIDERS: Readonly<Record<string, () => SmsProvider>> = {
-  log: () => new LogSmsProvider(),
-};
-
-/**
- * The provider in use. Hard-wired while `log` is the only one: a name read from the
- * environment must go through the validated platform config, and SMS_PROVIDER joins it
- * together with SMPP and the HTTPS webhook.
- */
-export const CONFIGURED_SMS_PROVIDER = 'log';
-
-/** Builds the named provider, once at start; an unknown name stops the start. */
-export function createSmsProvider(name: string): SmsProvider {
-  const create = SMS_PROVIDERS[name];
-  if (!create) throw new Error(`unknown SMS provider "${name}" (known: ${Object.keys(SMS_PROVIDERS).join(', ')})`);
-  return create();
+/** The provider SMS_PROVIDER names, built once at start from its validated settings. */
+export function createSmsProvider(config: AppConfig): SmsProvider {
+  const sms = config.channels.sms;
+  switch (sms.provider) {
+    case 'log':
+      return new LogSmsProvider();
+    case 'smpp':
+      return new SmppSmsProvider(sms.smppUrl as string, config.dispatch.providerTimeoutMs);
+    case 'webhook':
+      return new WebhookSmsProvider(sms.webhookUrl as string, sms.webhookSecret as string, config.dispatch.providerTimeoutMs);
+    default:
+      throw new Error(`SMS provider "${sms.provider}" is not available in this build`);
+  }
 }

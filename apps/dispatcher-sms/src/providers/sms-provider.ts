@@ -1,3 +1,5 @@
+import type { Accepted, ChannelProvider } from '@app/dispatch';
+
 /** One SMS as a provider sees it. `maskedText` is what may be logged; `text` holds the code. */
 export interface OutgoingSms {
   dispatchId: string;
@@ -7,13 +9,9 @@ export interface OutgoingSms {
   maskedText: string;
 }
 
-/**
- * What a way of sending SMS must do. Later providers (SMPP, HTTPS webhook) map their vendor's
- * answers onto this; a thrown error means "not accepted, may be retried".
- */
-export interface SmsProvider {
-  readonly name: string;
-  send(message: OutgoingSms): Promise<{ providerMessageId: string }>;
+/** A way of sending SMS; see {@link ChannelProvider}. */
+export interface SmsProvider extends ChannelProvider {
+  send(message: OutgoingSms): Promise<Accepted>;
 }
 
 export const SMS_PROVIDER = Symbol('SMS_PROVIDER');

@@ -30,6 +30,13 @@ describe('configuration', () => {
     ['STATUS_CALLBACK_SECRET', 'short'],
     ['STATUS_CALLBACK_MAX_ATTEMPTS', '0'],
     ['STATUS_CALLBACK_TIMEOUT_MS', 'soon'],
+    ['SMS_PROVIDER', 'carrier-pigeon'],
+    ['EMAIL_PROVIDER', 'smpp'],
+    ['SMPP_URL', 'http://smsc:2775'],
+    ['SMTP_URL', 'smpp://mail'],
+    ['SMS_WEBHOOK_URL', 'ftp://x'],
+    ['SMS_WEBHOOK_SECRET', 'short'],
+    ['DISPATCH_MAX_ATTEMPTS', '0'],
   ])('refuses a bad %s with a message naming it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
@@ -49,5 +56,25 @@ describe('configuration', () => {
   it('requires OTP_SECRET in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/Invalid configuration: OTP_SECRET is required/);
     expect(loadConfig({ NODE_ENV: 'production', OTP_SECRET: 'x'.repeat(32), STATUS_CALLBACK_SECRET: 'y'.repeat(32) }).otpSecretIsDevDefault).toBe(false);
+  });
+
+  it('uses the log provider on every channel by default', () => {
+    expect(loadConfig({}).channels).toEqual({ sms: { provider: 'log' }, call: { provider: 'log' }, email: { provider: 'log' } });
+    expect(loadConfig({}).dispatch).toEqual({ maxAttempts: 5, retryBaseMs: 1000, providerTimeoutMs: 10_000 });
+  });
+
+  it.each([
+    [{ SMS_PROVIDER: 'smpp' }, 'SMPP_URL'],
+    [{ SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: 'https://sms.example' }, 'SMS_WEBHOOK_SECRET'],
+    [{ VOICE_PROVIDER: 'webhook', VOICE_WEBHOOK_SECRET: 'x'.repeat(16) }, 'VOICE_WEBHOOK_URL'],
+    [{ EMAIL_PROVIDER: 'smtp' }, 'SMTP_URL'],
+  ])('names the setting a chosen provider lacks (%o)', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} is required when`));
+  });
+
+  it('takes a provider with its settings', () => {
+    const config = loadConfig({ SMS_PROVIDER: 'smpp', SMPP_URL: 'smpp://id:pw@smsc:2775', EMAIL_PROVIDER: 'smtp', SMTP_URL: 'smtps://mail:465' });
+    expect(config.channels.sms).toMatchObject({ provider: 'smpp', smppUrl: 'smpp://id:pw@smsc:2775' });
+    expect(config.channels.email).toEqual({ provider: 'smtp', smtpUrl: 'smtps://mail:465' });
   });
 });

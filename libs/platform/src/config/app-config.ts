@@ -49,7 +49,28 @@ const EnvSchema = z.object({
   STATUS_CALLBACK_MAX_ATTEMPTS: int(1, 100).default(8),
   STATUS_CALLBACK_RETRY_BASE_MS: int(10, 600_000).default(1000),
   STATUS_CALLBACK_TIMEOUT_MS: int(100, 60_000).default(5000),
+  // Channels and providers (README "Channels and providers").
+  SMS_PROVIDER: z.enum(['log', 'smpp', 'webhook']).default('log'),
+  VOICE_PROVIDER: z.enum(['log', 'webhook']).default('log'),
+  EMAIL_PROVIDER: z.enum(['log', 'smtp']).default('log'),
+  SMPP_URL: url(['smpp:', 'ssmpp:']).optional(),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  SMS_WEBHOOK_URL: url(['http:', 'https:']).optional(),
+  SMS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  VOICE_WEBHOOK_URL: url(['http:', 'https:']).optional(),
+  VOICE_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  DISPATCH_MAX_ATTEMPTS: int(1, 50).default(5),
+  DISPATCH_RETRY_BASE_MS: int(10, 60_000).default(1000),
+  PROVIDER_TIMEOUT_MS: int(100, 25_000).default(10_000),
 });
+
+/** Settings a provider needs, checked only when that provider is chosen. */
+const PROVIDER_NEEDS: Record<string, string[]> = {
+  'SMS_PROVIDER=smpp': ['SMPP_URL'],
+  'SMS_PROVIDER=webhook': ['SMS_WEBHOOK_URL', 'SMS_WEBHOOK_SECRET'],
+  'VOICE_PROVIDER=webhook': ['VOICE_WEBHOOK_URL', 'VOICE_WEBHOOK_SECRET'],
+  'EMAIL_PROVIDER=smtp': ['SMTP_URL'],
+};
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, problem: string) {
@@ -84,6 +105,14 @@ export interface AppConfig {
     readonly retryBaseMs: number;
     readonly timeoutMs: number;
   };
+  /** Which provider delivers each channel, and its settings. Secrets are never logged. */
+  readonly channels: {
+    readonly sms: { readonly provider: 'log' | 'smpp' | 'webhook'; readonly smppUrl?: string; readonly webhookUrl?: string; readonly webhookSecret?: string };
+    readonly call: { readonly provider: 'log' | 'webhook'; readonly webhookUrl?: string; readonly webhookSecret?: string };
+    readonly email: { readonly provider: 'log' | 'smtp'; readonly smtpUrl?: string };
+  };
+  /** Provider attempts per dispatch, the first retry's delay (doubling, capped at 30 s), one call's time limit. */
+  readonly dispatch: { readonly maxAttempts: number; readonly retryBaseMs: number; readonly providerTimeoutMs: number };
 }
 
 /** Injection token of the {@link AppConfig}. */
@@ -101,6 +130,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (e.STATUS_CALLBACK_SECRET === undefined && e.NODE_ENV === 'production') {
     throw new ConfigError('STATUS_CALLBACK_SECRET', 'is required when NODE_ENV=production (at least 32 random characters)');
+  }
+  for (const [choice, needed] of Object.entries(PROVIDER_NEEDS)) {
+    const [variable, value] = choice.split('=');
+    if (e[variable as keyof typeof e] !== value) continue;
+    for (const n of needed) if (e[n as keyof typeof e] === undefined) throw new ConfigError(n, `is required when ${choice}`);
   }
   return Object.freeze({
     env: e.NODE_ENV,
@@ -123,5 +157,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryBaseMs: e.STATUS_CALLBACK_RETRY_BASE_MS,
       timeoutMs: e.STATUS_CALLBACK_TIMEOUT_MS,
     },
+    channels: {
+      sms: { provider: e.SMS_PROVIDER, smppUrl: e.SMPP_URL, webhookUrl: e.SMS_WEBHOOK_URL, webhookSecret: e.SMS_WEBHOOK_SECRET },
+      call: { provider: e.VOICE_PROVIDER, webhookUrl: e.VOICE_WEBHOOK_URL, webhookSecret: e.VOICE_WEBHOOK_SECRET },
+      email: { provider: e.EMAIL_PROVIDER, smtpUrl: e.SMTP_URL },
+    },
+    dispatch: { maxAttempts: e.DISPATCH_MAX_ATTEMPTS, retryBaseMs: e.DISPATCH_RETRY_BASE_MS, providerTimeoutMs: e.PROVIDER_TIMEOUT_MS },
   });
 }

@@ -1,29 +1,16 @@
-import { Logger, type LoggerService } from '@nestjs/common';
-import { maskDestination } from '@app/contracts';
-import { randomUUID } from 'node:crypto';
-import type { OutgoingSms, SmsProvider } from '../sms-provider';
+import type { LoggerService } from '@nestjs/common';
+import type { DispatchMessage } from '@app/contracts';
+import { type Accepted, LogProvider } from '@app/dispatch';
+import { segment } from '../sms-segments';
 
-/**
- * "Sends" by writing one log line. For development and tests; the development outbox, when
- * on, keeps the full message elsewhere. The line is built from the masked fields only: the
- * logger's redaction is a second line of defence, not the first.
- */
-export class LogSmsProvider implements SmsProvider {
-  readonly name = 'log';
+/** The `log` provider of the SMS channel; counts the parts a real SMS would take. */
+export class LogSmsProvider extends LogProvider {
+  constructor(logger?: LoggerService) {
+    super('sms', logger);
+  }
 
-  constructor(private readonly logger: LoggerService = new Logger(LogSmsProvider.name)) {}
-
-  async send(message: OutgoingSms): Promise<{ providerMessageId: string }> {
-    const providerMessageId = `log-${randomUUID()}`;
-    this.logger.log({
-      message: 'sms sent (log provider)',
-      dispatchId: message.dispatchId,
-      // The sender may be a number too; it is ours, but the rule is no full number in a log.
-      from: maskDestination(message.from),
-      to: maskDestination(message.to),
-      maskedText: message.maskedText,
-      providerMessageId,
-    });
-    return { providerMessageId };
+  override async send(message: Pick<DispatchMessage, 'dispatchId' | 'from' | 'to' | 'maskedText'> & Partial<DispatchMessage>): Promise<Accepted> {
+    const accepted = await super.send(message);
+    return { ...accepted, units: segment(message.text ?? message.maskedText).parts.length };
   }
 }

@@ -1,0 +1,32 @@
+import type { DispatchMessage } from '@app/contracts';
+import { type Accepted, messageIdFrom, postSignedJson } from '@app/dispatch';
+import type { SmsProvider } from '../sms-provider';
+import { segment } from '../sms-segments';
+
+/**
+ * SMS through a generic HTTPS endpoint: a JSON POST to SMS_WEBHOOK_URL, signed with
+ * SMS_WEBHOOK_SECRET (`X-Smart2FA-Signature: sha256=<hex HMAC of the raw body>`), carrying
+ * `reference` (our dispatch id, to echo in callbacks), `from`, `to`, `text` and `segments`.
+ * 2xx accepts (`{ "messageId": "…" }` optional); 408, 429, 5xx and no answer are retried;
+ * any other 4xx fails at once.
+ */
+export class WebhookSmsProvider implements SmsProvider {
+  readonly name = 'webhook';
+
+  constructor(
+    private readonly url: string,
+    private readonly secret: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async send(message: Pick<DispatchMessage, 'dispatchId' | 'from' | 'to' | 'text'>): Promise<Accepted> {
+    const segments = segment(message.text).parts.length;
+    const answer = await postSignedJson(
+      this.url,
+      this.secret,
+      { reference: message.dispatchId, from: message.from, to: message.to, text: message.text, segments },
+      this.timeoutMs,
+    );
+    return { providerMessageId: messageIdFrom(answer, message.dispatchId), units: segments };
+  }
+}

@@ -1,0 +1,29 @@
+import type { DispatchMessage } from '@app/contracts';
+import { type Accepted, type ChannelProvider, messageIdFrom, postSignedJson } from '@app/dispatch';
+import { buildRcml } from './rcml';
+
+/**
+ * Voice through a call-control endpoint: a signed JSON POST to VOICE_WEBHOOK_URL with the
+ * call's `from`, `to`, our `reference` (the dispatch id, to echo in callbacks) and the `rcml`
+ * document to play. The endpoint answers 2xx (optionally `{ "messageId": "…" }`) once it
+ * placed the call.
+ */
+export class WebhookVoiceProvider implements ChannelProvider {
+  readonly name = 'webhook';
+
+  constructor(
+    private readonly url: string,
+    private readonly secret: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async send(message: DispatchMessage): Promise<Accepted> {
+    const answer = await postSignedJson(
+      this.url,
+      this.secret,
+      { reference: message.dispatchId, from: message.from, to: message.to, rcml: buildRcml(message) },
+      this.timeoutMs,
+    );
+    return { providerMessageId: messageIdFrom(answer, message.dispatchId), units: 1 };
+  }
+}

@@ -1,0 +1,279 @@
+import { type BeforeApplicationShutdown, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  type Channel,
+  DeliveryReceipt,
+  type DeliveryStatusEventData,
+  DispatchMessage,
+  streamName,
+  Streams,
+  Subjects,
+  withPrefix,
+} from '@app/contracts';
+import { type AppConfig, type Clock, decodeJson, encodeJson, ensureStreams, JetStreamWorker, type MessageOutcome } from '@app/platform';
+import type { JsMsg, NatsConnection } from 'nats';
+import { createHash } from 'node:crypto';
+import { Counter } from 'prom-client';
+import { DeliveryStatusPublisher } from './delivery-status.publisher';
+import type { DevOutboxStore } from './dev-outbox.store';
+import { type Claim, type DispatchClaims, type SentRecord } from './dispatch-claims';
+import { type ChannelProvider, type ProviderReceipt, ProviderError, withTimeout } from './provider';
+
+const CONCURRENCY = 16;
+const ACK_WAIT_MS = 30_000;
+const RETRY_CAP_MS = 30_000;
+/** Deliveries beyond the provider attempts, for outages of Redis or NATS before a send. */
+const INFRA_SLACK = 10;
+/** A receipt may outrun the record of its send by a moment; it is not kept waiting for ever. */
+const RECEIPT_MAX_DELIVER = 10;
+
+const outcomes = new Counter({ name: 'dispatch_messages_total', help: 'Dispatch messages handled', labelNames: ['channel', 'outcome'] });
+const statuses = new Counter({ name: 'dispatch_delivery_status_total', help: 'Delivery statuses published', labelNames: ['channel', 'status'] });
+
+export interface ChannelDispatcherDeps {
+  channel: Channel;
+  nc: NatsConnection;
+  config: AppConfig;
+  provider: ChannelProvider;
+  claims: DispatchClaims;
+  outbox: DevOutboxStore;
+  clock: Clock;
+}
+
+/**
+ * The channel-agnostic dispatcher: a durable pull consumer of `dispatch.v1.<channel>` shared by
+ * every replica (durable `dispatcher-<channel>`), and one of `dispatch.v1.receipts.<channel>`.
+ *
+ * Each message goes to the provider at most once (see {@link DispatchClaims}); a transient
+ * provider failure is retried with back-off up to DISPATCH_MAX_ATTEMPTS, then `failed`; a
+ * permanent one fails at once; an invalid or expired message is dropped (logged and counted),
+ * never retried. Every step that a person or a fallback cares about is a delivery_status event.
+ */
+export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger: Logger;
+  private readonly statusPublisher: DeliveryStatusPublisher;
+  private worker?: JetStreamWorker;
+  private receiptWorker?: JetStreamWorker;
+
+  constructor(private readonly d: ChannelDispatcherDeps) {
+    this.logger = new Logger(`Dispatcher(${d.channel})`);
+    this.statusPublisher = new DeliveryStatusPublisher(d.nc, d.config.nats.prefix);
+  }
+
+  get durable(): string {
+    return `dispatcher-${this.d.channel === 'call' ? 'voice' : this.d.channel}`;
+  }
+
+  async start(): Promise<void> {
+    const prefix = this.d.config.nats.prefix;
+    await ensureStreams(await this.d.nc.jetstreamManager(), prefix);
+    this.d.provider.onReceipt?.((receipt) => this.publishReceipt(receipt));
+    const stream = streamName(prefix, Streams.dispatch);
+    this.worker = new JetStreamWorker(this.d.nc, {
+      stream,
+      durable: this.durable,
+      filterSubject: withPrefix(prefix, Subjects.dispatch(this.d.channel)),
+      concurrency: CONCURRENCY,
+      maxDeliver: this.d.config.dispatch.maxAttempts + INFRA_SLACK,
+      ackWaitMs: ACK_WAIT_MS,
+      handle: (msg) => this.handle(msg),
+    });
+    this.receiptWorker = new JetStreamWorker(this.d.nc, {
+      stream,
+      durable: `${this.durable}-receipts`,
+      filterSubject: withPrefix(prefix, Subjects.receipt(this.d.channel)),
+      concurrency: CONCURRENCY,
+      maxDeliver: RECEIPT_MAX_DELIVER,
+      ackWaitMs: ACK_WAIT_MS,
+      handle: (msg) => this.handleReceipt(msg),
+    });
+    await this.worker.start();
+    await this.receiptWorker.start();
+  }
+
+  onApplicationBootstrap(): Promise<void> {
+    return this.start();
+  }
+
+  /** Before NATS drains. */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.stop();
+  }
+
+  /** Finishes or hands back what is in flight, then closes the provider's connection. */
+  async stop(): Promise<void> {
+    await this.worker?.stop();
+    await this.receiptWorker?.stop();
+    await this.d.provider.close?.().catch((error: Error) => this.logger.warn(`closing provider: ${error.message}`));
+  }
+
+  async handle(msg: JsMsg): Promise<MessageOutcome> {
+    const parsed = DispatchMessage.safeParse(decodeJson(msg.data));
+    // Other teams publish here too: a message that does not parse will never parse, so it is
+    // dropped (logged by the worker, counted here) rather than retried.
+    if (!parsed.success || parsed.data.channel !== this.d.channel) return this.count({ drop: 'invalid message' });
+    const message = parsed.data;
+    const now = this.d.clock.now();
+    const expiresAt = Date.parse(message.expiresAt);
+    if (Number.isNaN(expiresAt)) return this.count({ drop: 'invalid message' });
+    // A code that can no longer be verified is not worth a message.
+    if (expiresAt <= now.getTime()) return this.count({ drop: 'expired' });
+
+    let claim: Claim;
+    try {
+      claim = await this.d.claims.claim(message.dispatchId);
+    } catch (error) {
+      // Never send without a claim: that is how duplicates happen.
+      this.logger.warn(`cannot claim dispatch, retrying: ${(error as Error).message}`);
+      return this.count({ retryAfterMs: 1000 });
+    }
+    if (claim === 'already-sent') return this.republishSent(message.dispatchId);
+    if (claim === 'in-progress') {
+      // May be a replica that crashed mid-send: we accept never sending that one (at most once
+      // to the provider) over risking a second message; see DispatchClaims.
+      this.logger.warn({ message: 'dispatch already in progress elsewhere; not sending again', dispatchId: message.dispatchId });
+      return this.count({ ack: true }, 'duplicate');
+    }
+    return this.send(message, msg.info.redeliveryCount, now);
+  }
+
+  private async send(message: DispatchMessage, attempt: number, now: Date): Promise<MessageOutcome> {
+    const { provider, claims, config } = this.d;
+    let accepted;
+    try {
+      accepted = await withTimeout(provider.send(message), config.dispatch.providerTimeoutMs);
+    } catch (thrown) {
+      return this.refused(message, attempt, ProviderError.from(thrown));
+    }
+    const record: SentRecord = {
+      dispatchId: message.dispatchId,
+      requestId: message.requestId,
+      accountSid: message.accountSid,
+      parentAccountSid: message.parentAccountSid ?? null,
+      channel: message.channel,
+      to: message.to,
+      provider: provider.name,
+      providerMessageId: accepted.providerMessageId,
+      attempt,
+      units: accepted.units ?? 1,
+    };
+    // Sent: from here on, a failure must not lead to a second send.
+    await claims.markSentWith(record, accepted.otherMessageIds).catch(async (error: Error) => {
+      this.logger.warn(`could not record the send: ${error.message}`);
+      await claims.markSent(message.dispatchId).catch(() => undefined);
+    });
+    if (config.devOutbox) {
+      await this.d.outbox.keep(message, now).catch((error: Error) => this.logger.warn(`development outbox: ${error.message}`));
+    }
+    try {
+      await this.status(record, 'sent', null);
+    } catch (error) {
+      // Redelivered, the claim says sent and the status is published again from the record.
+      this.logger.warn(`could not publish the sent status, retrying: ${(error as Error).message}`);
+      return this.count({ retryAfterMs: 1000 });
+    }
+    return this.count({ ack: true });
+  }
+
+  /** The provider did not take it: retry with back-off, or give up with `failed`. */
+  private async refused(message: DispatchMessage, attempt: number, error: ProviderError): Promise<MessageOutcome> {
+    const { claims, config, provider } = this.d;
+    const base = recordOf(message, provider.name, attempt);
+    const reason = { code: error.code, message: error.message.slice(0, 500) };
+    if (error.permanent || attempt >= config.dispatch.maxAttempts) {
+      await claims.markFailed(message.dispatchId).catch(() => undefined);
+      this.logger.warn({ message: 'delivery failed', dispatchId: message.dispatchId, provider: provider.name, permanent: error.permanent, attempt, error: reason.message });
+      try {
+        await this.status(base, 'failed', reason);
+      } catch (publishError) {
+        // The claim now says done: the redelivery republishes nothing, so keep trying here.
+        this.logger.warn(`could not publish the failed status: ${(publishError as Error).message}`);
+        await claims.release(message.dispatchId).catch(() => undefined);
+        return this.count({ retryAfterMs: 1000 });
+      }
+      return this.count({ ack: true }, 'failed');
+    }
+    await claims.release(message.dispatchId).catch(() => undefined);
+    // attempt is 1 on the first delivery: base, 2×base, 4×base… up to the cap.
+    const delay = Math.min(RETRY_CAP_MS, config.dispatch.retryBaseMs * 2 ** Math.max(0, attempt - 1));
+    this.logger.warn({ message: 'provider refused, retrying', dispatchId: message.dispatchId, provider: provider.name, error: reason.message, retryInMs: delay });
+    // `queued`: waiting in the queue for another attempt, with what went wrong.
+    await this.status(base, 'queued', reason).catch(() => undefined);
+    return this.count({ retryAfterMs: delay });
+  }
+
+  /** A copy of a dispatch already sent: acknowledged, its `sent` status published again (idempotent). */
+  private async republishSent(dispatchId: string): Promise<MessageOutcome> {
+    const record = await this.d.claims.record(dispatchId).catch(() => null);
+    if (record) await this.status(record, 'sent', null).catch(() => undefined);
+    return this.count({ ack: true }, 'duplicate');
+  }
+
+  /** A receipt a provider reported on its own connection: onto JetStream, like a callback. */
+  private async publishReceipt(receipt: ProviderReceipt): Promise<void> {
+    const body: DeliveryReceipt = { channel: this.d.channel, providerMessageId: receipt.providerMessageId, status: receipt.status, error: receipt.error };
+    const id = createHash('sha256').update(`${this.d.provider.name}|${receipt.providerMessageId}|${receipt.status}`).digest('hex');
+    await this.d.nc.jetstream().publish(withPrefix(this.d.config.nats.prefix, Subjects.receipt(this.d.channel)), encodeJson(body), { msgID: id });
+  }
+
+  async handleReceipt(msg: JsMsg): Promise<MessageOutcome> {
+    const parsed = DeliveryReceipt.safeParse(decodeJson(msg.data));
+    if (!parsed.success || parsed.data.channel !== this.d.channel) return this.count({ drop: 'invalid receipt' }, 'receipt_dropped');
+    const receipt = parsed.data;
+    let record: SentRecord | null;
+    try {
+      const dispatchId = receipt.dispatchId ?? (await this.d.claims.dispatchIdOf(this.d.provider.name, receipt.providerMessageId as string));
+      record = dispatchId ? await this.d.claims.record(dispatchId) : null;
+    } catch (error) {
+      this.logger.warn(`cannot resolve receipt, retrying: ${(error as Error).message}`);
+      return { retryAfterMs: 1000 };
+    }
+    if (!record) {
+      // The send's record may be a moment behind its receipt; after that the receipt is not ours.
+      if (msg.info.redeliveryCount < RECEIPT_MAX_DELIVER) return { retryAfterMs: 500 };
+      return this.count({ drop: 'receipt for an unknown dispatch' }, 'receipt_dropped');
+    }
+    const data = { ...record, providerMessageId: receipt.providerMessageId ?? record.providerMessageId };
+    await this.status(data, receipt.status, receipt.error ?? null);
+    return this.count({ ack: true }, 'receipt');
+  }
+
+  private async status(record: SentRecord, status: DeliveryStatusEventData['status'], error: DeliveryStatusEventData['error']): Promise<void> {
+    const data: DeliveryStatusEventData = {
+      requestId: record.requestId,
+      accountSid: record.accountSid,
+      parentAccountSid: record.parentAccountSid,
+      dispatchId: record.dispatchId,
+      channel: record.channel,
+      to: record.to,
+      status,
+      provider: record.provider,
+      providerMessageId: record.providerMessageId || null,
+      error,
+      attempt: record.attempt,
+      units: record.units,
+    };
+    await this.statusPublisher.publish(data, this.d.clock.now());
+    statuses.inc({ channel: this.d.channel, status });
+  }
+
+  private count(outcome: MessageOutcome, label?: string): MessageOutcome {
+    const name = label ?? ('ack' in outcome ? 'sent' : 'drop' in outcome ? 'dropped' : 'retried');
+    outcomes.inc({ channel: this.d.channel, outcome: name });
+    return outcome;
+  }
+}
+
+function recordOf(message: DispatchMessage, provider: string, attempt: number): SentRecord {
+  return {
+    dispatchId: message.dispatchId,
+    requestId: message.requestId,
+    accountSid: message.accountSid,
+    parentAccountSid: message.parentAccountSid ?? null,
+    channel: message.channel,
+    to: message.to,
+    provider,
+    providerMessageId: '',
+    attempt,
+    units: 1,
+  };
+}
