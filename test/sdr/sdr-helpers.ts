@@ -35,7 +35,8 @@ export async function publishDeliveryStatus(
       channel: 'sms',
       to: request.to,
       status,
-      provider: 'test-provider',
+      // The provider the dispatcher used (the `log` provider in tests), as its verdict would say.
+      provider: 'log',
       providerMessageId: `pm-${request.requestId.slice(-6)}`,
       error: null,
       attempt: 1,

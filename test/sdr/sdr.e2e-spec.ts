@@ -98,6 +98,8 @@ describe('session detail records and usage over HTTP', () => {
       expect(byId.get(ids.expired)).toMatchObject({ status: 'expired', deliveryStatus: 'delivered' });
       expect(byId.get(ids.failed)).toMatchObject({ status: 'failed', deliveryStatus: 'failed' });
       expect(byId.get(ids.other)).toMatchObject({ status: 'verified', deliveryStatus: 'delivered' });
+      // The dispatcher's own report (the log provider says `sent`) is in too, for the codes read.
+      for (const id of [ids.verified, ids.other]) expect(byId.get(id).attempts[0].statusTimes.sent).toBeDefined();
     }, 20_000);
   }, 120_000);
   afterAll(() => stack?.stop());
@@ -138,7 +140,7 @@ describe('session detail records and usage over HTTP', () => {
               channel: 'sms',
               to: US1,
               countryCode: 'US',
-              provider: 'test-provider',
+              provider: 'log',
               providerMessageId: `pm-${ids.verified.slice(-6)}`,
               status: 'delivered',
               error: null,
@@ -146,7 +148,7 @@ describe('session detail records and usage over HTTP', () => {
               units: 1,
               price: '0.007900',
               dateDispatched: '2025-12-31T10:00:00.000+0000',
-              statusTimes: { delivered: '2025-12-31T10:00:00.000+0000' },
+              statusTimes: { sent: '2025-12-31T10:00:00.000+0000', delivered: '2025-12-31T10:00:00.000+0000' },
               dateUpdated: '2025-12-31T10:00:00.000+0000',
             },
           ],
@@ -168,14 +170,14 @@ describe('session detail records and usage over HTTP', () => {
         dateFailed: '2026-01-01T09:00:00.000+0000',
       });
       expect(res.body.data.attempts).toEqual([
-        expect.objectContaining({ status: 'failed', provider: 'test-provider', providerMessageId: null, error: { code: 'E_PROVIDER', message: 'destination unreachable' }, price: '0.000000' }),
+        expect.objectContaining({ status: 'failed', provider: 'log', error: { code: 'E_PROVIDER', message: 'destination unreachable' }, price: '0.000000' }),
       ]);
       const other = await get(`/2fa/sdr/search/${ids.other}`);
       expect(other.body.data).toMatchObject({ service: 'other', price: '0.015800', deliveryStatus: 'delivered' });
       expect(other.body.data.attempts[0]).toMatchObject({
         status: 'delivered',
         units: 2,
-        statusTimes: { sent: '2026-01-01T09:00:02.000+0000', delivered: '2026-01-01T09:00:03.000+0000' },
+        statusTimes: { sent: '2026-01-01T09:00:01.000+0000', delivered: '2026-01-01T09:00:03.000+0000' },
       });
     });
 
