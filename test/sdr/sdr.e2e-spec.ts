@@ -99,7 +99,7 @@ describe('session detail records and usage over HTTP', () => {
       expect(byId.get(ids.failed)).toMatchObject({ status: 'failed', deliveryStatus: 'failed' });
       expect(byId.get(ids.other)).toMatchObject({ status: 'verified', deliveryStatus: 'delivered' });
       // The dispatcher's own report (the log provider says `sent`) is in too, for the codes read.
-      for (const id of [ids.verified, ids.other]) expect(byId.get(id).attempts[0].statusTimes.sent).toBeDefined();
+      for (const id of [ids.verified, ids.other]) expect(byId.get(id)?.attempts[0].statusTimes.sent).toBeDefined();
     }, 20_000);
   }, 120_000);
   afterAll(() => stack?.stop());
