@@ -21,6 +21,8 @@ import { type ChannelProvider, type ProviderReceipt, ProviderError, withTimeout 
 const CONCURRENCY = 16;
 /** A lease outlives one provider call by this much: the claim and recording around it. */
 const LEASE_MARGIN_MS = 5000;
+/** First look at a dispatch leased elsewhere; doubles per delivery (a lapsing lease costs a few deliveries). */
+const BUSY_RETRY_BASE_MS = 250;
 const RETRY_CAP_MS = 30_000;
 /** Deliveries beyond the provider attempts, for outages of Redis or NATS before a send. */
 const INFRA_SLACK = 10;
@@ -130,10 +132,13 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     }
     if (claim.kind === 'already-done') return this.republishSent(message.dispatchId);
     if (claim.kind === 'busy') {
-      // Another holder is at the provider, or crashed there: come back when its lease can have
-      // lapsed. Not a provider attempt (attempts are counted with the lease).
-      this.logger.log({ message: 'dispatch leased elsewhere; retrying after the lease', dispatchId: message.dispatchId, retryInMs: claim.retryInMs });
-      return this.count({ retryAfterMs: claim.retryInMs + 100 + Math.floor(Math.random() * 400) }, 'leased_elsewhere');
+      // Another holder is at the provider (it will be done in a moment) or crashed there (its
+      // lease lapses): look again soon, then less often, never later than the lease's end. Not a
+      // provider attempt (attempts are counted with the lease).
+      const soon = BUSY_RETRY_BASE_MS * 2 ** Math.max(0, msg.info.redeliveryCount - 1);
+      const retryInMs = Math.min(claim.retryInMs + 100, soon) + Math.floor(Math.random() * 100);
+      this.logger.log({ message: 'dispatch leased elsewhere; looking again later', dispatchId: message.dispatchId, retryInMs });
+      return this.count({ retryAfterMs: retryInMs }, 'leased_elsewhere');
     }
     return this.send(message, claim.lease, now);
   }
