@@ -60,6 +60,15 @@ describe('dispatch claims', () => {
     expect(next.attempt).toBe(2);
   });
 
+  it('lets an older version\'s ownerless claim lapse like a lease', async () => {
+    const dispatchId = id();
+    await redis.set(`dispatch:{${dispatchId}}`, 'sending', 'EX', 7 * 24 * 60 * 60);
+    const claim = await claims.claim(dispatchId, 300);
+    expect(claim).toMatchObject({ kind: 'busy' });
+    expect((claim as { retryInMs: number }).retryInMs).toBeLessThanOrEqual(300);
+    expect((await eventually(async () => leaseOf(dispatchId), 5000)).attempt).toBe(1);
+  });
+
   it('keeps sent final, whoever holds the lease', async () => {
     const dispatchId = id();
     const lease = await leaseOf(dispatchId);

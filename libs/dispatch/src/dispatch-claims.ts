@@ -14,6 +14,8 @@ const CLAIM_TTL_SECONDS = 7 * 24 * 60 * 60;
 const CLAIM_LUA = `
 local v = redis.call('GET', KEYS[1])
 if v == 'sent' or v == 'failed' then return {'done', 0} end
+-- A claim of an older version (no owner, 7 days): lapses like a lease.
+if v == 'sending' and redis.call('PTTL', KEYS[1]) > tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if v then return {'busy', redis.call('PTTL', KEYS[1])} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 local n = redis.call('INCR', KEYS[2])
