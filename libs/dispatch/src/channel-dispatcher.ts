@@ -191,8 +191,9 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const reason = { code: error.code, message: error.message.slice(0, 500) };
     if (error.permanent || attempt >= config.dispatch.maxAttempts) {
       const ours = await claims.markFailed(lease).catch(() => true);
-      // Our lease lapsed and another holder took the dispatch: its outcome is the one told.
-      if (!ours) return this.count({ ack: true }, 'duplicate');
+      // Our lease lapsed and another holder took the dispatch (or sent it): not ours to fail.
+      // Looked at again, it is `done` (acknowledged) or still leased (waited for).
+      if (!ours) return this.count({ retryAfterMs: 1000 }, 'leased_elsewhere');
       this.logger.warn({ message: 'delivery failed', dispatchId: message.dispatchId, provider: provider.name, permanent: error.permanent, attempt, error: reason.message });
       try {
         await this.status(base, 'failed', reason);
