@@ -65,6 +65,8 @@ describe('SMS and voice through HTTP providers, and their signed callbacks', () 
     const code = await readCode(stack, auth, to, requestId);
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.headers['x-smart2fa-signature']).toBe(hmac(SMS_SECRET, request.raw));
+    // The provider's de-duplication key: the same on a re-send after a crash.
+    expect(request.headers['idempotency-key']).toBe(`${requestId}-1`);
     expect(request.body).toEqual({ reference: `${requestId}-1`, from: '+14155550000', to, text: `Your verification code is: ${code}`, segments: 1 });
 
     const [sent] = await statusesOf(requestId, ['sent']);
@@ -116,6 +118,7 @@ describe('SMS and voice through HTTP providers, and their signed callbacks', () 
     });
     const code = await readCode(stack, auth, to, requestId);
     expect(request.headers['x-smart2fa-signature']).toBe(hmac(VOICE_SECRET, request.raw));
+    expect(request.headers['idempotency-key']).toBe(`${requestId}-1`);
     expect(request.body).toMatchObject({ reference: `${requestId}-1`, from: '+14155550000', to });
     expect(request.body.rcml).toBe(
       '<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="man" language="ja-JP" loop="3">' +
