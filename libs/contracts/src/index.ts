@@ -8,7 +8,7 @@ export * from './limiter.commands';
 export * from './masking';
 export * from './otp.commands';
 export * from './paging';
-export * from './status-callback';
+export * from './webhook-signature';
 export * from './subjects';
 export * from './time';
 export * from './validation';
