@@ -48,6 +48,8 @@ describe('email over SMTP, through /2fa/send', () => {
     expect(mail.headers.from).toBe('no-reply@acme.example');
     expect(mail.headers.to).toBe(to);
     expect(mail.headers.subject).toBe('Your ACME code');
+    // Derived from the dispatch id, so a re-send after a crash is recognisably the same mail.
+    expect(mail.headers['message-id']).toBe(`<${requestId}-1@acme.example>`);
     expect(mail.body.trim()).toBe(`Your verification code is: ${code}`);
 
     const [sent] = await eventually(async () => {

@@ -1,6 +1,6 @@
-import { streamName, Streams, Subjects, withPrefix } from '@app/contracts';
+import { signBody, streamName, Streams, Subjects, verifyBody, withPrefix } from '@app/contracts';
 import { encodeJson } from '@app/platform';
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { eventually } from '../support/eventually';
 import { deliveryStatuses } from '../support/events';
 import { type Credentials, http } from '../support/http';
@@ -10,7 +10,6 @@ import { WebhookServer } from '../support/webhook-server';
 
 const SMS_SECRET = randomBytes(24).toString('hex');
 const VOICE_SECRET = randomBytes(24).toString('hex');
-const hmac = (secret: string, raw: string) => `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
 
 describe('SMS and voice through HTTP providers, and their signed callbacks', () => {
   const smsHook = new WebhookServer();
@@ -40,11 +39,12 @@ describe('SMS and voice through HTTP providers, and their signed callbacks', () 
     await Promise.all([smsHook.stop(), voiceHook.stop()]);
   });
 
+  const nowSeconds = () => Math.floor(stack.clock.now().getTime() / 1000);
   /** Posts a provider callback as the provider would, signed with `secret` unless told otherwise. */
   const callback = (channel: string, body: unknown, secret: string | null, signature?: string) => {
     const raw = JSON.stringify(body);
     const headers: Record<string, string> = {};
-    if (secret !== null || signature) headers['x-smart2fa-signature'] = signature ?? hmac(secret as string, raw);
+    if (secret !== null || signature) headers['x-smart2fa-signature'] = signature ?? signBody(secret as string, raw, nowSeconds());
     return http(stack.url, 'POST', `/2fa/callbacks/${channel}`, { rawBody: raw, headers });
   };
 
@@ -64,7 +64,9 @@ describe('SMS and voice through HTTP providers, and their signed callbacks', () 
     });
     const code = await readCode(stack, auth, to, requestId);
     expect(request.headers['content-type']).toBe('application/json');
-    expect(request.headers['x-smart2fa-signature']).toBe(hmac(SMS_SECRET, request.raw));
+    expect(verifyBody(SMS_SECRET, request.raw, request.headers['x-smart2fa-signature'] as string, Math.floor(Date.now() / 1000))).toBe(true);
+    // The provider's de-duplication key: the same on a re-send after a crash.
+    expect(request.headers['idempotency-key']).toBe(`${requestId}-1`);
     expect(request.body).toEqual({ reference: `${requestId}-1`, from: '+14155550000', to, text: `Your verification code is: ${code}`, segments: 1 });
 
     const [sent] = await statusesOf(requestId, ['sent']);
@@ -98,6 +100,8 @@ describe('SMS and voice through HTTP providers, and their signed callbacks', () 
     expect(await callback('sms', body, 'not-the-secret-at-all')).toMatchObject({ status: 401, body: { code: 401 } });
     expect(await callback('sms', body, null)).toMatchObject({ status: 401, body: { code: 401 } });
     expect((await callback('sms', body, null, 'sha256=zz')).status).toBe(401);
+    // A replayed callback: the right signature, but from more than five minutes ago.
+    expect((await callback('sms', body, null, signBody(SMS_SECRET, JSON.stringify(body), nowSeconds() - 301))).status).toBe(401);
     // The voice secret does not sign SMS callbacks.
     expect((await callback('sms', body, VOICE_SECRET)).status).toBe(401);
     expect(await callback('sms', { reference: `${requestId}-1`, status: 'bogus' }, SMS_SECRET)).toMatchObject({ status: 400, body: { code: 400, field: 'status' } });
@@ -115,7 +119,8 @@ describe('SMS and voice through HTTP providers, and their signed callbacks', () 
       return voiceHook.to(to);
     });
     const code = await readCode(stack, auth, to, requestId);
-    expect(request.headers['x-smart2fa-signature']).toBe(hmac(VOICE_SECRET, request.raw));
+    expect(verifyBody(VOICE_SECRET, request.raw, request.headers['x-smart2fa-signature'] as string, Math.floor(Date.now() / 1000))).toBe(true);
+    expect(request.headers['idempotency-key']).toBe(`${requestId}-1`);
     expect(request.body).toMatchObject({ reference: `${requestId}-1`, from: '+14155550000', to });
     expect(request.body.rcml).toBe(
       '<?xml version="1.0" encoding="UTF-8"?><Response><Say voice="man" language="ja-JP" loop="3">' +

@@ -1,4 +1,4 @@
-import { type AnyOtpEvent, type DispatchMessage, verifyStatusCallback } from '@app/contracts';
+import { type AnyOtpEvent, type DispatchMessage, verifyBody } from '@app/contracts';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gatewayService } from '../../apps/gateway/src/gateway.definition';
@@ -103,9 +103,9 @@ describe('status callbacks: signed POSTs of every event of a request', () => {
       expect(r.headers['content-type']).toBe('application/json');
       expect(r.headers['x-smart2fa-event-id']).toBe(r.event.metadata.eventId);
       expect(r.headers['x-smart2fa-event-type']).toBe(r.event.type);
-      expect(verifyStatusCallback(SECRET, r.raw, r.headers['x-smart2fa-signature'] as string, Math.floor(stack.clock.now().getTime() / 1000))).toBe(true);
+      expect(verifyBody(SECRET, r.raw, r.headers['x-smart2fa-signature'] as string, Math.floor(stack.clock.now().getTime() / 1000))).toBe(true);
       // Signed over the exact body: one byte more and it no longer verifies.
-      expect(verifyStatusCallback(SECRET, `${r.raw} `, r.headers['x-smart2fa-signature'] as string, Math.floor(stack.clock.now().getTime() / 1000))).toBe(false);
+      expect(verifyBody(SECRET, `${r.raw} `, r.headers['x-smart2fa-signature'] as string, Math.floor(stack.clock.now().getTime() / 1000))).toBe(false);
       expect(r.raw).not.toContain(code);
     }
     const delivery = receiver.at(path).find((r) => r.event.type === 'delivery_status')!;

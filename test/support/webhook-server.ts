@@ -7,11 +7,15 @@ export interface ReceivedRequest {
   body: Record<string, unknown>;
   /** The status this server answered with. */
   status: number;
+  /** With {@link WebhookServer.idempotent}: an Idempotency-Key seen before, answered as the first time. */
+  repeat?: boolean;
 }
 
 /**
  * A provider's HTTP endpoint on loopback (node:http): records every request with its raw body,
- * answers 200 with `{ messageId }`, or the statuses scripted for a destination first.
+ * answers 200 with `{ messageId }`, or the statuses scripted for a destination first. When
+ * `idempotent`, it honours `Idempotency-Key` like a real provider: a repeated key gets the first
+ * answer and is recorded as a repeat, not a new message.
  */
 export class WebhookServer {
   readonly requests: ReceivedRequest[] = [];
@@ -19,8 +23,13 @@ export class WebhookServer {
   readonly script = new Map<string, number[]>();
   private readonly server: Server;
   private counter = 0;
-  /** How long each answer takes, like a real provider's round trip. */
+  /** How long each answer takes, like a real provider's round trip (plus up to `jitterMs`). */
   delayMs = 0;
+  jitterMs = 0;
+  idempotent = false;
+  /** Called as each request arrives, before it is answered. */
+  onRequest?: (request: ReceivedRequest) => void;
+  private readonly answers = new Map<string, { status: number; body: string }>();
 
   constructor() {
     this.server = createServer((req, res) => {
@@ -34,14 +43,27 @@ export class WebhookServer {
         } catch {
           // recorded as is
         }
-        const status = this.script.get(String(body.to))?.shift() ?? 200;
-        this.requests.push({ headers: req.headers, raw, body, status });
-        setTimeout(() => {
-          res.writeHead(status, { 'content-type': 'application/json' });
-          res.end(status === 200 ? JSON.stringify({ messageId: `prov-${++this.counter}` }) : JSON.stringify({ error: 'scripted failure' }));
-        }, this.delayMs);
+        const key = req.headers['idempotency-key'];
+        const first = this.idempotent && typeof key === 'string' ? this.answers.get(key) : undefined;
+        const answer = first ?? this.answer(String(body.to));
+        if (this.idempotent && typeof key === 'string' && !first) this.answers.set(key, answer);
+        const request: ReceivedRequest = { headers: req.headers, raw, body, status: answer.status, ...(first ? { repeat: true } : {}) };
+        this.requests.push(request);
+        this.onRequest?.(request);
+        setTimeout(
+          () => {
+            res.writeHead(answer.status, { 'content-type': 'application/json' });
+            res.end(answer.body);
+          },
+          this.delayMs + Math.floor(Math.random() * (this.jitterMs + 1)),
+        );
       });
     });
+  }
+
+  private answer(destination: string): { status: number; body: string } {
+    const status = this.script.get(destination)?.shift() ?? 200;
+    return { status, body: status === 200 ? JSON.stringify({ messageId: `prov-${++this.counter}` }) : JSON.stringify({ error: 'scripted failure' }) };
   }
 
   async start(): Promise<string> {

@@ -10,6 +10,7 @@ export * from './otp.commands';
 export * from './paging';
 export * from './sdr.commands';
 export * from './status-callback';
+export * from './webhook-signature';
 export * from './subjects';
 export * from './time';
 export * from './validation';

@@ -15,11 +15,14 @@ import { createHash } from 'node:crypto';
 import { Counter } from 'prom-client';
 import { DeliveryStatusPublisher } from './delivery-status.publisher';
 import type { DevOutboxStore } from './dev-outbox.store';
-import { type Claim, type DispatchClaims, type SentRecord } from './dispatch-claims';
+import { type Claim, type DispatchClaims, type Lease, type SentRecord } from './dispatch-claims';
 import { type ChannelProvider, type ProviderReceipt, ProviderError, withTimeout } from './provider';
 
 const CONCURRENCY = 16;
-const ACK_WAIT_MS = 30_000;
+/** A lease outlives one provider call by this much: the claim and recording around it. */
+const LEASE_MARGIN_MS = 5000;
+/** First look at a dispatch leased elsewhere; doubles per delivery (a lapsing lease costs a few deliveries). */
+const BUSY_RETRY_BASE_MS = 250;
 const RETRY_CAP_MS = 30_000;
 /** Deliveries beyond the provider attempts, for outages of Redis or NATS before a send. */
 const INFRA_SLACK = 10;
@@ -43,7 +46,8 @@ export interface ChannelDispatcherDeps {
  * The channel-agnostic dispatcher: a durable pull consumer of `dispatch.v1.<channel>` shared by
  * every replica (durable `dispatcher-<channel>`), and one of `dispatch.v1.receipts.<channel>`.
  *
- * Each message goes to the provider at most once (see {@link DispatchClaims}); a transient
+ * Each message goes to the provider once, or again with the same idempotency key only after a
+ * replica died mid-send (see {@link DispatchClaims}); a transient
  * provider failure is retried with back-off up to DISPATCH_MAX_ATTEMPTS, then `failed`; a
  * permanent one fails at once; an invalid or expired message is dropped (logged and counted),
  * never retried. Every step that a person or a fallback cares about is a delivery_status event.
@@ -74,7 +78,7 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
       filterSubject: withPrefix(prefix, Subjects.dispatch(this.d.channel)),
       concurrency: CONCURRENCY,
       maxDeliver: this.d.config.dispatch.maxAttempts + INFRA_SLACK,
-      ackWaitMs: ACK_WAIT_MS,
+      ackWaitMs: this.d.config.dispatch.ackWaitMs,
       handle: (msg) => this.handle(msg),
     });
     this.receiptWorker = new JetStreamWorker(this.d.nc, {
@@ -83,7 +87,7 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
       filterSubject: withPrefix(prefix, Subjects.receipt(this.d.channel)),
       concurrency: CONCURRENCY,
       maxDeliver: RECEIPT_MAX_DELIVER,
-      ackWaitMs: ACK_WAIT_MS,
+      ackWaitMs: this.d.config.dispatch.ackWaitMs,
       handle: (msg) => this.handleReceipt(msg),
     });
     await this.worker.start();
@@ -120,29 +124,34 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
     let claim: Claim;
     try {
-      claim = await this.d.claims.claim(message.dispatchId);
+      claim = await this.d.claims.claim(message.dispatchId, this.d.config.dispatch.providerTimeoutMs + LEASE_MARGIN_MS);
     } catch (error) {
       // Never send without a claim: that is how duplicates happen.
       this.logger.warn(`cannot claim dispatch, retrying: ${(error as Error).message}`);
       return this.count({ retryAfterMs: 1000 });
     }
-    if (claim === 'already-sent') return this.republishSent(message.dispatchId);
-    if (claim === 'in-progress') {
-      // May be a replica that crashed mid-send: we accept never sending that one (at most once
-      // to the provider) over risking a second message; see DispatchClaims.
-      this.logger.warn({ message: 'dispatch already in progress elsewhere; not sending again', dispatchId: message.dispatchId });
-      return this.count({ ack: true }, 'duplicate');
+    if (claim.kind === 'already-done') return this.republishSent(message.dispatchId);
+    if (claim.kind === 'busy') {
+      // Another holder is at the provider (it will be done in a moment) or crashed there (its
+      // lease lapses): look again soon, then less often, never later than the lease's end. Not a
+      // provider attempt (attempts are counted with the lease).
+      const soon = BUSY_RETRY_BASE_MS * 2 ** Math.max(0, msg.info.redeliveryCount - 1);
+      const retryInMs = Math.min(claim.retryInMs + 100, soon) + Math.floor(Math.random() * 100);
+      this.logger.log({ message: 'dispatch leased elsewhere; looking again later', dispatchId: message.dispatchId, retryInMs });
+      return this.count({ retryAfterMs: retryInMs }, 'leased_elsewhere');
     }
-    return this.send(message, msg.info.redeliveryCount, now);
+    return this.send(message, claim.lease, now);
   }
 
-  private async send(message: DispatchMessage, attempt: number, now: Date): Promise<MessageOutcome> {
+  private async send(message: DispatchMessage, lease: Lease, now: Date): Promise<MessageOutcome> {
     const { provider, claims, config } = this.d;
+    const attempt = lease.attempt;
+    if (attempt > 1) this.logger.log({ message: 'sending again with the same idempotency key', dispatchId: message.dispatchId, attempt });
     let accepted;
     try {
       accepted = await withTimeout(provider.send(message), config.dispatch.providerTimeoutMs);
     } catch (thrown) {
-      return this.refused(message, attempt, ProviderError.from(thrown));
+      return this.refused(message, lease, ProviderError.from(thrown));
     }
     const record: SentRecord = {
       dispatchId: message.dispatchId,
@@ -175,24 +184,28 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /** The provider did not take it: retry with back-off, or give up with `failed`. */
-  private async refused(message: DispatchMessage, attempt: number, error: ProviderError): Promise<MessageOutcome> {
+  private async refused(message: DispatchMessage, lease: Lease, error: ProviderError): Promise<MessageOutcome> {
     const { claims, config, provider } = this.d;
+    const attempt = lease.attempt;
     const base = recordOf(message, provider.name, attempt);
     const reason = { code: error.code, message: error.message.slice(0, 500) };
     if (error.permanent || attempt >= config.dispatch.maxAttempts) {
-      await claims.markFailed(message.dispatchId).catch(() => undefined);
+      const ours = await claims.markFailed(lease).catch(() => true);
+      // Our lease lapsed and another holder took the dispatch (or sent it): not ours to fail.
+      // Looked at again, it is `done` (acknowledged) or still leased (waited for).
+      if (!ours) return this.count({ retryAfterMs: 1000 }, 'leased_elsewhere');
       this.logger.warn({ message: 'delivery failed', dispatchId: message.dispatchId, provider: provider.name, permanent: error.permanent, attempt, error: reason.message });
       try {
         await this.status(base, 'failed', reason);
       } catch (publishError) {
         // The claim now says done: the redelivery republishes nothing, so keep trying here.
         this.logger.warn(`could not publish the failed status: ${(publishError as Error).message}`);
-        await claims.release(message.dispatchId).catch(() => undefined);
+        await claims.reopenFailed(message.dispatchId).catch(() => undefined);
         return this.count({ retryAfterMs: 1000 });
       }
       return this.count({ ack: true }, 'failed');
     }
-    await claims.release(message.dispatchId).catch(() => undefined);
+    await claims.release(lease).catch(() => undefined);
     // attempt is 1 on the first delivery: base, 2×base, 4×base… up to the cap.
     const delay = Math.min(RETRY_CAP_MS, config.dispatch.retryBaseMs * 2 ** Math.max(0, attempt - 1));
     this.logger.warn({ message: 'provider refused, retrying', dispatchId: message.dispatchId, provider: provider.name, error: reason.message, retryInMs: delay });

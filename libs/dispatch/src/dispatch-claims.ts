@@ -1,36 +1,105 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { REDIS } from '@app/platform';
 import type { Redis } from 'ioredis';
 import type { Channel } from '@app/contracts';
+import { randomUUID } from 'node:crypto';
 
 const CLAIM_TTL_SECONDS = 7 * 24 * 60 * 60;
 
-export type Claim = 'claimed' | 'already-sent' | 'in-progress';
+/**
+ * Takes the lease if the dispatch is neither done nor leased, and counts the attempt.
+ * KEYS: the claim, the attempt counter (same hash tag). ARGV: lease value, lease ms, final TTL s.
+ * Returns ['claimed', attempt] | ['done', 0] | ['busy', ms left on the holder's lease].
+ */
+const CLAIM_LUA = `
+local v = redis.call('GET', KEYS[1])
+if v == 'sent' or v == 'failed' then return {'done', 0} end
+-- A claim of an older version (no owner, 7 days): lapses like a lease.
+if v == 'sending' and redis.call('PTTL', KEYS[1]) > tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if v then return {'busy', redis.call('PTTL', KEYS[1])} end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local n = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return {'claimed', n}
+`;
+
+/** Deletes the claim only if it still holds the given value (our lease, or `failed` to reopen). */
+const RELEASE_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/** `failed`, if the claim is our lease or has lapsed; never over a `sent` or another's lease. */
+const FAIL_LUA = `
+local v = redis.call('GET', KEYS[1])
+if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], 'failed', 'EX', ARGV[2]) return 1 end
+return 0
+`;
+
+interface WithScripts {
+  dispatchClaim(keys: number, claim: string, attempts: string, lease: string, leaseMs: number, ttl: number): Promise<[string, number]>;
+  dispatchRelease(keys: number, claim: string, value: string): Promise<number>;
+  dispatchFail(keys: number, claim: string, lease: string, ttl: number): Promise<number>;
+}
+
+/** A lease on a dispatch, held while its provider call runs; `token` names the holder. */
+export interface Lease {
+  readonly dispatchId: string;
+  readonly token: string;
+  /** Provider attempts so far, this one included (a crashed holder's attempt counts). */
+  readonly attempt: number;
+}
+
+export type Claim = { kind: 'claimed'; lease: Lease } | { kind: 'already-done' } | { kind: 'busy'; retryInMs: number };
 
 /**
  * De-duplication of dispatches on their way to a provider, shared by every replica.
  *
- * JetStream delivers at least once: a redelivery after an ack was lost, or a re-publish that
- * escaped the stream's de-duplication window, must not reach the provider again. Before
- * sending, a replica claims the dispatch id; a claim that already says `sent` means "done",
- * and one that says `sending` means another replica is on it or one crashed mid-send. In that
- * last case we choose not to send again (at most once to the provider, rather than a second
- * SMS the person would see), and say so in the log.
+ * JetStream delivers at least once: a redelivery after an ack was lost, a replica killed
+ * mid-send, or a re-publish that escaped the stream's de-duplication window. Before sending,
+ * a replica takes a lease on the dispatch id, owned by a random token and lasting a little
+ * longer than one provider call. `sent` and `failed` are final (7 days): a copy is acknowledged
+ * and not sent again. A live lease of another holder means "someone is at the provider right
+ * now": the copy comes back once the lease can have lapsed. A holder that crashed leaves its
+ * lease to lapse, and the next delivery sends again with the same dispatch id as the
+ * provider's idempotency key, so a provider that de-duplicates shows the person one message.
+ * Every operation touches keys of one hash tag (Redis Cluster).
  */
 @Injectable()
-export class DispatchClaims {
+export class DispatchClaims implements OnModuleInit {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
-  async claim(dispatchId: string): Promise<Claim> {
-    // NX with GET (Redis 7) claims and reads the previous claim in one atomic step, so no
-    // release by another replica can fall between the two. Null means there was none: ours.
-    const previous = await this.redis.set(keyOf(dispatchId), 'sending', 'EX', CLAIM_TTL_SECONDS, 'NX', 'GET');
-    if (previous === null) return 'claimed';
-    return previous === 'sent' ? 'already-sent' : 'in-progress';
+  onModuleInit(): void {
+    this.defineScripts();
   }
 
+  private get scripts(): WithScripts {
+    this.defineScripts();
+    return this.redis as unknown as WithScripts;
+  }
+
+  private defineScripts(): void {
+    if ('dispatchClaim' in this.redis) return;
+    this.redis.defineCommand('dispatchClaim', { lua: CLAIM_LUA });
+    this.redis.defineCommand('dispatchRelease', { lua: RELEASE_LUA });
+    this.redis.defineCommand('dispatchFail', { lua: FAIL_LUA });
+  }
+
+  async claim(dispatchId: string, leaseMs: number): Promise<Claim> {
+    const token = randomUUID();
+    const [kind, n] = await this.scripts.dispatchClaim(2, keyOf(dispatchId), attemptsKey(dispatchId), leaseOf(token), leaseMs, CLAIM_TTL_SECONDS);
+    if (kind === 'claimed') return { kind, lease: { dispatchId, token, attempt: Number(n) } };
+    if (kind === 'done') return { kind: 'already-done' };
+    // PTTL is -1 only for a key without expiry, which we never write; be safe anyway.
+    return { kind: 'busy', retryInMs: Number(n) > 0 ? Number(n) : leaseMs };
+  }
+
+  /**
+   * Sent. Unconditional: a send that happened is the truth even if our lease lapsed meanwhile
+   * and another holder is at the provider (which de-duplicates it by the dispatch id).
+   */
   async markSent(dispatchId: string): Promise<void> {
-    await this.redis.set(keyOf(dispatchId), 'sent', 'KEEPTTL', 'XX');
+    await this.redis.set(keyOf(dispatchId), 'sent', 'EX', CLAIM_TTL_SECONDS);
   }
 
   /**
@@ -49,9 +118,17 @@ export class DispatchClaims {
     }
   }
 
-  /** Given up (a permanent error or attempts exhausted): later copies are not sent either. */
-  async markFailed(dispatchId: string): Promise<void> {
-    await this.redis.set(keyOf(dispatchId), 'sent', 'EX', CLAIM_TTL_SECONDS);
+  /**
+   * Given up (a permanent error or attempts exhausted): later copies are not sent either.
+   * False if another holder has the dispatch now (our lease lapsed): its outcome decides.
+   */
+  async markFailed(lease: Lease): Promise<boolean> {
+    return (await this.scripts.dispatchFail(1, keyOf(lease.dispatchId), leaseOf(lease.token), CLAIM_TTL_SECONDS)) === 1;
+  }
+
+  /** Undoes {@link markFailed} when its `failed` status could not be published, so a redelivery deals with it again. */
+  async reopenFailed(dispatchId: string): Promise<void> {
+    await this.scripts.dispatchRelease(1, keyOf(dispatchId), 'failed');
   }
 
   async record(dispatchId: string): Promise<SentRecord | null> {
@@ -63,9 +140,9 @@ export class DispatchClaims {
     return this.redis.get(messageKey(provider, providerMessageId));
   }
 
-  /** The provider refused: let a later delivery try again. */
-  async release(dispatchId: string): Promise<void> {
-    await this.redis.del(keyOf(dispatchId));
+  /** The provider refused: let a later delivery try again. Only our own lease is released. */
+  async release(lease: Lease): Promise<void> {
+    await this.scripts.dispatchRelease(1, keyOf(lease.dispatchId), leaseOf(lease.token));
   }
 }
 
@@ -85,6 +162,14 @@ export interface SentRecord {
 
 function keyOf(dispatchId: string): string {
   return `dispatch:{${dispatchId}}`;
+}
+
+function attemptsKey(dispatchId: string): string {
+  return `dispatch:{${dispatchId}}:attempts`;
+}
+
+function leaseOf(token: string): string {
+  return `sending:${token}`;
 }
 
 function recordKey(dispatchId: string): string {

@@ -6,5 +6,4 @@ export * from './dev-outbox.store';
 export * from './dispatch-claims';
 export * from './provider';
 export * from './providers/log.provider';
-export * from './signature';
 export * from './providers/signed-webhook';

@@ -24,7 +24,13 @@ export class SmtpEmailProvider implements ChannelProvider {
 
   async send(message: DispatchMessage): Promise<Accepted> {
     try {
-      const info = await this.transport.sendMail({ from: message.from, to: message.to, subject: message.subject ?? '', text: message.text });
+      const info = await this.transport.sendMail({
+        from: message.from,
+        to: message.to,
+        subject: message.subject ?? '',
+        text: message.text,
+        messageId: messageIdOf(message),
+      });
       return { providerMessageId: String(info.messageId ?? message.dispatchId), units: 1 };
     } catch (error) {
       const e = error as SmtpFailure;
@@ -38,4 +44,13 @@ export class SmtpEmailProvider implements ChannelProvider {
   async close(): Promise<void> {
     this.transport.close();
   }
+}
+
+/**
+ * A Message-ID derived from the dispatch id, so a re-send after a dispatcher crashed mid-call is
+ * recognisably the same mail (`<dispatchId@sender's domain>`, `smart2fa.local` without one).
+ */
+export function messageIdOf(message: Pick<DispatchMessage, 'dispatchId' | 'from'>): string {
+  const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(message.from ?? '')?.[1] ?? 'smart2fa.local';
+  return `<${message.dispatchId}@${domain}>`;
 }

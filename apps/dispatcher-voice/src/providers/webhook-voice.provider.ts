@@ -5,7 +5,8 @@ import { buildRcml } from './rcml';
 /**
  * Voice through a call-control endpoint: a signed JSON POST to VOICE_WEBHOOK_URL with the
  * call's `from`, `to`, our `reference` (the dispatch id, to echo in callbacks) and the `rcml`
- * document to play. The endpoint answers 2xx (optionally `{ "messageId": "…" }`) once it
+ * document to play, with `Idempotency-Key: <dispatch id>` (a repeated key is the same call,
+ * re-sent after a crash). The endpoint answers 2xx (optionally `{ "messageId": "…" }`) once it
  * placed the call.
  */
 export class WebhookVoiceProvider implements ChannelProvider {
@@ -23,6 +24,7 @@ export class WebhookVoiceProvider implements ChannelProvider {
       this.secret,
       { reference: message.dispatchId, from: message.from, to: message.to, rcml: buildRcml(message) },
       this.timeoutMs,
+      message.dispatchId,
     );
     return { providerMessageId: messageIdFrom(answer, message.dispatchId), units: 1 };
   }

@@ -1,7 +1,6 @@
 import { Controller, Headers, HttpCode, Inject, Logger, Param, Post, Req } from '@nestjs/common';
-import { type DeliveryReceipt, DomainError, firstIssue, ProviderCallback, Subjects, withPrefix } from '@app/contracts';
-import { SIGNATURE_HEADER, verifySignature } from '@app/dispatch';
-import { APP_CONFIG, type AppConfig, encodeJson, ensureStreams, NATS_CONNECTION, Public } from '@app/platform';
+import { type DeliveryReceipt, DomainError, firstIssue, ProviderCallback, SIGNATURE_HEADER, Subjects, verifyBody, withPrefix } from '@app/contracts';
+import { APP_CONFIG, type AppConfig, Clock, encodeJson, ensureStreams, NATS_CONNECTION, Public } from '@app/platform';
 import type { Request } from 'express';
 import type { NatsConnection } from 'nats';
 import { createHash } from 'node:crypto';
@@ -13,8 +12,8 @@ const CALLBACK_CHANNELS = { sms: 'sms', call: 'call' } as const;
 /**
  * `POST /2fa/callbacks/sms` and `/2fa/callbacks/call`: what an HTTP provider later says about a
  * message (delivered, undelivered, failed). Authenticated by the provider's secret, not by an
- * account: `X-Smart2FA-Signature: sha256=<hex HMAC-SHA256 of the raw body>`, compared in
- * constant time. The gateway does not know whose message it is; it hands a validated receipt
+ * account: `X-Smart2FA-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`, compared in
+ * constant time, refused when `t` is more than five minutes off (a replayed callback). The gateway does not know whose message it is; it hands a validated receipt
  * to the channel's dispatcher (JetStream `dispatch.v1.receipts.<channel>`), which resolves the
  * `reference` (our dispatch id) and publishes the delivery_status event.
  */
@@ -26,6 +25,7 @@ export class ProviderCallbacksController {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly clock: Clock,
   ) {}
 
   @Public()
@@ -40,7 +40,7 @@ export class ProviderCallbacksController {
     const secret = channel === 'sms' ? this.config.channels.sms.webhookSecret : channel === 'call' ? this.config.channels.call.webhookSecret : undefined;
     // No secret configured: this deployment takes no callbacks on that channel.
     if (!channel || !secret) throw new DomainError(404);
-    if (!req.rawBody || !verifySignature(secret, req.rawBody, signature)) throw new DomainError(401);
+    if (!req.rawBody || !verifyBody(secret, req.rawBody, signature, Math.floor(this.clock.now().getTime() / 1000))) throw new DomainError(401);
 
     const parsed = ProviderCallback.safeParse(req.body);
     if (!parsed.success) {

@@ -3,10 +3,10 @@ import {
   DeliveryStatusEventSchema,
   OTP_EVENT_TYPES,
   otpRequestId,
-  signStatusCallback,
+  signBody,
   STATUS_CALLBACK_EVENT_ID_HEADER,
   STATUS_CALLBACK_EVENT_TYPE_HEADER,
-  STATUS_CALLBACK_SIGNATURE_HEADER,
+  SIGNATURE_HEADER,
   streamName,
   Streams,
   withPrefix,
@@ -25,7 +25,7 @@ const callbacks = new Counter({ name: 'otp_status_callbacks_total', help: 'Statu
 /**
  * Delivers status callbacks: a durable consumer of every `otp.v1.events.*` shared by the
  * otp-core replicas (otp-core holds the URL, in its own table). An event of a request with a
- * `statusCallback` is POSTed there, signed (see `signStatusCallback`); anything but a 2xx is
+ * `statusCallback` is POSTed there, signed (see `signBody`); anything but a 2xx is
  * retried with exponential back-off, up to STATUS_CALLBACK_MAX_ATTEMPTS deliveries. Nothing is
  * acknowledged before the receiver answered 2xx, so a crash loses nothing (the receiver may see
  * an event twice: the event id, also in a header, tells).
@@ -114,7 +114,7 @@ export class StatusCallbackConsumer implements OnApplicationBootstrap, BeforeApp
         headers: {
           'content-type': 'application/json',
           'user-agent': 'Smart2FA-StatusCallback/1',
-          [STATUS_CALLBACK_SIGNATURE_HEADER]: signStatusCallback(secret, event.body, t),
+          [SIGNATURE_HEADER]: signBody(secret, event.body, t),
           [STATUS_CALLBACK_EVENT_ID_HEADER]: event.eventId,
           [STATUS_CALLBACK_EVENT_TYPE_HEADER]: event.type,
         },

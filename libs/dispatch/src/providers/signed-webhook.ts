@@ -1,19 +1,23 @@
 import { ProviderError, withTimeout } from '../provider';
-import { SIGNATURE_HEADER, sign } from '../signature';
+import { SIGNATURE_HEADER, signBody } from '@app/contracts';
+
+/** Header naming one message across re-sends; receivers treat a repeated key as the same message. */
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
 /**
- * POSTs a JSON body signed with HMAC-SHA256 of the raw body (`X-Smart2FA-Signature:
- * sha256=<hex>`) and maps the answer: 2xx accepted (the JSON answer, if any, returned); 408,
+ * POSTs a JSON body signed like every Smart 2FA body (`X-Smart2FA-Signature: t=<unix>,v1=<hex
+ * HMAC-SHA256 of "t.body">`, see webhook-signature.ts in the contracts), with `Idempotency-Key: <idempotencyKey>` (the dispatch id: a re-send after a
+ * dispatcher crashed mid-call carries the same key), and maps the answer: 2xx accepted (the JSON answer, if any, returned); 408,
  * 429 and 5xx or no answer are transient; any other 4xx is permanent.
  */
-export async function postSignedJson(url: string, secret: string, body: object, timeoutMs: number): Promise<Record<string, unknown>> {
+export async function postSignedJson(url: string, secret: string, body: object, timeoutMs: number, idempotencyKey: string): Promise<Record<string, unknown>> {
   const raw = JSON.stringify(body);
   let response: Response;
   try {
     response = await withTimeout(
       fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(secret, raw) },
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signBody(secret, raw, Math.floor(Date.now() / 1000)), [IDEMPOTENCY_KEY_HEADER]: idempotencyKey },
         body: raw,
         signal: AbortSignal.timeout(timeoutMs),
       }),

@@ -37,6 +37,8 @@ describe('configuration', () => {
     ['SMS_WEBHOOK_URL', 'ftp://x'],
     ['SMS_WEBHOOK_SECRET', 'short'],
     ['DISPATCH_MAX_ATTEMPTS', '0'],
+    ['DISPATCH_ACK_WAIT_MS', '500'],
+    ['DISPATCH_ACK_WAIT_MS', 'later'],
   ])('refuses a bad %s with a message naming it', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
@@ -60,7 +62,12 @@ describe('configuration', () => {
 
   it('uses the log provider on every channel by default', () => {
     expect(loadConfig({}).channels).toEqual({ sms: { provider: 'log' }, call: { provider: 'log' }, email: { provider: 'log' } });
-    expect(loadConfig({}).dispatch).toEqual({ maxAttempts: 5, retryBaseMs: 1000, providerTimeoutMs: 10_000 });
+    expect(loadConfig({}).dispatch).toEqual({ maxAttempts: 5, retryBaseMs: 1000, providerTimeoutMs: 10_000, ackWaitMs: 30_000 });
+  });
+
+  it('wants the dispatch ack wait longer than one provider call', () => {
+    expect(() => loadConfig({ DISPATCH_ACK_WAIT_MS: '5000' })).toThrow(/^Invalid configuration: DISPATCH_ACK_WAIT_MS must be greater than PROVIDER_TIMEOUT_MS/);
+    expect(loadConfig({ DISPATCH_ACK_WAIT_MS: '2000', PROVIDER_TIMEOUT_MS: '1000' }).dispatch).toMatchObject({ ackWaitMs: 2000, providerTimeoutMs: 1000 });
   });
 
   it.each([

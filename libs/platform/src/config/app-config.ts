@@ -62,6 +62,8 @@ const EnvSchema = z.object({
   DISPATCH_MAX_ATTEMPTS: int(1, 50).default(5),
   DISPATCH_RETRY_BASE_MS: int(10, 60_000).default(1000),
   PROVIDER_TIMEOUT_MS: int(100, 25_000).default(10_000),
+  // How long a dispatcher may hold a message before JetStream hands it to another replica.
+  DISPATCH_ACK_WAIT_MS: int(1000, 600_000).default(30_000),
 });
 
 /** Settings a provider needs, checked only when that provider is chosen. */
@@ -111,8 +113,12 @@ export interface AppConfig {
     readonly call: { readonly provider: 'log' | 'webhook'; readonly webhookUrl?: string; readonly webhookSecret?: string };
     readonly email: { readonly provider: 'log' | 'smtp'; readonly smtpUrl?: string };
   };
-  /** Provider attempts per dispatch, the first retry's delay (doubling, capped at 30 s), one call's time limit. */
-  readonly dispatch: { readonly maxAttempts: number; readonly retryBaseMs: number; readonly providerTimeoutMs: number };
+  /**
+   * Provider attempts per dispatch, the first retry's delay (doubling, capped at 30 s), one
+   * call's time limit, and the dispatch consumer's ack wait (a crashed replica's messages come
+   * back after it).
+   */
+  readonly dispatch: { readonly maxAttempts: number; readonly retryBaseMs: number; readonly providerTimeoutMs: number; readonly ackWaitMs: number };
 }
 
 /** Injection token of the {@link AppConfig}. */
@@ -135,6 +141,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const [variable, value] = choice.split('=');
     if (e[variable as keyof typeof e] !== value) continue;
     for (const n of needed) if (e[n as keyof typeof e] === undefined) throw new ConfigError(n, `is required when ${choice}`);
+  }
+  if (e.DISPATCH_ACK_WAIT_MS <= e.PROVIDER_TIMEOUT_MS) {
+    // Otherwise a message still at its provider would be handed to another replica.
+    throw new ConfigError('DISPATCH_ACK_WAIT_MS', `must be greater than PROVIDER_TIMEOUT_MS (${e.PROVIDER_TIMEOUT_MS})`);
   }
   return Object.freeze({
     env: e.NODE_ENV,
@@ -162,6 +172,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       call: { provider: e.VOICE_PROVIDER, webhookUrl: e.VOICE_WEBHOOK_URL, webhookSecret: e.VOICE_WEBHOOK_SECRET },
       email: { provider: e.EMAIL_PROVIDER, smtpUrl: e.SMTP_URL },
     },
-    dispatch: { maxAttempts: e.DISPATCH_MAX_ATTEMPTS, retryBaseMs: e.DISPATCH_RETRY_BASE_MS, providerTimeoutMs: e.PROVIDER_TIMEOUT_MS },
+    dispatch: { maxAttempts: e.DISPATCH_MAX_ATTEMPTS, retryBaseMs: e.DISPATCH_RETRY_BASE_MS, providerTimeoutMs: e.PROVIDER_TIMEOUT_MS, ackWaitMs: e.DISPATCH_ACK_WAIT_MS },
   });
 }

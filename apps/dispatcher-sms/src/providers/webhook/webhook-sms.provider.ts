@@ -5,8 +5,9 @@ import { segment } from '../sms-segments';
 
 /**
  * SMS through a generic HTTPS endpoint: a JSON POST to SMS_WEBHOOK_URL, signed with
- * SMS_WEBHOOK_SECRET (`X-Smart2FA-Signature: sha256=<hex HMAC of the raw body>`), carrying
- * `reference` (our dispatch id, to echo in callbacks), `from`, `to`, `text` and `segments`.
+ * SMS_WEBHOOK_SECRET (`X-Smart2FA-Signature: t=<unix>,v1=<hex HMAC of "t.body">`), carrying
+ * `reference` (our dispatch id, to echo in callbacks), `from`, `to`, `text` and `segments`, and
+ * `Idempotency-Key: <dispatch id>`: a repeated key is the same message, re-sent after a crash.
  * 2xx accepts (`{ "messageId": "…" }` optional); 408, 429, 5xx and no answer are retried;
  * any other 4xx fails at once.
  */
@@ -26,6 +27,7 @@ export class WebhookSmsProvider implements SmsProvider {
       this.secret,
       { reference: message.dispatchId, from: message.from, to: message.to, text: message.text, segments },
       this.timeoutMs,
+      message.dispatchId,
     );
     return { providerMessageId: messageIdFrom(answer, message.dispatchId), units: segments };
   }
