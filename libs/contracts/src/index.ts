@@ -9,7 +9,6 @@ export * from './masking';
 export * from './otp.commands';
 export * from './paging';
 export * from './sdr.commands';
-export * from './status-callback';
 export * from './webhook-signature';
 export * from './subjects';
 export * from './time';
