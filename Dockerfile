@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every service; APP picks which one a container runs:
 #   all-in-one (default), gateway, otp-core, limiter, dispatcher-sms, dispatcher-voice,
-#   dispatcher-email.
+#   dispatcher-email, sdr.
 # Build from the repository root:  docker build -t smart-2fa:0.1.0 .
 # Node 22 LTS on Debian bookworm; release pipelines pin it further by digest
 # (--build-arg NODE_IMAGE=node:22-bookworm-slim@sha256:…).
@@ -30,6 +30,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The default price table of the session detail records (SDR_PRICES_FILE points elsewhere).
+COPY config ./config
 # `node` (uid 1000) ships with the official image.
 USER node
 EXPOSE 3000

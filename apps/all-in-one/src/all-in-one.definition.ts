@@ -9,9 +9,10 @@ import { configureGatewayHttp } from '../../gateway/src/gateway.http';
 import { GatewayModule } from '../../gateway/src/gateway.module';
 import { LimiterModule } from '../../limiter/src/limiter.module';
 import { OtpCoreModule } from '../../otp-core/src/otp-core.module';
+import { SdrModule } from '../../sdr/src/sdr.module';
 
 export const allInOneService = defineService({
   service: 'all-in-one',
-  imports: [RedisModule, GatewayModule, OtpCoreModule, LimiterModule, DispatcherSmsModule, DispatcherVoiceModule, DispatcherEmailModule],
+  imports: [RedisModule, GatewayModule, OtpCoreModule, LimiterModule, DispatcherSmsModule, DispatcherVoiceModule, DispatcherEmailModule, SdrModule],
   configureHttp: configureGatewayHttp,
 });

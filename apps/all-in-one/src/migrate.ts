@@ -3,12 +3,13 @@ import { ConfigError, createServiceDataSource, ensureDatabase, loadConfig, migra
 import { GATEWAY_DATABASE } from '../../gateway/src/gateway.database';
 import { LIMITER_DATABASE } from '../../limiter/src/limiter.database';
 import { OTP_DATABASE } from '../../otp-core/src/otp-core.database';
+import { SDR_DATABASE } from '../../sdr/src/sdr.database';
 
 /** `npm run migrate`: brings every service's schema up to date, then exits. */
 async function main(): Promise<void> {
   const config = loadConfig();
   await ensureDatabase(config.database.url);
-  for (const options of [GATEWAY_DATABASE, OTP_DATABASE, LIMITER_DATABASE]) {
+  for (const options of [GATEWAY_DATABASE, OTP_DATABASE, LIMITER_DATABASE, SDR_DATABASE]) {
     const db = createServiceDataSource(config.database.url, 2, options);
     await db.initialize();
     try {

@@ -9,11 +9,12 @@ import { DevOutboxHttpController } from './dev-outbox/dev-outbox.controller';
 import { GATEWAY_DATA_SOURCE, GATEWAY_DATABASE } from './gateway.database';
 import { LimitsHttpController } from './limits/limits-http.controller';
 import { OtpHttpController } from './otp/otp-http.controller';
+import { SdrHttpController } from './sdr/sdr-http.controller';
 import { VendorOtpController } from './vendor/vendor-otp.controller';
 
 /** The HTTP API: accounts, authentication, and the edge of the OTP commands. */
 @Module({
-  controllers: [OtpHttpController, AccountsController, DevOutboxHttpController, VendorOtpController, LimitsHttpController, ProviderCallbacksController],
+  controllers: [OtpHttpController, AccountsController, DevOutboxHttpController, VendorOtpController, LimitsHttpController, ProviderCallbacksController, SdrHttpController],
   providers: [
     serviceDataSourceProvider(GATEWAY_DATA_SOURCE, GATEWAY_DATABASE),
     AccountsService,

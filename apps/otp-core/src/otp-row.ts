@@ -20,6 +20,7 @@ export function eventData(r: OtpRow): OtpEventData {
     service: r.service,
     channel: r.channel,
     to: r.destination,
+    from: r.from,
     status: r.status,
     recipientIp: r.recipientIp,
     createdAt: r.createdAt.toISOString(),

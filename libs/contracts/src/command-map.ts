@@ -12,6 +12,7 @@ import {
 } from './limiter.commands';
 import { CancelOtpCommand, SendOtpCommand, VerifyOtpCommand, type OtpReply } from './otp.commands';
 import { DevOutboxQuery, type DevOutboxReply } from './dispatch.messages';
+import { SdrByIdQuery, type SdrPageReply, type SdrReply, SearchSdrQuery, UsageQuery, type UsageReply } from './sdr.commands';
 
 /**
  * Every request-reply subject with the schema its payload is validated against on receipt
@@ -28,6 +29,9 @@ export const COMMAND_SCHEMAS = {
   'limiter.v1.delete': LimitByIdQuery,
   'limiter.v1.get': LimitByIdQuery,
   'limiter.v1.search': SearchLimitsQuery,
+  'sdr.v1.search': SearchSdrQuery,
+  'sdr.v1.get': SdrByIdQuery,
+  'sdr.v1.usage': UsageQuery,
   'dev.v1.outbox.sms': DevOutboxQuery,
   'dev.v1.outbox.call': DevOutboxQuery,
   'dev.v1.outbox.email': DevOutboxQuery,
@@ -43,6 +47,9 @@ export interface CommandReplies {
   'limiter.v1.delete': LimitReply;
   'limiter.v1.get': LimitReply;
   'limiter.v1.search': LimitPageReply;
+  'sdr.v1.search': SdrPageReply;
+  'sdr.v1.get': SdrReply;
+  'sdr.v1.usage': UsageReply;
   'dev.v1.outbox.sms': DevOutboxReply;
   'dev.v1.outbox.call': DevOutboxReply;
   'dev.v1.outbox.email': DevOutboxReply;

@@ -31,6 +31,8 @@ const SPEC_TABLE: ReadonlyArray<readonly [code: number, http: number, message: s
   [475, 429, 'Too many wrong attempts'],
   // Ours: verify or cancel of a request whose every channel failed to deliver (fallback included).
   [476, 410, 'OTP delivery failed'],
+  // Ours: a session record (SDR) the caller cannot see: unknown, or a stranger's.
+  [481, 404, 'Unknown session record'],
   [490, 404, 'Invalid OTP Unique Id'],
   [492, 409, 'Limit with that Name already exists'],
   [493, 409, 'Invalid Limit Id'],

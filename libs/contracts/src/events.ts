@@ -24,6 +24,8 @@ export interface OtpEventData {
   service: string;
   channel: Channel;
   to: string;
+  /** The sender id or number the request was sent from (optional: older events lack it). */
+  from?: string;
   status: OtpStatus;
   /** Why the status changed, when it is not obvious (`superseded`, `guard_time_elapsed`, `attempts_exhausted`). */
   reason?: string;

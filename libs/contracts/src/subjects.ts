@@ -12,6 +12,9 @@ export const Subjects = {
   limiterDelete: 'limiter.v1.delete',
   limiterGet: 'limiter.v1.get',
   limiterSearch: 'limiter.v1.search',
+  sdrSearch: 'sdr.v1.search',
+  sdrGet: 'sdr.v1.get',
+  sdrUsage: 'sdr.v1.usage',
   /** Development outbox query, answered by the dispatcher of that channel. */
   devOutbox: (channel: Channel) => `dev.v1.outbox.${channel}` as const,
   /** JetStream work queue, one subject per channel. */

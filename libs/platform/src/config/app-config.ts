@@ -40,6 +40,10 @@ const EnvSchema = z.object({
   DEFAULT_LIMIT_INTERVAL: int(1, 31_536_000).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SWEEP_INTERVAL_MS: int(100, 3_600_000).default(1000),
+  // Price table of the session detail records (apps/sdr); the repository's config/prices.json by default.
+  SDR_PRICES_FILE: z.string().min(1).optional(),
+  // Durable consumer name of apps/sdr; a new name (with an empty database) replays the stream.
+  SDR_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, - and _').default('sdr'),
   // Status callbacks (statusCallback on send): signing key, attempts, back-off, timeout.
   STATUS_CALLBACK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   STATUS_CALLBACK_MAX_ATTEMPTS: int(1, 100).default(8),
@@ -90,6 +94,9 @@ export interface AppConfig {
   readonly defaultLimit: { readonly max: number; readonly intervalSeconds: number };
   readonly logLevel: string;
   readonly sweepIntervalMs: number;
+  /** Path of the SDR price table, or undefined for the built-in default. */
+  readonly sdrPricesFile?: string;
+  readonly sdrConsumer: string;
   readonly statusCallback: {
     /** Key of the callback signature (HMAC-SHA256). Marked secret: never logged. */
     readonly secret: string;
@@ -151,6 +158,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultLimit: { max: e.DEFAULT_LIMIT_MAX, intervalSeconds: e.DEFAULT_LIMIT_INTERVAL },
     logLevel: e.LOG_LEVEL,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+    sdrPricesFile: e.SDR_PRICES_FILE,
+    sdrConsumer: e.SDR_CONSUMER,
     statusCallback: {
       secret: e.STATUS_CALLBACK_SECRET ?? DEV_STATUS_CALLBACK_SECRET,
       secretIsDevDefault: e.STATUS_CALLBACK_SECRET === undefined,
