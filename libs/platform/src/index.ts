@@ -10,6 +10,7 @@ export * from './logging/request-context';
 export * from './nats/codec';
 export * from './nats/command-handler';
 export * from './nats/jetstream';
+export * from './nats/otp-events.consumer';
 export * from './nats/nats-rpc.client';
 export * from './nats/nats-rpc.server';
 export * from './nats/nats.tokens';

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   DeliveryStatusEventSchema,
   OTP_EVENT_TYPES,
@@ -7,11 +7,8 @@ import {
   STATUS_CALLBACK_EVENT_ID_HEADER,
   STATUS_CALLBACK_EVENT_TYPE_HEADER,
   SIGNATURE_HEADER,
-  streamName,
-  Streams,
-  withPrefix,
 } from '@app/contracts';
-import { APP_CONFIG, type AppConfig, Clock, decodeJson, ensureStreams, JetStreamWorker, type MessageOutcome, NATS_CONNECTION } from '@app/platform';
+import { APP_CONFIG, type AppConfig, Clock, decodeJson, type MessageOutcome, NATS_CONNECTION, OtpEventsConsumer, type OtpEventsConsumerOptions } from '@app/platform';
 import type { JsMsg, NatsConnection } from 'nats';
 import { Counter } from 'prom-client';
 import type { DataSource } from 'typeorm';
@@ -31,35 +28,21 @@ const callbacks = new Counter({ name: 'otp_status_callbacks_total', help: 'Statu
  * an event twice: the event id, also in a header, tells).
  */
 @Injectable()
-export class StatusCallbackConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class StatusCallbackConsumer extends OtpEventsConsumer {
   private readonly logger = new Logger(StatusCallbackConsumer.name);
-  private worker?: JetStreamWorker;
 
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(NATS_CONNECTION) nc: NatsConnection,
     @Inject(OTP_DATA_SOURCE) private readonly db: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly clock: Clock,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    const prefix = this.config.nats.prefix;
-    await ensureStreams(await this.nc.jetstreamManager(), prefix);
-    this.worker = new JetStreamWorker(this.nc, {
-      stream: streamName(prefix, Streams.otpEvents),
-      durable: 'otp-core-status-callbacks',
-      filterSubject: withPrefix(prefix, 'otp.v1.events.>'),
-      concurrency: CONCURRENCY,
-      maxDeliver: this.config.statusCallback.maxAttempts,
-      ackWaitMs: this.config.statusCallback.timeoutMs + 30_000,
-      handle: (msg) => this.handle(msg),
-    });
-    await this.worker.start();
+  ) {
+    super(nc, config);
   }
 
-  /** Before NATS drains: finish or hand back what is in flight. */
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.worker?.stop();
+  protected options(): OtpEventsConsumerOptions {
+    const { maxAttempts, timeoutMs } = this.config.statusCallback;
+    return { durable: 'otp-core-status-callbacks', filterSubject: 'otp.v1.events.>', concurrency: CONCURRENCY, maxDeliver: maxAttempts, ackWaitMs: timeoutMs + 30_000 };
   }
 
   async handle(msg: JsMsg): Promise<MessageOutcome> {

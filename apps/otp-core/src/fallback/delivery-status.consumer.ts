@@ -1,6 +1,6 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
-import { DeliveryStatusEventSchema, streamName, Streams, Subjects, withPrefix } from '@app/contracts';
-import { APP_CONFIG, type AppConfig, Clock, decodeJson, ensureStreams, JetStreamWorker, type MessageOutcome, NATS_CONNECTION } from '@app/platform';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DeliveryStatusEventSchema, Subjects } from '@app/contracts';
+import { APP_CONFIG, type AppConfig, Clock, decodeJson, type MessageOutcome, NATS_CONNECTION, OtpEventsConsumer, type OtpEventsConsumerOptions } from '@app/platform';
 import type { JsMsg, NatsConnection } from 'nats';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { FallbackService } from './fallback.service';
@@ -15,36 +15,21 @@ const ACK_WAIT_MS = 30_000;
  * replica shares it; handling is idempotent, so a redelivery changes nothing.
  */
 @Injectable()
-export class DeliveryStatusConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class DeliveryStatusConsumer extends OtpEventsConsumer {
   private readonly logger = new Logger(DeliveryStatusConsumer.name);
-  private worker?: JetStreamWorker;
 
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(NATS_CONNECTION) nc: NatsConnection,
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly fallback: FallbackService,
     private readonly relay: OutboxRelay,
     private readonly clock: Clock,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    const prefix = this.config.nats.prefix;
-    await ensureStreams(await this.nc.jetstreamManager(), prefix);
-    this.worker = new JetStreamWorker(this.nc, {
-      stream: streamName(prefix, Streams.otpEvents),
-      durable: 'otp-core-delivery-status',
-      filterSubject: withPrefix(prefix, Subjects.otpEvent('delivery_status')),
-      concurrency: CONCURRENCY,
-      maxDeliver: MAX_DELIVER,
-      ackWaitMs: ACK_WAIT_MS,
-      handle: (msg) => this.handle(msg),
-    });
-    await this.worker.start();
+  ) {
+    super(nc, config);
   }
 
-  /** Before NATS drains: finish or hand back what is in flight. */
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.worker?.stop();
+  protected options(): OtpEventsConsumerOptions {
+    return { durable: 'otp-core-delivery-status', filterSubject: Subjects.otpEvent('delivery_status'), concurrency: CONCURRENCY, maxDeliver: MAX_DELIVER, ackWaitMs: ACK_WAIT_MS };
   }
 
   async handle(msg: JsMsg): Promise<MessageOutcome> {

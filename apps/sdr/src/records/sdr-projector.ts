@@ -1,6 +1,5 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { streamName, Streams, withPrefix } from '@app/contracts';
-import { APP_CONFIG, type AppConfig, Clock, decodeJson, ensureStreams, JetStreamWorker, type MessageOutcome, NATS_CONNECTION } from '@app/platform';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, Clock, decodeJson, type MessageOutcome, NATS_CONNECTION, OtpEventsConsumer, type OtpEventsConsumerOptions } from '@app/platform';
 import type { JsMsg, NatsConnection } from 'nats';
 import { Counter } from 'prom-client';
 import { parseSdrEvent } from './sdr-event';
@@ -19,35 +18,20 @@ const projected = new Counter({ name: 'sdr_events_total', help: 'Events seen by 
  * idempotently (see {@link SdrStore}), so redeliveries and replays are harmless.
  */
 @Injectable()
-export class SdrProjector implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class SdrProjector extends OtpEventsConsumer {
   private readonly logger = new Logger(SdrProjector.name);
-  private worker?: JetStreamWorker;
 
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(NATS_CONNECTION) nc: NatsConnection,
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly store: SdrStore,
     private readonly clock: Clock,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    const prefix = this.config.nats.prefix;
-    await ensureStreams(await this.nc.jetstreamManager(), prefix);
-    this.worker = new JetStreamWorker(this.nc, {
-      stream: streamName(prefix, Streams.otpEvents),
-      durable: this.config.sdrConsumer,
-      filterSubject: withPrefix(prefix, 'otp.v1.events.>'),
-      concurrency: CONCURRENCY,
-      maxDeliver: MAX_DELIVER,
-      ackWaitMs: ACK_WAIT_MS,
-      handle: (msg) => this.handle(msg),
-    });
-    await this.worker.start();
+  ) {
+    super(nc, config);
   }
 
-  /** Before NATS drains: finish or hand back what is in flight. */
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.worker?.stop();
+  protected options(): OtpEventsConsumerOptions {
+    return { durable: this.config.sdrConsumer, filterSubject: 'otp.v1.events.>', concurrency: CONCURRENCY, maxDeliver: MAX_DELIVER, ackWaitMs: ACK_WAIT_MS };
   }
 
   async handle(msg: JsMsg): Promise<MessageOutcome> {
