@@ -5,7 +5,15 @@ const moduleNameMapper = {
   '^@app/platform(|/.*)$': '<rootDir>/libs/platform/src$1',
   '^@app/dispatch(|/.*)$': '<rootDir>/libs/dispatch/src$1',
 };
-const common = { transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node' };
+// request-filtering-agent ships only as an ES module: Node 20.19+ requires it natively, Jest
+// needs it compiled to CommonJS like our own sources.
+const ESM_ONLY = ['request-filtering-agent'];
+const common = {
+  transform: { '^.+\\.ts$': swc, [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
+  moduleNameMapper,
+  testEnvironment: 'node',
+};
 
 module.exports = {
   projects: [

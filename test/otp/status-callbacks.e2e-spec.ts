@@ -64,7 +64,7 @@ describe('status callbacks: signed POSTs of every event of a request', () => {
     receiver = await new Receiver().start();
     stack = await startStack({
       services: [gatewayService, otpCoreService, limiterService],
-      env: { DEFAULT_LIMIT_MAX: '1000', STATUS_CALLBACK_SECRET: SECRET, STATUS_CALLBACK_RETRY_BASE_MS: '100', STATUS_CALLBACK_MAX_ATTEMPTS: '4' },
+      env: { DEFAULT_LIMIT_MAX: '1000', STATUS_CALLBACK_SECRET: SECRET, STATUS_CALLBACK_ALLOW_PRIVATE: 'true', STATUS_CALLBACK_RETRY_BASE_MS: '100', STATUS_CALLBACK_MAX_ATTEMPTS: '4' },
     });
     auth = await createAccount(stack);
   });
@@ -171,7 +171,7 @@ describe('status callbacks across an otp-core restart', () => {
     // A long back-off, so that the restart happens between two attempts, well before the last.
     stack = await startStack({
       services: [gatewayService, otpCoreService, limiterService],
-      env: { DEFAULT_LIMIT_MAX: '1000', STATUS_CALLBACK_SECRET: SECRET, STATUS_CALLBACK_RETRY_BASE_MS: '2000', STATUS_CALLBACK_MAX_ATTEMPTS: '10' },
+      env: { DEFAULT_LIMIT_MAX: '1000', STATUS_CALLBACK_SECRET: SECRET, STATUS_CALLBACK_ALLOW_PRIVATE: 'true', STATUS_CALLBACK_RETRY_BASE_MS: '2000', STATUS_CALLBACK_MAX_ATTEMPTS: '10' },
     });
     auth = await createAccount(stack);
   });
@@ -196,5 +196,43 @@ describe('status callbacks across an otp-core restart', () => {
       expect(delivered.map((r) => r.event.type)).toEqual(expect.arrayContaining(['created', 'dispatched']));
     }, 20_000);
     expect(receiver.at(path).every((r) => r.event.data.requestId === requestId)).toBe(true);
+  });
+});
+
+describe('status callbacks to internal addresses (SSRF)', () => {
+  let stack: Stack;
+  let auth: Credentials;
+  let receiver: Receiver;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    receiver = await new Receiver().start();
+    // STATUS_CALLBACK_ALLOW_PRIVATE left at its default: off.
+    stack = await startStack({
+      services: [gatewayService, otpCoreService, limiterService],
+      env: { DEFAULT_LIMIT_MAX: '1000', STATUS_CALLBACK_SECRET: SECRET, LOG_LEVEL: 'warn' },
+      logStream: { write: (line: string) => logs.push(line) },
+    });
+    auth = await createAccount(stack);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await receiver?.stop();
+  });
+
+  it('refuses to POST to a loopback address by default, and does not retry it', async () => {
+    const path = '/hooks/internal';
+    // The receiver is on 127.0.0.1, and `localhost` resolves there too: both are refused.
+    const urls = [`${receiver.url}${path}`, `${receiver.url.replace('127.0.0.1', 'localhost')}${path}`];
+    for (const statusCallback of urls) {
+      const res = await http(stack.url, 'POST', '/2fa/send', { auth, body: { service: '2FA', from: '+14155550000', to: uniqueNumber(), body: BODY, statusCallback } });
+      expect(res.status).toBe(200);
+    }
+    const refusals = () => logs.filter((l) => l.includes('status callback refused: internal address'));
+    // created and dispatched of both requests: four events, each refused once.
+    await eventually(() => expect(refusals().length).toBeGreaterThanOrEqual(4), 20_000);
+    expect(refusals().every((l) => l.includes('"host":"127.0.0.1:') || l.includes('"host":"localhost:'))).toBe(true);
+    expect(receiver.at(path)).toHaveLength(0);
+    expect(logs.some((l) => l.includes('status callback failed'))).toBe(false);
   });
 });

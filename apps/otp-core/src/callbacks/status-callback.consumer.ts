@@ -10,7 +10,10 @@ import {
 } from '@app/contracts';
 import { APP_CONFIG, type AppConfig, Clock, decodeJson, type MessageOutcome, NATS_CONNECTION, OtpEventsConsumer, type OtpEventsConsumerOptions } from '@app/platform';
 import type { JsMsg, NatsConnection } from 'nats';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { Counter } from 'prom-client';
+import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
 import type { DataSource } from 'typeorm';
 import { OTP_DATA_SOURCE } from '../otp-core.tokens';
 
@@ -85,32 +88,52 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
     return { body: JSON.stringify(payload), type: type as string, eventId: metadata.eventId, requestId: data.requestId as string, accountSid: data.accountSid };
   }
 
+  private agents?: ReturnType<typeof filteringAgents>;
+
+  /** One POST: resolves with the status (redirects are not followed), its body discarded. */
+  private postOnce(url: string, body: string, timeoutMs: number, headers: Record<string, string>): Promise<number> {
+    this.agents ??= filteringAgents(this.config.statusCallback.allowPrivateNetworks);
+    const target = new URL(url);
+    const secure = target.protocol === 'https:';
+    return new Promise((resolve, reject) => {
+      const req = (secure ? httpsRequest : httpRequest)(
+        target,
+        { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: secure ? this.agents!.https : this.agents!.http, signal: AbortSignal.timeout(timeoutMs) },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
   private async post(url: string, event: { body: string; type: string; eventId: string }, delivery: number): Promise<MessageOutcome> {
     const { secret, timeoutMs, retryBaseMs } = this.config.statusCallback;
     const t = Math.floor(this.clock.now().getTime() / 1000);
     let problem: string;
     try {
-      const res = await fetch(url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Smart2FA-StatusCallback/1',
-          [SIGNATURE_HEADER]: signBody(secret, event.body, t),
-          [STATUS_CALLBACK_EVENT_ID_HEADER]: event.eventId,
-          [STATUS_CALLBACK_EVENT_TYPE_HEADER]: event.type,
-        },
-        body: event.body,
+      const status = await this.postOnce(url, event.body, timeoutMs, {
+        'content-type': 'application/json',
+        'user-agent': 'Smart2FA-StatusCallback/1',
+        [SIGNATURE_HEADER]: signBody(secret, event.body, t),
+        [STATUS_CALLBACK_EVENT_ID_HEADER]: event.eventId,
+        [STATUS_CALLBACK_EVENT_TYPE_HEADER]: event.type,
       });
-      await res.body?.cancel().catch(() => undefined);
-      if (res.status >= 200 && res.status < 300) {
+      if (status >= 200 && status < 300) {
         callbacks.inc({ outcome: 'delivered' });
         return { ack: true };
       }
-      problem = `answered ${res.status}`;
+      problem = `answered ${status}`;
     } catch (error) {
       problem = (error as Error).message;
+      // The address the name resolved to is internal: retrying will not make it public.
+      if (/is not allowed/.test(problem)) {
+        callbacks.inc({ outcome: 'refused' });
+        this.logger.warn({ message: 'status callback refused: internal address (STATUS_CALLBACK_ALLOW_PRIVATE is off)', host: hostOf(url), eventId: event.eventId });
+        return { ack: true };
+      }
     }
     callbacks.inc({ outcome: 'retried' });
     // delivery is 1 on the first attempt: base, 2×base, 4×base… up to the cap.
@@ -119,6 +142,16 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
     this.logger.warn({ message: 'status callback failed', host: hostOf(url), eventId: event.eventId, delivery, problem, retryInMs: retryAfterMs });
     return { retryAfterMs };
   }
+}
+
+/**
+ * The address filter sits in the connection itself (the agents check the address a name
+ * resolved to, at connect time), so a name that resolves to a public address when the send is
+ * validated and to an internal one later (DNS rebinding) is still refused.
+ */
+function filteringAgents(allowPrivate: boolean) {
+  const options = { allowPrivateIPAddress: allowPrivate, allowMetaIPAddress: allowPrivate, keepAlive: false };
+  return { http: new RequestFilteringHttpAgent(options), https: new RequestFilteringHttpsAgent(options) };
 }
 
 function hostOf(url: string): string {

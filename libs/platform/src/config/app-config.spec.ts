@@ -30,6 +30,7 @@ describe('configuration', () => {
     ['STATUS_CALLBACK_SECRET', 'short'],
     ['STATUS_CALLBACK_MAX_ATTEMPTS', '0'],
     ['STATUS_CALLBACK_TIMEOUT_MS', 'soon'],
+    ['STATUS_CALLBACK_ALLOW_PRIVATE', 'perhaps'],
     ['SMS_PROVIDER', 'carrier-pigeon'],
     ['EMAIL_PROVIDER', 'smpp'],
     ['SMPP_URL', 'http://smsc:2775'],
@@ -52,7 +53,8 @@ describe('configuration', () => {
   it('requires STATUS_CALLBACK_SECRET in production', () => {
     const production = { NODE_ENV: 'production', OTP_SECRET: 'x'.repeat(32) };
     expect(() => loadConfig(production)).toThrow(/Invalid configuration: STATUS_CALLBACK_SECRET is required/);
-    expect(loadConfig({ ...production, STATUS_CALLBACK_SECRET: 'y'.repeat(32) }).statusCallback).toMatchObject({ secretIsDevDefault: false, maxAttempts: 8 });
+    expect(loadConfig({ ...production, STATUS_CALLBACK_SECRET: 'y'.repeat(32) }).statusCallback).toMatchObject({ secretIsDevDefault: false, maxAttempts: 8, allowPrivateNetworks: false });
+    expect(loadConfig({ STATUS_CALLBACK_ALLOW_PRIVATE: 'true' }).statusCallback.allowPrivateNetworks).toBe(true);
   });
 
   it('requires OTP_SECRET in production', () => {

@@ -49,6 +49,7 @@ const EnvSchema = z.object({
   STATUS_CALLBACK_MAX_ATTEMPTS: int(1, 100).default(8),
   STATUS_CALLBACK_RETRY_BASE_MS: int(10, 600_000).default(1000),
   STATUS_CALLBACK_TIMEOUT_MS: int(100, 60_000).default(5000),
+  STATUS_CALLBACK_ALLOW_PRIVATE: bool.default(false),
   // Channels and providers (README "Channels and providers").
   SMS_PROVIDER: z.enum(['log', 'smpp', 'webhook']).default('log'),
   VOICE_PROVIDER: z.enum(['log', 'webhook']).default('log'),
@@ -106,6 +107,12 @@ export interface AppConfig {
     /** First retry delay; doubled on each further retry, capped at 10 minutes. */
     readonly retryBaseMs: number;
     readonly timeoutMs: number;
+    /**
+     * Whether a callback may reach a loopback, private, link-local or otherwise internal
+     * address. Off by default: a send's URL is the caller's choice, and otp-core's network is
+     * not the caller's to probe (SSRF).
+     */
+    readonly allowPrivateNetworks: boolean;
   };
   /** Which provider delivers each channel, and its settings. Secrets are never logged. */
   readonly channels: {
@@ -166,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAttempts: e.STATUS_CALLBACK_MAX_ATTEMPTS,
       retryBaseMs: e.STATUS_CALLBACK_RETRY_BASE_MS,
       timeoutMs: e.STATUS_CALLBACK_TIMEOUT_MS,
+      allowPrivateNetworks: e.STATUS_CALLBACK_ALLOW_PRIVATE,
     },
     channels: {
       sms: { provider: e.SMS_PROVIDER, smppUrl: e.SMPP_URL, webhookUrl: e.SMS_WEBHOOK_URL, webhookSecret: e.SMS_WEBHOOK_SECRET },
