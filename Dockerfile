@@ -3,9 +3,9 @@
 #   all-in-one (default), gateway, otp-core, limiter, dispatcher-sms, dispatcher-voice,
 #   dispatcher-email, sdr.
 # Build from the repository root:  docker build -t smart-2fa:0.1.0 .
-# Node 22 LTS on Debian bookworm; release pipelines pin it further by digest
-# (--build-arg NODE_IMAGE=node:22-bookworm-slim@sha256:…).
-ARG NODE_IMAGE=node:22-bookworm-slim
+# Node 26, the active LTS line, on Debian trixie (the suite also passes on Node 20.19+);
+# release pipelines pin it further by digest (--build-arg NODE_IMAGE=node:26-trixie-slim@sha256:…).
+ARG NODE_IMAGE=node:26-trixie-slim
 
 # --- build: full dependencies, compile, then drop the development ones -------------------
 FROM ${NODE_IMAGE} AS build
