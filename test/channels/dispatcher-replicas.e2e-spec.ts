@@ -5,7 +5,7 @@ import { gatewayService } from '../../apps/gateway/src/gateway.definition';
 import { limiterService } from '../../apps/limiter/src/limiter.definition';
 import { otpCoreService } from '../../apps/otp-core/src/otp-core.definition';
 import { eventually } from '../support/eventually';
-import { deliveryStatuses } from '../support/events';
+import { deliveryStatuses } from '../support/jetstream-helpers';
 import type { Credentials } from '../support/http';
 import { createAccount, sendOtp, uniqueNumber } from '../support/otp-helpers';
 import { startStack, type Stack } from '../support/stack';

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { eventually } from '../support/eventually';
-import { deliveryStatuses } from '../support/events';
+import { deliveryStatuses } from '../support/jetstream-helpers';
 import { type Credentials, http } from '../support/http';
 import { createAccount, readCode } from '../support/otp-helpers';
 import { TestSmtpServer } from '../support/smtp-server';

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { AnyOtpEvent } from '@app/contracts';
 import { eventually } from '../support/eventually';
-import { readEvents } from '../support/events';
+import { eventsOf as eventsOfRequest } from '../support/jetstream-helpers';
 import { type Credentials, http } from '../support/http';
 import { BODY, createAccount, uniqueNumber } from '../support/otp-helpers';
 import { TestSmtpServer } from '../support/smtp-server';
@@ -59,7 +59,7 @@ describe('fallback through the real dispatchers: SMS, then voice, then email', (
     return res.body.requestID as string;
   };
   const verify = (requestId: string, code: string) => http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code } });
-  const eventsOf = async (requestId: string): Promise<AnyOtpEvent[]> => (await readEvents(stack)).filter((e) => e.data.requestId === requestId);
+  const eventsOf = (requestId: string): Promise<AnyOtpEvent[]> => eventsOfRequest(stack, requestId);
   const smsCode = (to: string) => String(smsHook.to(to)[0].body.text).slice(PREFIX.length);
   /** The RCML reads the code digit by digit, separated by pauses: "1, 2, 3". */
   const spokenCode = (to: string) => /<Say[^>]*>([^<]*)<\/Say>/.exec(String(voiceHook.to(to)[0].body.rcml))![1].slice(PREFIX.length).split(', ').join('');

@@ -1,5 +1,5 @@
 import { eventually } from '../support/eventually';
-import { deliveryStatuses } from '../support/events';
+import { deliveryStatuses } from '../support/jetstream-helpers';
 import { type Credentials, http } from '../support/http';
 import { createAccount, readCode, sendOtp, uniqueNumber } from '../support/otp-helpers';
 import { startStack, type Stack } from '../support/stack';

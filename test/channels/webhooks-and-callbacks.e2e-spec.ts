@@ -2,7 +2,7 @@ import { signBody, streamName, Streams, Subjects, verifyBody, withPrefix } from 
 import { encodeJson } from '@app/platform';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { eventually } from '../support/eventually';
-import { deliveryStatuses } from '../support/events';
+import { deliveryStatuses } from '../support/jetstream-helpers';
 import { type Credentials, http } from '../support/http';
 import { createAccount, readCode, sendOtp, uniqueNumber } from '../support/otp-helpers';
 import { startStack, type Stack } from '../support/stack';
