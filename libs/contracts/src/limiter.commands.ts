@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { limitRefs } from './otp.commands';
 import { type Page, pageFields, searchScope, sortBy, timeBound } from './paging';
-import { accountSid, idOf, intField, nonEmpty } from './validation';
+import { accountSid, idOf, intField, nonEmpty, parsedIfJsonString } from './validation';
 
 export const limitSid = idOf('LM');
 
@@ -24,14 +24,7 @@ export type Bucket = z.infer<typeof bucket>;
  * numbers as numbers or numeric strings: seed 001 shows every one of these forms.
  */
 export const buckets = z.preprocess(
-  (v) => {
-    if (typeof v !== 'string') return v;
-    try {
-      return JSON.parse(v);
-    } catch {
-      return v;
-    }
-  },
+  parsedIfJsonString,
   z
     .array(bucket, { error: 'must be an array of {name, max, interval}, or that array as a JSON string' })
     .min(1, 'must hold at least one bucket')

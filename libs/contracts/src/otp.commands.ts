@@ -8,19 +8,14 @@ import {
   ipAddress,
   nonEmpty,
   otpRequestId,
+  parsedIfJsonString,
   phoneNumber,
 } from './validation';
 
 /** An ordered list of `{name, key}`: the order of limits matters (SPEC section 6). */
 export const limitRefs = z.preprocess(
-  (v) => {
-    if (typeof v === 'string') {
-      try {
-        v = JSON.parse(v);
-      } catch {
-        return v;
-      }
-    }
+  (raw) => {
+    const v = parsedIfJsonString(raw);
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       return Object.entries(v).map(([name, key]) => ({ name, key: typeof key === 'number' ? String(key) : key }));
     }
@@ -81,14 +76,7 @@ export const FallbackStep = z.object({
 export type FallbackStep = z.infer<typeof FallbackStep>;
 
 const fallbackField = z.preprocess(
-  (v) => {
-    if (typeof v !== 'string') return v;
-    try {
-      return JSON.parse(v);
-    } catch {
-      return v;
-    }
-  },
+  parsedIfJsonString,
   z
     .array(FallbackStep, { error: 'must be an array of {channel, to?, after}' })
     .min(1, 'must name at least one step')

@@ -31,6 +31,20 @@ export const emailAddress = z.email({ error: 'must be a valid email address' }).
 
 export const ipAddress = z.string({ error: 'must be a string' }).refine((s) => isIP(s) !== 0, 'must be an IPv4 or IPv6 address');
 
+/**
+ * The seeds send structured fields (limits, buckets, fallback steps) either as JSON or as that
+ * JSON in a string: a string that parses is read as its value, anything else is left to the
+ * schema to refuse.
+ */
+export function parsedIfJsonString(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
 export const nonEmpty = (max: number) =>
   z.string({ error: 'must be a string' }).trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
 
