@@ -98,6 +98,23 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
     expect(huge).toMatchObject({ status: 400, body: { code: 400, field: 'body' } });
   });
 
+  it('answers a NUL character anywhere in a body or query with 400 naming where it is, never a 500', async () => {
+    const nul = 'x\u0000y';
+    const cases: [string, string, Record<string, unknown> | undefined, string][] = [
+      ['POST', '/2fa/send', { ...sendBody(uniqueNumber()), service: nul }, 'service'],
+      ['POST', '/2fa/send', { ...sendBody(uniqueNumber()), limits: { [nul]: 'k' } }, 'limits.x\u0000y'],
+      ['POST', '/2fa/verify', { service: '2FA', number: uniqueNumber(), code: nul }, 'code'],
+      ['POST', '/2fa/accounts', { email: 'a@example.com', friendlyName: nul }, 'friendlyName'],
+      ['POST', '/2fa/limits', { name: nul, buckets: [{ name: 'b', max: 1, interval: 1 }] }, 'name'],
+      ['GET', `/2fa/limits/search?name=${encodeURIComponent(nul)}`, undefined, 'name'],
+      ['GET', `/2fa/sdr/search?to=${encodeURIComponent(nul)}`, undefined, 'to'],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const res = await http(stack.url, method, path, { auth, body });
+      expect({ path, status: res.status, body: res.body }).toMatchObject({ path, status: 400, body: { code: 400, field } });
+    }
+  });
+
   it('validates verify and cancel too', async () => {
     const verify = (body: unknown) => http(stack.url, 'POST', '/2fa/verify', { auth, body });
     expect(await verify({ code: '123456' })).toMatchObject({ status: 400, body: { field: 'requestId' } });

@@ -79,6 +79,8 @@ describe('NATS commands for internal services, and lifecycle events', () => {
     expect(await request('otp.v1.send', { service: 'x', from: 'ACME', to: uniqueNumber(), body: '{code}' })).toMatchObject({ code: 400, field: 'accountSid' });
     expect(await request('otp.v1.verify', null, new TextEncoder().encode('not json'))).toMatchObject({ code: 400, field: 'body' });
     expect(await request('otp.v1.cancel', { accountSid, requestId: 'OTPnope' })).toMatchObject({ code: 400, field: 'requestId' });
+    // PostgreSQL text cannot hold a NUL: refused on receipt, not a 500 from the database.
+    expect(await request('otp.v1.send', { accountSid, service: 'x\u0000', from: 'ACME', to: uniqueNumber(), body: '{code}' })).toMatchObject({ code: 400, field: 'service' });
   });
 
   it('publishes canceled (superseded) and expired events, the latter when the sweeper runs', async () => {

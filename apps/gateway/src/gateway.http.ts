@@ -4,6 +4,7 @@ import { type AppConfig, REQUEST_ID_HEADER, runWithRequestId, currentRequestId }
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { Histogram } from 'prom-client';
+import { nulCharacterAt } from '@app/contracts';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { sendReply } from './http/reply';
 
@@ -62,6 +63,15 @@ export function configureGatewayHttp(app: INestApplication, _config: AppConfig):
     if (error.type === 'entity.parse.failed') return sendReply(res, { code: 400, message: 'Invalid request: body is not valid JSON', field: 'body' });
     if (error.status && error.status < 500) return sendReply(res, { code: 400, message: 'Invalid request: body could not be read', field: 'body' });
     next(error);
+  });
+  // No field takes a NUL character, and PostgreSQL text refuses it: a 400 naming where it is,
+  // before any handler (the gateway's own, or a service behind NATS) could pass it to a query.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const inQuery = nulCharacterAt(req.query);
+    const inBody = inQuery === undefined ? nulCharacterAt(req.body) : undefined;
+    const field = inQuery ?? (inBody === '' ? 'body' : inBody);
+    if (field === undefined) return next();
+    sendReply(res, { code: 400, message: `Invalid request: ${field} must not contain the NUL character`, field });
   });
   app.useGlobalFilters(new HttpErrorFilter());
 }

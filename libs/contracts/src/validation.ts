@@ -32,6 +32,24 @@ export const emailAddress = z.email({ error: 'must be a valid email address' }).
 export const ipAddress = z.string({ error: 'must be a string' }).refine((s) => isIP(s) !== 0, 'must be an IPv4 or IPv6 address');
 
 /**
+ * Where, in a decoded JSON value, a string or key holds a NUL character (U+0000), as a dotted
+ * path (`''` for the value itself); undefined when none does. No field of the contract may
+ * hold one, and PostgreSQL text refuses it, so callers refuse it up front with a 400 rather
+ * than let it reach a query.
+ */
+export function nulCharacterAt(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (key.includes('\u0000')) return at;
+    const found = nulCharacterAt(item, at);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
  * The seeds send structured fields (limits, buckets, fallback steps) either as JSON or as that
  * JSON in a string: a string that parses is read as its value, anything else is left to the
  * schema to refuse.
@@ -60,9 +78,22 @@ export interface FieldIssue {
 }
 
 /** The first issue of a failed parse, as the field it concerns and a sentence about it. */
-export function firstIssue(error: z.ZodError): FieldIssue {
+export function firstIssue(error: z.ZodError, input: unknown): FieldIssue {
   const issue = error.issues[0];
   const field = issue.path.map(String).join('.') || 'body';
-  const problem = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+  // A missing field and a field of the wrong type are both `invalid_type`: only the input
+  // tells them apart (zod reports the offending value only when asked to).
+  const problem = issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined ? 'is required' : issue.message;
   return { field, message: `${field} ${problem}` };
+}
+
+/** The value at a schema path in the raw input, reading JSON strings as the schemas do. */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    value = parsedIfJsonString(value);
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }

@@ -15,9 +15,10 @@ export class AccountsController {
   @Post()
   @HttpCode(200)
   async create(@Req() req: AuthenticatedRequest, @Body() raw: unknown): Promise<{ code: 200; message: 'OK'; data: CreatedAccount }> {
-    const parsed = CreateSubAccount.safeParse(bodyObject(raw));
+    const body = bodyObject(raw);
+    const parsed = CreateSubAccount.safeParse(body);
     if (!parsed.success) {
-      const issue = firstIssue(parsed.error);
+      const issue = firstIssue(parsed.error, body);
       throw new DomainError(400, issue.message, { field: issue.field });
     }
     // Sub-accounts are one level deep: a sub-account cannot create its own.

@@ -44,7 +44,7 @@ export class ProviderCallbacksController {
 
     const parsed = ProviderCallback.safeParse(req.body);
     if (!parsed.success) {
-      const issue = firstIssue(parsed.error);
+      const issue = firstIssue(parsed.error, req.body);
       throw new DomainError(400, issue.message, { field: issue.field });
     }
     const callback = parsed.data;

@@ -4,6 +4,7 @@ import {
   COMMAND_SCHEMAS,
   type ErrorReply,
   firstIssue,
+  nulCharacterAt,
   isCommandSubject,
   withPrefix,
 } from '@app/contracts';
@@ -87,9 +88,11 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
   private async answer(pattern: string, handler: MessageHandler, msg: Msg): Promise<object> {
     const input = decodeJson(msg.data);
     if (input === undefined) return invalid('body', 'body is not valid JSON');
+    const nul = nulCharacterAt(input);
+    if (nul !== undefined) return invalid(nul || 'body', `${nul || 'body'} must not contain the NUL character`);
     const parsed = COMMAND_SCHEMAS[pattern as keyof typeof COMMAND_SCHEMAS].safeParse(input);
     if (!parsed.success) {
-      const issue = firstIssue(parsed.error);
+      const issue = firstIssue(parsed.error, input);
       return invalid(issue.field, issue.message);
     }
     try {
