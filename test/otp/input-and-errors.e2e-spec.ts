@@ -115,6 +115,12 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
     }
   });
 
+  it('takes a body nested thousands of levels deep without a 500', async () => {
+    const deep = `{"extra":${'['.repeat(5000)}${']'.repeat(5000)},"service":"2FA"}`;
+    const res = await http(stack.url, 'POST', '/2fa/verify', { auth, rawBody: deep });
+    expect(res).toMatchObject({ status: 400, body: { code: 400, field: 'body', message: 'Invalid request: body nests deeper than 32 levels' } });
+  });
+
   it('validates verify and cancel too', async () => {
     const verify = (body: unknown) => http(stack.url, 'POST', '/2fa/verify', { auth, body });
     expect(await verify({ code: '123456' })).toMatchObject({ status: 400, body: { field: 'requestId' } });

@@ -4,7 +4,7 @@ import { type AppConfig, REQUEST_ID_HEADER, runWithRequestId, currentRequestId }
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { Histogram } from 'prom-client';
-import { nulCharacterAt } from '@app/contracts';
+import { nestedDeeperThan, nulCharacterAt } from '@app/contracts';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { sendReply } from './http/reply';
 
@@ -15,6 +15,8 @@ export interface RawBodyRequest {
 
 /** Largest JSON body accepted: an email body is at most 10,000 characters. */
 export const BODY_LIMIT = '64kb';
+/** Far more than any contract needs (fallback steps are the deepest, at three levels). */
+const MAX_BODY_DEPTH = 32;
 
 const httpDuration = new Histogram({
   name: 'http_request_duration_seconds',
@@ -67,6 +69,9 @@ export function configureGatewayHttp(app: INestApplication, _config: AppConfig):
   // No field takes a NUL character, and PostgreSQL text refuses it: a 400 naming where it is,
   // before any handler (the gateway's own, or a service behind NATS) could pass it to a query.
   app.use((req: Request, res: Response, next: NextFunction) => {
+    if (nestedDeeperThan(req.body, MAX_BODY_DEPTH)) {
+      return sendReply(res, { code: 400, message: `Invalid request: body nests deeper than ${MAX_BODY_DEPTH} levels`, field: 'body' });
+    }
     const inQuery = nulCharacterAt(req.query);
     const inBody = inQuery === undefined ? nulCharacterAt(req.body) : undefined;
     const field = inQuery ?? (inBody === '' ? 'body' : inBody);

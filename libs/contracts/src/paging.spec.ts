@@ -30,6 +30,10 @@ describe('paging', () => {
     expect(timeBound.parse('2018-10-05T22:45:32+02:00')).toBe('2018-10-05T20:45:32.000Z');
     expect(timeBound.safeParse('yesterday').success).toBe(false);
     expect(timeBound.safeParse('2018-13-45').success).toBe(false);
+    // Days that do not exist are refused, not rolled over into the next month.
+    expect(timeBound.safeParse('2026-02-30').success).toBe(false);
+    expect(timeBound.safeParse('2026-04-31T10:00:00').success).toBe(false);
+    expect(timeBound.parse('2024-02-29')).toBe('2024-02-29T00:00:00.000Z');
   });
 
   it('parses SortBy with an optional direction, ascending by default', () => {

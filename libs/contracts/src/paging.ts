@@ -29,7 +29,10 @@ export const timeBound = z
   .transform((s, ctx) => {
     const normalised = BARE_DATE.test(s) ? `${s}T00:00:00Z` : HAS_ZONE.test(s) ? s : `${s}Z`;
     const ms = Date.parse(normalised);
-    if (Number.isNaN(ms)) {
+    // Date.parse rolls 2026-02-30 over to March; a date that does not exist is refused.
+    const [year, month, day] = s.slice(0, 10).split('-').map(Number);
+    const calendar = new Date(Date.UTC(year, month - 1, day));
+    if (Number.isNaN(ms) || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) {
       ctx.addIssue({ code: 'custom', message: 'must be a real date' });
       return z.NEVER;
     }

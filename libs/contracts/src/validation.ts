@@ -37,16 +37,38 @@ export const ipAddress = z.string({ error: 'must be a string' }).refine((s) => i
  * hold one, and PostgreSQL text refuses it, so callers refuse it up front with a 400 rather
  * than let it reach a query.
  */
-export function nulCharacterAt(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const at = path ? `${path}.${key}` : key;
-    if (key.includes('\u0000')) return at;
-    const found = nulCharacterAt(item, at);
-    if (found !== undefined) return found;
+export function nulCharacterAt(input: unknown): string | undefined {
+  // Iterative: a hostile body may nest thousands of levels deep.
+  const pending: [unknown, string][] = [[input, '']];
+  while (pending.length) {
+    const [value, path] = pending.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return path;
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        const at = path ? `${path}.${key}` : key;
+        if (key.includes('\u0000')) return at;
+        pending.push([item, at]);
+      }
+    }
   }
   return undefined;
+}
+
+/**
+ * Whether a decoded JSON value nests deeper than `max` levels. No contract goes past a few;
+ * a hostile body thousands of levels deep parses, but would overflow the stack of whatever
+ * walks it recursively next (JSON.stringify on the way to NATS, for one).
+ */
+export function nestedDeeperThan(input: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[input, 0]];
+  while (pending.length) {
+    const [value, depth] = pending.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= max) return true;
+    for (const item of Object.values(value)) pending.push([item, depth + 1]);
+  }
+  return false;
 }
 
 /**
