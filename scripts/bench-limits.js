@@ -16,6 +16,7 @@ const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 const { randomBytes } = require('node:crypto');
 const { ROOT, buildIfNeeded } = require('./build-if-needed');
+const { deleteStreams, scratchDatabase } = require('./bench-support');
 
 const N = Number(process.env.BENCH_N ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -27,32 +28,18 @@ const dist = (p) => path.join(ROOT, 'dist', p);
 async function main() {
   buildIfNeeded([dist('apps/limiter/src/main.js')]);
   require('reflect-metadata');
-  const { Client } = require('pg');
   const { connect, JSONCodec } = require('nats');
   const Redis = require('ioredis');
   const platform = require(dist('libs/platform/src/index.js'));
   const { limiterService } = require(dist('apps/limiter/src/limiter.definition.js'));
 
-  const admin = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  admin.pathname = '/postgres';
-  const scratch = new URL(admin);
-  scratch.pathname = `/${SCRATCH}`;
-  const sql = async (query) => {
-    const c = new Client({ connectionString: admin.toString() });
-    await c.connect();
-    try {
-      await c.query(query);
-    } finally {
-      await c.end();
-    }
-  };
-  await sql(`DROP DATABASE IF EXISTS ${SCRATCH} WITH (FORCE)`);
-  await sql(`CREATE DATABASE ${SCRATCH}`);
+  const scratch = scratchDatabase(SCRATCH);
+  await scratch.recreate();
 
   const prefix = `bench${process.pid}`;
   const env = {
     ...process.env,
-    DATABASE_URL: scratch.toString(),
+    DATABASE_URL: scratch.url,
     NATS_PREFIX: prefix,
     REDIS_PREFIX: `${prefix}:`,
     LOG_LEVEL: 'warn',
@@ -107,8 +94,7 @@ async function main() {
     console.log(`process RSS after the run: ${rss.toFixed(0)} MiB (limiter service and this client together)`);
   } finally {
     await app.close();
-    const jsm = await nc.jetstreamManager();
-    for await (const s of jsm.streams.list()) if (s.config.name.startsWith(`${prefix}_`)) await jsm.streams.delete(s.config.name);
+    await deleteStreams(nc, prefix);
     await nc.close();
     const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
     let cursor = '0';
@@ -118,7 +104,7 @@ async function main() {
       if (keys.length) await redis.del(...keys);
     } while (cursor !== '0');
     redis.disconnect();
-    await sql(`DROP DATABASE IF EXISTS ${SCRATCH} WITH (FORCE)`);
+    await scratch.drop();
   }
 }
 

@@ -14,6 +14,7 @@
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 const { ROOT, buildIfNeeded } = require('./build-if-needed');
+const { deleteStreams, scratchDatabase, withClient } = require('./bench-support');
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const N = Number(process.env.BENCH_N ?? 200);
@@ -25,28 +26,18 @@ const dist = (p) => path.join(ROOT, 'dist', p);
 async function main() {
   buildIfNeeded([dist('apps/sdr/src/main.js')]);
   require('reflect-metadata');
-  const { Client } = require('pg');
   const { connect } = require('nats');
   const platform = require(dist('libs/platform/src/index.js'));
   const { sdrService } = require(dist('apps/sdr/src/sdr.definition.js'));
 
-  const server = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  const admin = new URL(server);
-  admin.pathname = '/postgres';
-  const scratch = new URL(server);
-  scratch.pathname = `/${SCRATCH}`;
+  const scratch = scratchDatabase(SCRATCH);
   const reuse = process.env.BENCH_REUSE === 'true';
-  if (!reuse) {
-    await withClient(admin.toString(), async (c) => {
-      await c.query(`DROP DATABASE IF EXISTS ${SCRATCH} WITH (FORCE)`);
-      await c.query(`CREATE DATABASE ${SCRATCH}`);
-    });
-  }
+  if (!reuse) await scratch.recreate();
 
   const prefix = `bench${process.pid}`;
   const env = {
     ...process.env,
-    DATABASE_URL: scratch.toString(),
+    DATABASE_URL: scratch.url,
     NATS_PREFIX: prefix,
     LOG_LEVEL: 'warn',
     PORT: '0',
@@ -55,25 +46,13 @@ async function main() {
   const app = await platform.startService(sdrService, { config: platform.loadConfig(env), port: 0, logStream: { write: () => true } });
   const nc = await connect({ servers: env.NATS_URL ?? 'nats://127.0.0.1:4222' });
   try {
-    const accounts = reuse ? await accountsOf(scratch.toString()) : await seed(scratch.toString());
-    await report(nc, prefix, scratch.toString(), accounts);
+    const accounts = reuse ? await accountsOf(scratch.url) : await seed(scratch.url);
+    await report(nc, prefix, scratch.url, accounts);
   } finally {
     await app.close();
-    const jsm = await nc.jetstreamManager();
-    for await (const s of jsm.streams.list()) if (s.config.name.startsWith(`${prefix}_`)) await jsm.streams.delete(s.config.name);
+    await deleteStreams(nc, prefix);
     await nc.close();
-    if (process.env.BENCH_KEEP !== 'true') await withClient(admin.toString(), (c) => c.query(`DROP DATABASE IF EXISTS ${SCRATCH} WITH (FORCE)`));
-  }
-}
-
-async function withClient(url, fn) {
-  const { Client } = require('pg');
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
+    if (process.env.BENCH_KEEP !== 'true') await scratch.drop();
   }
 }
 

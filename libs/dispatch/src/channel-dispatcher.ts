@@ -153,18 +153,7 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     } catch (thrown) {
       return this.refused(message, lease, ProviderError.from(thrown));
     }
-    const record: SentRecord = {
-      dispatchId: message.dispatchId,
-      requestId: message.requestId,
-      accountSid: message.accountSid,
-      parentAccountSid: message.parentAccountSid ?? null,
-      channel: message.channel,
-      to: message.to,
-      provider: provider.name,
-      providerMessageId: accepted.providerMessageId,
-      attempt,
-      units: accepted.units ?? 1,
-    };
+    const record: SentRecord = { ...recordOf(message, provider.name, attempt), providerMessageId: accepted.providerMessageId, units: accepted.units ?? 1 };
     // Sent: from here on, a failure must not lead to a second send.
     await claims.markSentWith(record, accepted.otherMessageIds).catch(async (error: Error) => {
       this.logger.warn(`could not record the send: ${error.message}`);
