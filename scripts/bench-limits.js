@@ -45,11 +45,17 @@ async function main() {
     LOG_LEVEL: 'warn',
     DEFAULT_LIMIT_MAX: String(N * 10),
   };
-  const app = await platform.startService(limiterService, { config: platform.loadConfig(env), port: 0, logStream: { write: () => true } });
+  const app = await platform.startService(limiterService, {
+    config: platform.loadConfig(env),
+    port: 0,
+    logStream: { write: () => true },
+  });
   const nc = await connect({ servers: env.NATS_URL ?? 'nats://127.0.0.1:4222' });
   const codec = JSONCodec();
   const call = async (subject, payload) => {
-    const reply = codec.decode((await nc.request(`${prefix}.${subject}`, codec.encode(payload), { timeout: 10_000 })).data);
+    const reply = codec.decode(
+      (await nc.request(`${prefix}.${subject}`, codec.encode(payload), { timeout: 10_000 })).data,
+    );
     if (reply.code !== 200) throw new Error(`${subject}: ${JSON.stringify(reply)}`);
     return reply;
   };
@@ -66,8 +72,15 @@ async function main() {
     }
     let seq = 0;
     const scenarios = {
-      'default limit (1 bucket)': () => ({ accountSid: ACCOUNT, destination: `+1415555${String(seq++).padStart(4, '0')}-${seq}` }),
-      'two named limits (4 buckets)': () => ({ accountSid: ACCOUNT, destination: 'x', limits: { 'per-user': `user-${seq++}`, 'per-ip': `ip-${seq}` } }),
+      'default limit (1 bucket)': () => ({
+        accountSid: ACCOUNT,
+        destination: `+1415555${String(seq++).padStart(4, '0')}-${seq}`,
+      }),
+      'two named limits (4 buckets)': () => ({
+        accountSid: ACCOUNT,
+        destination: 'x',
+        limits: { 'per-user': `user-${seq++}`, 'per-ip': `ip-${seq}` },
+      }),
     };
     console.log(`limiter.v1.consume over NATS, N=${N} per scenario, ${CONCURRENCY} in flight for throughput`);
     for (const [label, payload] of Object.entries(scenarios)) {

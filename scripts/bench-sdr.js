@@ -43,7 +43,11 @@ async function main() {
     PORT: '0',
     SDR_CONSUMER: 'sdr-bench',
   };
-  const app = await platform.startService(sdrService, { config: platform.loadConfig(env), port: 0, logStream: { write: () => true } });
+  const app = await platform.startService(sdrService, {
+    config: platform.loadConfig(env),
+    port: 0,
+    logStream: { write: () => true },
+  });
   const nc = await connect({ servers: env.NATS_URL ?? 'nats://127.0.0.1:4222' });
   try {
     const accounts = reuse ? await accountsOf(scratch.url) : await seed(scratch.url);
@@ -139,7 +143,9 @@ async function seed(url) {
                 (SELECT count(*) FROM sdr.usage_daily_summary)::int AS summary`,
       )
     ).rows;
-    process.stderr.write(`seeded ${records} records, ${rollups} roll-up rows and ${summary} summary rows in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `seeded ${records} records, ${rollups} roll-up rows and ${summary} summary rows in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
   });
   return accountsOf(url);
 }
@@ -149,22 +155,44 @@ async function accountsOf(url) {
   return withClient(url, async (c) => {
     const big = (await c.query(`SELECT 'AC' || md5('acct0') AS sid`)).rows[0].sid;
     const small = (await c.query(`SELECT 'AC' || md5('acct1') AS sid`)).rows[0].sid;
-    const sample = (await c.query(`SELECT request_id, destination FROM sdr.records WHERE account_sid = $1 AND channel = 'sms' LIMIT 1`, [big])).rows[0];
-    if (!sample) throw new Error(`${SCRATCH} holds no seeded records: run without BENCH_REUSE first (with BENCH_KEEP=true)`);
-    return { big, small, all: (await c.query(`SELECT DISTINCT account_sid FROM sdr.usage_daily`)).rows.map((r) => r.account_sid), sample };
+    const sample = (
+      await c.query(
+        `SELECT request_id, destination FROM sdr.records WHERE account_sid = $1 AND channel = 'sms' LIMIT 1`,
+        [big],
+      )
+    ).rows[0];
+    if (!sample)
+      throw new Error(`${SCRATCH} holds no seeded records: run without BENCH_REUSE first (with BENCH_KEEP=true)`);
+    return {
+      big,
+      small,
+      all: (await c.query(`SELECT DISTINCT account_sid FROM sdr.usage_daily`)).rows.map((r) => r.account_sid),
+      sample,
+    };
   });
 }
 
 async function report(nc, prefix, url, { big, small, all, sample }) {
-  const { big: bigCount } = await withClient(url, async (c) => (await c.query(`SELECT count(*)::int AS big FROM sdr.records WHERE account_sid = $1`, [big])).rows[0]);
+  const { big: bigCount } = await withClient(
+    url,
+    async (c) => (await c.query(`SELECT count(*)::int AS big FROM sdr.records WHERE account_sid = $1`, [big])).rows[0],
+  );
   const year = new Date().getUTCFullYear();
   const mine = { accountSids: [big], callerSid: big };
   const scenarios = [
     ['search, newest first (default)', 'sdr.v1.search', mine],
     ['search, status=failed', 'sdr.v1.search', { ...mine, status: 'failed' }],
-    ['search, countryCode=IN + deliveryStatus=undelivered', 'sdr.v1.search', { ...mine, countryCode: 'IN', deliveryStatus: 'undelivered' }],
+    [
+      'search, countryCode=IN + deliveryStatus=undelivered',
+      'sdr.v1.search',
+      { ...mine, countryCode: 'IN', deliveryStatus: 'undelivered' },
+    ],
     ['search, to=<one number>', 'sdr.v1.search', { ...mine, to: sample.destination }],
-    ['search, service + channel + last 30 days', 'sdr.v1.search', { ...mine, service: 'payments', channel: 'call', startTime: new Date(Date.now() - 30 * 86400e3).toISOString() }],
+    [
+      'search, service + channel + last 30 days',
+      'sdr.v1.search',
+      { ...mine, service: 'payments', channel: 'call', startTime: new Date(Date.now() - 30 * 86400e3).toISOString() },
+    ],
     ['search, SortBy=price:desc, pageSize=100', 'sdr.v1.search', { ...mine, SortBy: 'price:desc', pageSize: 100 }],
     ['search, page 100 of 10', 'sdr.v1.search', { ...mine, page: 100 }],
     ['search, small account', 'sdr.v1.search', { accountSids: [small], callerSid: small }],
@@ -173,9 +201,21 @@ async function report(nc, prefix, url, { big, small, all, sample }) {
     ['usage, day, one year', 'sdr.v1.usage', { accountSids: [big], granularity: 'day' }],
     ['usage, month, one year', 'sdr.v1.usage', { accountSids: [big], granularity: 'month' }],
     ['usage, year, all accounts', 'sdr.v1.usage', { accountSids: all, granularity: 'year' }],
-    ['usage, month, channel=sms + countryCode=US', 'sdr.v1.usage', { accountSids: [big], granularity: 'month', channel: 'sms', countryCode: 'US' }],
-    ['usage, day, status=verified, this year', 'sdr.v1.usage', { accountSids: [big], granularity: 'day', status: 'verified', startTime: `${year}-01-01` }],
-    ['usage, month, to=<one number> (from records)', 'sdr.v1.usage', { accountSids: [big], granularity: 'month', to: sample.destination }],
+    [
+      'usage, month, channel=sms + countryCode=US',
+      'sdr.v1.usage',
+      { accountSids: [big], granularity: 'month', channel: 'sms', countryCode: 'US' },
+    ],
+    [
+      'usage, day, status=verified, this year',
+      'sdr.v1.usage',
+      { accountSids: [big], granularity: 'day', status: 'verified', startTime: `${year}-01-01` },
+    ],
+    [
+      'usage, month, to=<one number> (from records)',
+      'sdr.v1.usage',
+      { accountSids: [big], granularity: 'month', to: sample.destination },
+    ],
   ];
   const rows = [];
   for (const [name, subject, payload] of scenarios) {
@@ -195,8 +235,18 @@ async function report(nc, prefix, url, { big, small, all, sample }) {
       times.push(performance.now() - t);
     }
     times.sort((a, b) => a - b);
-    const size = subject === 'sdr.v1.search' ? `total ${last.data.total}` : subject === 'sdr.v1.usage' ? `${last.data.periods.length} periods` : '1 record';
-    rows.push({ query: name, result: size, p50: times[Math.floor(N * 0.5)], p99: times[Math.min(N - 1, Math.floor(N * 0.99))] });
+    const size =
+      subject === 'sdr.v1.search'
+        ? `total ${last.data.total}`
+        : subject === 'sdr.v1.usage'
+          ? `${last.data.periods.length} periods`
+          : '1 record';
+    rows.push({
+      query: name,
+      result: size,
+      p50: times[Math.floor(N * 0.5)],
+      p99: times[Math.min(N - 1, Math.floor(N * 0.99))],
+    });
   }
   const os = require('node:os');
   process.stdout.write(
@@ -204,8 +254,13 @@ async function report(nc, prefix, url, { big, small, all, sample }) {
       `${N} sequential requests per query over NATS\nmachine: ${os.cpus()[0].model}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n\n`,
   );
   const w = Math.max(...rows.map((r) => r.query.length));
-  process.stdout.write(`${'query'.padEnd(w)}  ${'result'.padEnd(16)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}\n`);
-  for (const r of rows) process.stdout.write(`${r.query.padEnd(w)}  ${r.result.padEnd(16)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)}\n`);
+  process.stdout.write(
+    `${'query'.padEnd(w)}  ${'result'.padEnd(16)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}\n`,
+  );
+  for (const r of rows)
+    process.stdout.write(
+      `${r.query.padEnd(w)}  ${r.result.padEnd(16)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)}\n`,
+    );
 }
 
 main().then(

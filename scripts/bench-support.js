@@ -37,7 +37,8 @@ async function withClient(url, fn) {
 /** Deletes the JetStream streams of one run (their names start with the run's prefix). */
 async function deleteStreams(nc, prefix) {
   const jsm = await nc.jetstreamManager();
-  for await (const s of jsm.streams.list()) if (s.config.name.startsWith(`${prefix}_`)) await jsm.streams.delete(s.config.name);
+  for await (const s of jsm.streams.list())
+    if (s.config.name.startsWith(`${prefix}_`)) await jsm.streams.delete(s.config.name);
 }
 
 module.exports = { scratchDatabase, withClient, deleteStreams };

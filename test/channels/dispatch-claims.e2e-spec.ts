@@ -38,7 +38,7 @@ describe('dispatch claims', () => {
     expect((other as { retryInMs: number }).retryInMs).toBeLessThanOrEqual(60_000);
   });
 
-  it('releases or fails only the holder\'s own lease', async () => {
+  it("releases or fails only the holder's own lease", async () => {
     const dispatchId = id();
     const lease = await leaseOf(dispatchId);
     const stranger: Lease = { ...lease, token: 'someone-else' };
@@ -53,14 +53,14 @@ describe('dispatch claims', () => {
     expect(await claims.claim(dispatchId, 60_000)).toEqual({ kind: 'already-done' });
   });
 
-  it('lets a crashed holder\'s lease lapse: the next claim is a new attempt', async () => {
+  it("lets a crashed holder's lease lapse: the next claim is a new attempt", async () => {
     const dispatchId = id();
     await leaseOf(dispatchId, 300);
     const next = await eventually(async () => leaseOf(dispatchId), 5000);
     expect(next.attempt).toBe(2);
   });
 
-  it('lets an older version\'s ownerless claim lapse like a lease', async () => {
+  it("lets an older version's ownerless claim lapse like a lease", async () => {
     const dispatchId = id();
     await redis.set(`dispatch:{${dispatchId}}`, 'sending', 'EX', 7 * 24 * 60 * 60);
     const claim = await claims.claim(dispatchId, 300);

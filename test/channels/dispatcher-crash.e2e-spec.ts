@@ -12,7 +12,10 @@ import { startStack, type Stack } from '../support/stack';
 import { WebhookServer } from '../support/webhook-server';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { ROOT, buildIfNeeded } = require('../../scripts/build-if-needed.js') as { ROOT: string; buildIfNeeded: (files: string[]) => void };
+const { ROOT, buildIfNeeded } = require('../../scripts/build-if-needed.js') as {
+  ROOT: string;
+  buildIfNeeded: (files: string[]) => void;
+};
 
 const MAIN = path.join(ROOT, 'dist/apps/dispatcher-sms/src/main.js');
 const BURST = 60;
@@ -92,7 +95,11 @@ describe('a dispatcher killed mid-burst', () => {
 
     const ids: string[] = [];
     for (let i = 0; i < BURST; i += 10) {
-      ids.push(...(await Promise.all(Array.from({ length: Math.min(10, BURST - i) }, () => sendOtp(stack, auth, uniqueNumber())))));
+      ids.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(10, BURST - i) }, () => sendOtp(stack, auth, uniqueNumber())),
+        )),
+      );
     }
     await eventually(() => expect(killed).toBe(true), 60_000);
     await exited(first);
@@ -101,14 +108,24 @@ describe('a dispatcher killed mid-burst', () => {
 
     startDispatcher();
     const references = ids.map((id) => `${id}-1`);
-    await eventually(() => {
-      const seen = new Set(newMessages().map((r) => r.body.reference));
-      expect(references.filter((r) => !seen.has(r))).toEqual([]);
-    }, 90_000, 200);
-    await eventually(async () => {
-      const sent = (await deliveryStatuses(stack)).filter((e) => e.data.status === 'sent' && ids.includes(e.data.requestId));
-      expect(sent.map((e) => e.data.requestId).sort()).toEqual([...ids].sort());
-    }, 60_000, 200);
+    await eventually(
+      () => {
+        const seen = new Set(newMessages().map((r) => r.body.reference));
+        expect(references.filter((r) => !seen.has(r))).toEqual([]);
+      },
+      90_000,
+      200,
+    );
+    await eventually(
+      async () => {
+        const sent = (await deliveryStatuses(stack)).filter(
+          (e) => e.data.status === 'sent' && ids.includes(e.data.requestId),
+        );
+        expect(sent.map((e) => e.data.requestId).sort()).toEqual([...ids].sort());
+      },
+      60_000,
+      200,
+    );
 
     // Every request carried its dispatch id as Idempotency-Key; each dispatch was a new message once.
     for (const r of hook.requests) expect(r.headers['idempotency-key']).toBe(r.body.reference);
@@ -119,7 +136,9 @@ describe('a dispatcher killed mid-burst', () => {
     // The call the kill interrupted was sent again, with its key.
     const repeats = hook.requests.filter((r) => r.repeat);
     expect(repeats.length).toBeGreaterThanOrEqual(1);
-    process.stdout.write(`dispatcher-crash: killed after ${arrivedBeforeKill} new messages; ${repeats.length} re-sent with a repeated Idempotency-Key\n`);
+    process.stdout.write(
+      `dispatcher-crash: killed after ${arrivedBeforeKill} new messages; ${repeats.length} re-sent with a repeated Idempotency-Key\n`,
+    );
   }, 240_000);
 });
 

@@ -24,7 +24,12 @@ describe('dispatcher replicas under a burst', () => {
     hook.delayMs = 40;
     stack = await startStack({
       services: [gatewayService, otpCoreService, limiterService],
-      env: { SMS_PROVIDER: 'webhook', SMS_WEBHOOK_URL: url, SMS_WEBHOOK_SECRET: randomBytes(24).toString('hex'), DEFAULT_LIMIT_MAX: '1000' },
+      env: {
+        SMS_PROVIDER: 'webhook',
+        SMS_WEBHOOK_URL: url,
+        SMS_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
+        DEFAULT_LIMIT_MAX: '1000',
+      },
     });
     auth = await createAccount(stack);
   });
@@ -37,7 +42,11 @@ describe('dispatcher replicas under a burst', () => {
   const burst = async (count: number, onProgress?: (sent: number) => Promise<void>): Promise<string[]> => {
     const ids: string[] = [];
     for (let i = 0; i < count; i += 10) {
-      ids.push(...(await Promise.all(Array.from({ length: Math.min(10, count - i) }, () => sendOtp(stack, auth, uniqueNumber())))));
+      ids.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(10, count - i) }, () => sendOtp(stack, auth, uniqueNumber())),
+        )),
+      );
       await onProgress?.(ids.length);
     }
     return ids;
@@ -51,7 +60,9 @@ describe('dispatcher replicas under a burst', () => {
       expect(references.filter((r) => !seen.has(r))).toEqual([]);
     }, 30_000);
     await eventually(async () => {
-      const sent = (await deliveryStatuses(stack)).filter((e) => e.data.status === 'sent' && requestIds.includes(e.data.requestId));
+      const sent = (await deliveryStatuses(stack)).filter(
+        (e) => e.data.status === 'sent' && requestIds.includes(e.data.requestId),
+      );
       expect(sent).toHaveLength(requestIds.length);
     }, 30_000);
     // Given time for a late duplicate to show, none does.

@@ -16,7 +16,13 @@ describe('email over SMTP, through /2fa/send', () => {
   beforeAll(async () => {
     const url = await smtp.start();
     stack = await startStack({
-      env: { EMAIL_PROVIDER: 'smtp', SMTP_URL: url, DEFAULT_LIMIT_MAX: '1000', DISPATCH_MAX_ATTEMPTS: '3', DISPATCH_RETRY_BASE_MS: '100' },
+      env: {
+        EMAIL_PROVIDER: 'smtp',
+        SMTP_URL: url,
+        DEFAULT_LIMIT_MAX: '1000',
+        DISPATCH_MAX_ATTEMPTS: '3',
+        DISPATCH_RETRY_BASE_MS: '100',
+      },
     });
     auth = await createAccount(stack);
   });
@@ -28,7 +34,14 @@ describe('email over SMTP, through /2fa/send', () => {
   const send = async (to: string) => {
     const res = await http(stack.url, 'POST', '/2fa/send', {
       auth,
-      body: { channel: 'email', service: '2FA', from: 'no-reply@acme.example', to, subject: 'Your ACME code', body: 'Your verification code is: {code}' },
+      body: {
+        channel: 'email',
+        service: '2FA',
+        from: 'no-reply@acme.example',
+        to,
+        subject: 'Your ACME code',
+        body: 'Your verification code is: {code}',
+      },
     });
     expect(res.status).toBe(200);
     return res.body.requestID as string;
@@ -57,7 +70,15 @@ describe('email over SMTP, through /2fa/send', () => {
       expect(statuses.map((e) => e.data.status)).toEqual(['sent']);
       return statuses;
     });
-    expect(sent.data).toMatchObject({ channel: 'email', to, provider: 'smtp', attempt: 1, units: 1, error: null, dispatchId: `${requestId}-1` });
+    expect(sent.data).toMatchObject({
+      channel: 'email',
+      to,
+      provider: 'smtp',
+      attempt: 1,
+      units: 1,
+      error: null,
+      dispatchId: `${requestId}-1`,
+    });
     expect(sent.data.providerMessageId).toEqual(expect.any(String));
     expect(JSON.stringify(sent)).not.toContain(code);
   });
@@ -88,7 +109,12 @@ describe('email over SMTP, through /2fa/send', () => {
       expect(s.map((e) => e.data.status)).toEqual(['failed']);
       return s;
     });
-    expect(failed.data).toMatchObject({ attempt: 1, provider: 'smtp', providerMessageId: null, error: { code: 'smtp_550', message: expect.stringContaining('550') } });
+    expect(failed.data).toMatchObject({
+      attempt: 1,
+      provider: 'smtp',
+      providerMessageId: null,
+      error: { code: 'smtp_550', message: expect.stringContaining('550') },
+    });
     expect(smtp.refusals.get(to)).toHaveLength(2);
     expect(smtp.to(to)).toEqual([]);
   });

@@ -58,11 +58,17 @@ describe('fallback through the real dispatchers: SMS, then voice, then email', (
     expect(res).toMatchObject({ status: 200, body: { code: 200 } });
     return res.body.requestID as string;
   };
-  const verify = (requestId: string, code: string) => http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code } });
+  const verify = (requestId: string, code: string) =>
+    http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code } });
   const eventsOf = (requestId: string): Promise<AnyOtpEvent[]> => eventsOfRequest(stack, requestId);
   const smsCode = (to: string) => String(smsHook.to(to)[0].body.text).slice(PREFIX.length);
   /** The RCML reads the code digit by digit, separated by pauses: "1, 2, 3". */
-  const spokenCode = (to: string) => /<Say[^>]*>([^<]*)<\/Say>/.exec(String(voiceHook.to(to)[0].body.rcml))![1].slice(PREFIX.length).split(', ').join('');
+  const spokenCode = (to: string) =>
+    /<Say[^>]*>([^<]*)<\/Say>/
+      .exec(String(voiceHook.to(to)[0].body.rcml))![1]
+      .slice(PREFIX.length)
+      .split(', ')
+      .join('');
   const emailCode = (address: string) => smtp.to(address)[0].body.trim().slice(PREFIX.length).trim();
 
   it('moves on when a provider fails: the SMS fails, the call fails, the email delivers the same code, which verifies', async () => {
@@ -98,7 +104,9 @@ describe('fallback through the real dispatchers: SMS, then voice, then email', (
       [`${requestId}-2`, 'call'],
       [`${requestId}-3`, 'email'],
     ]);
-    const statuses = events.flatMap((e) => (e.type === 'delivery_status' ? [[e.data.dispatchId, e.data.status, e.data.error?.code ?? null]] : []));
+    const statuses = events.flatMap((e) =>
+      e.type === 'delivery_status' ? [[e.data.dispatchId, e.data.status, e.data.error?.code ?? null]] : [],
+    );
     expect(statuses).toEqual([
       [`${requestId}-1`, 'failed', 'http_422'],
       [`${requestId}-2`, 'failed', 'http_422'],
@@ -111,7 +119,9 @@ describe('fallback through the real dispatchers: SMS, then voice, then email', (
   it('moves on after `after` seconds without a verify; the late first code verifies too, and nothing more is sent', async () => {
     const to = uniqueNumber();
     const address = uniqueAddress();
-    const requestId = await send(to, [{ channel: 'email', to: address, from: 'otp@example.com', subject: 'Your code', after: 45 }]);
+    const requestId = await send(to, [
+      { channel: 'email', to: address, from: 'otp@example.com', subject: 'Your code', after: 45 },
+    ]);
     const code = await eventually(() => {
       expect(smsHook.accepted(to)).toHaveLength(1);
       return smsCode(to);
@@ -135,7 +145,9 @@ describe('fallback through the real dispatchers: SMS, then voice, then email', (
     const address = uniqueAddress();
     smsHook.script.set(to, [422]);
     smtp.refusals.set(address, [550]);
-    const requestId = await send(to, [{ channel: 'email', to: address, from: 'otp@example.com', subject: 'Your code', after: 300 }]);
+    const requestId = await send(to, [
+      { channel: 'email', to: address, from: 'otp@example.com', subject: 'Your code', after: 300 },
+    ]);
 
     const failed = await eventually(async () => {
       const event = (await eventsOf(requestId)).find((e) => e.type === 'failed');

@@ -12,7 +12,15 @@ describe('SMS over SMPP 3.4, through /2fa/send', () => {
 
   beforeAll(async () => {
     const url = await smsc.start();
-    stack = await startStack({ env: { SMS_PROVIDER: 'smpp', SMPP_URL: url, DEFAULT_LIMIT_MAX: '1000', DISPATCH_MAX_ATTEMPTS: '3', DISPATCH_RETRY_BASE_MS: '100' } });
+    stack = await startStack({
+      env: {
+        SMS_PROVIDER: 'smpp',
+        SMPP_URL: url,
+        DEFAULT_LIMIT_MAX: '1000',
+        DISPATCH_MAX_ATTEMPTS: '3',
+        DISPATCH_RETRY_BASE_MS: '100',
+      },
+    });
     auth = await createAccount(stack);
   });
   afterAll(async () => {
@@ -57,16 +65,28 @@ describe('SMS over SMPP 3.4, through /2fa/send', () => {
     const resp = await smsc.receipt(submit.messageId, 'DELIVRD');
     expect(resp.command_status).toBe(0);
     const [, delivered] = await statusesOf(requestId, ['sent', 'delivered']);
-    expect(delivered.data).toMatchObject({ status: 'delivered', dispatchId: `${requestId}-1`, providerMessageId: submit.messageId, to, error: null });
+    expect(delivered.data).toMatchObject({
+      status: 'delivered',
+      dispatchId: `${requestId}-1`,
+      providerMessageId: submit.messageId,
+      to,
+      error: null,
+    });
   });
 
   it('segments a long message into concatenated parts, each counted', async () => {
     const to = uniqueNumber();
-    const filler = 'Use this code to sign in to your ACME account. Never share it with anyone, not even ACME staff. '.repeat(4);
+    const filler =
+      'Use this code to sign in to your ACME account. Never share it with anyone, not even ACME staff. '.repeat(4);
     const requestId = await sendOtp(stack, auth, to, { body: `${filler}Code: {code}` });
     const parts = await submitsTo(to, 3);
     const full = await eventually(async () => {
-      const outbox = await http<{ data: { requestID: string; body: string }[] }>(stack.url, 'GET', `/2fa/dev/outbox?to=${encodeURIComponent(to)}`, { auth });
+      const outbox = await http<{ data: { requestID: string; body: string }[] }>(
+        stack.url,
+        'GET',
+        `/2fa/dev/outbox?to=${encodeURIComponent(to)}`,
+        { auth },
+      );
       const body = outbox.body.data.find((e) => e.requestID === requestId)?.body;
       expect(body).toMatch(/Code: \d{6}$/);
       return body as string;

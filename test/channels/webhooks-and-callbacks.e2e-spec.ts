@@ -44,7 +44,8 @@ describe('SMS and voice through HTTP providers, and their signed callbacks', () 
   const callback = (channel: string, body: unknown, secret: string | null, signature?: string) => {
     const raw = JSON.stringify(body);
     const headers: Record<string, string> = {};
-    if (secret !== null || signature) headers['x-smart2fa-signature'] = signature ?? signBody(secret as string, raw, nowSeconds());
+    if (secret !== null || signature)
+      headers['x-smart2fa-signature'] = signature ?? signBody(secret as string, raw, nowSeconds());
     return http(stack.url, 'POST', `/2fa/callbacks/${channel}`, { rawBody: raw, headers });
   };
 
@@ -64,20 +65,58 @@ describe('SMS and voice through HTTP providers, and their signed callbacks', () 
     });
     const code = await readCode(stack, auth, to, requestId);
     expect(request.headers['content-type']).toBe('application/json');
-    expect(verifyBody(SMS_SECRET, request.raw, request.headers['x-smart2fa-signature'] as string, Math.floor(Date.now() / 1000))).toBe(true);
+    expect(
+      verifyBody(
+        SMS_SECRET,
+        request.raw,
+        request.headers['x-smart2fa-signature'] as string,
+        Math.floor(Date.now() / 1000),
+      ),
+    ).toBe(true);
     // The provider's de-duplication key: the same on a re-send after a crash.
     expect(request.headers['idempotency-key']).toBe(`${requestId}-1`);
-    expect(request.body).toEqual({ reference: `${requestId}-1`, from: '+14155550000', to, text: `Your verification code is: ${code}`, segments: 1 });
+    expect(request.body).toEqual({
+      reference: `${requestId}-1`,
+      from: '+14155550000',
+      to,
+      text: `Your verification code is: ${code}`,
+      segments: 1,
+    });
 
     const [sent] = await statusesOf(requestId, ['sent']);
-    expect(sent.data).toMatchObject({ channel: 'sms', provider: 'webhook', providerMessageId: expect.stringMatching(/^prov-/), units: 1, attempt: 1 });
+    expect(sent.data).toMatchObject({
+      channel: 'sms',
+      provider: 'webhook',
+      providerMessageId: expect.stringMatching(/^prov-/),
+      units: 1,
+      attempt: 1,
+    });
 
-    const res = await callback('sms', { reference: `${requestId}-1`, messageId: sent.data.providerMessageId, status: 'delivered' }, SMS_SECRET);
+    const res = await callback(
+      'sms',
+      { reference: `${requestId}-1`, messageId: sent.data.providerMessageId, status: 'delivered' },
+      SMS_SECRET,
+    );
     expect(res).toMatchObject({ status: 200, body: { code: 200, message: 'OK' } });
     const [, delivered] = await statusesOf(requestId, ['sent', 'delivered']);
-    expect(delivered.data).toMatchObject({ status: 'delivered', dispatchId: `${requestId}-1`, to, accountSid: auth.accountSid, providerMessageId: sent.data.providerMessageId, error: null });
+    expect(delivered.data).toMatchObject({
+      status: 'delivered',
+      dispatchId: `${requestId}-1`,
+      to,
+      accountSid: auth.accountSid,
+      providerMessageId: sent.data.providerMessageId,
+      error: null,
+    });
     // The provider retrying its callback changes nothing.
-    expect((await callback('sms', { reference: `${requestId}-1`, messageId: sent.data.providerMessageId, status: 'delivered' }, SMS_SECRET)).status).toBe(200);
+    expect(
+      (
+        await callback(
+          'sms',
+          { reference: `${requestId}-1`, messageId: sent.data.providerMessageId, status: 'delivered' },
+          SMS_SECRET,
+        )
+      ).status,
+    ).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
     expect((await deliveryStatuses(stack, requestId)).map((e) => e.data.status)).toEqual(['sent', 'delivered']);
   });
@@ -87,7 +126,9 @@ describe('SMS and voice through HTTP providers, and their signed callbacks', () 
     const requestId = await sendOtp(stack, auth, to);
     await statusesOf(requestId, ['sent']);
     const error = { code: '30005', message: 'unknown destination handset' };
-    expect((await callback('sms', { reference: `${requestId}-1`, status: 'undelivered', error }, SMS_SECRET)).status).toBe(200);
+    expect(
+      (await callback('sms', { reference: `${requestId}-1`, status: 'undelivered', error }, SMS_SECRET)).status,
+    ).toBe(200);
     const [, undelivered] = await statusesOf(requestId, ['sent', 'undelivered']);
     expect(undelivered.data.error).toEqual(error);
   });
@@ -101,11 +142,19 @@ describe('SMS and voice through HTTP providers, and their signed callbacks', () 
     expect(await callback('sms', body, null)).toMatchObject({ status: 401, body: { code: 401 } });
     expect((await callback('sms', body, null, 'sha256=zz')).status).toBe(401);
     // A replayed callback: the right signature, but from more than five minutes ago.
-    expect((await callback('sms', body, null, signBody(SMS_SECRET, JSON.stringify(body), nowSeconds() - 301))).status).toBe(401);
+    expect(
+      (await callback('sms', body, null, signBody(SMS_SECRET, JSON.stringify(body), nowSeconds() - 301))).status,
+    ).toBe(401);
     // The voice secret does not sign SMS callbacks.
     expect((await callback('sms', body, VOICE_SECRET)).status).toBe(401);
-    expect(await callback('sms', { reference: `${requestId}-1`, status: 'bogus' }, SMS_SECRET)).toMatchObject({ status: 400, body: { code: 400, field: 'status' } });
-    expect(await callback('sms', { status: 'delivered' }, SMS_SECRET)).toMatchObject({ status: 400, body: { code: 400, field: 'reference' } });
+    expect(await callback('sms', { reference: `${requestId}-1`, status: 'bogus' }, SMS_SECRET)).toMatchObject({
+      status: 400,
+      body: { code: 400, field: 'status' },
+    });
+    expect(await callback('sms', { status: 'delivered' }, SMS_SECRET)).toMatchObject({
+      status: 400,
+      body: { code: 400, field: 'reference' },
+    });
     expect((await callback('email', body, SMS_SECRET)).status).toBe(404);
     await new Promise((r) => setTimeout(r, 300));
     expect((await deliveryStatuses(stack, requestId)).map((e) => e.data.status)).toEqual(['sent']);
@@ -113,13 +162,25 @@ describe('SMS and voice through HTTP providers, and their signed callbacks', () 
 
   it('places a call with RCML reading the code digit by digit, and takes the call callback', async () => {
     const to = uniqueNumber();
-    const requestId = await sendOtp(stack, auth, to, { channel: 'call', language: 'awspolly.ja-JP', voice: 'male', repeat: 3 });
+    const requestId = await sendOtp(stack, auth, to, {
+      channel: 'call',
+      language: 'awspolly.ja-JP',
+      voice: 'male',
+      repeat: 3,
+    });
     const [request] = await eventually(async () => {
       expect(voiceHook.to(to)).toHaveLength(1);
       return voiceHook.to(to);
     });
     const code = await readCode(stack, auth, to, requestId);
-    expect(verifyBody(VOICE_SECRET, request.raw, request.headers['x-smart2fa-signature'] as string, Math.floor(Date.now() / 1000))).toBe(true);
+    expect(
+      verifyBody(
+        VOICE_SECRET,
+        request.raw,
+        request.headers['x-smart2fa-signature'] as string,
+        Math.floor(Date.now() / 1000),
+      ),
+    ).toBe(true);
     expect(request.headers['idempotency-key']).toBe(`${requestId}-1`);
     expect(request.body).toMatchObject({ reference: `${requestId}-1`, from: '+14155550000', to });
     expect(request.body.rcml).toBe(
@@ -130,7 +191,9 @@ describe('SMS and voice through HTTP providers, and their signed callbacks', () 
     expect(sent.data).toMatchObject({ channel: 'call', provider: 'webhook', units: 1 });
 
     expect((await callback('call', { reference: `${requestId}-1`, status: 'delivered' }, SMS_SECRET)).status).toBe(401);
-    expect((await callback('call', { reference: `${requestId}-1`, status: 'delivered' }, VOICE_SECRET)).status).toBe(200);
+    expect((await callback('call', { reference: `${requestId}-1`, status: 'delivered' }, VOICE_SECRET)).status).toBe(
+      200,
+    );
     await statusesOf(requestId, ['sent', 'delivered']);
   });
 
@@ -152,7 +215,11 @@ describe('SMS and voice through HTTP providers, and their signed callbacks', () 
     const [a, b] = [await sendOtp(stack, auth, keepsFailing), await sendOtp(stack, auth, refused)];
 
     const failing = await statusesOf(a, ['queued', 'queued', 'failed']);
-    expect(failing[2].data).toMatchObject({ attempt: 3, providerMessageId: null, error: { code: 'http_500', message: expect.stringContaining('500') } });
+    expect(failing[2].data).toMatchObject({
+      attempt: 3,
+      providerMessageId: null,
+      error: { code: 'http_500', message: expect.stringContaining('500') },
+    });
     const [failed] = await statusesOf(b, ['failed']);
     expect(failed.data).toMatchObject({ attempt: 1, error: { code: 'http_422' } });
     await new Promise((r) => setTimeout(r, 800));
@@ -173,8 +240,14 @@ describe('SMS and voice through HTTP providers, and their signed callbacks', () 
     const before = (await settled()).delivered.consumer_seq;
     const subject = withPrefix(prefix, Subjects.receipt('sms'));
     await stack.nc.jetstream().publish(subject, new TextEncoder().encode('not json'), { msgID: randomUUID() });
-    await stack.nc.jetstream().publish(subject, encodeJson({ channel: 'sms', status: 'delivered' }), { msgID: randomUUID() });
-    await stack.nc.jetstream().publish(subject, encodeJson({ channel: 'sms', dispatchId: 'OTPnobody-1', status: 'delivered' }), { msgID: randomUUID() });
+    await stack.nc
+      .jetstream()
+      .publish(subject, encodeJson({ channel: 'sms', status: 'delivered' }), { msgID: randomUUID() });
+    await stack.nc
+      .jetstream()
+      .publish(subject, encodeJson({ channel: 'sms', dispatchId: 'OTPnobody-1', status: 'delivered' }), {
+        msgID: randomUUID(),
+      });
 
     const after = await settled();
     // Two poison messages seen once each; the unknown dispatch tried a bounded number of times (10).

@@ -1,4 +1,13 @@
-import { type DevOutboxEntry, type DispatchMessage, formatTimestamp, newId, streamName, Streams, Subjects, withPrefix } from '@app/contracts';
+import {
+  type DevOutboxEntry,
+  type DispatchMessage,
+  formatTimestamp,
+  newId,
+  streamName,
+  Streams,
+  Subjects,
+  withPrefix,
+} from '@app/contracts';
 import { decodeJson, encodeJson, ensureStreams } from '@app/platform';
 import { Redis } from 'ioredis';
 import type { ConsumerInfo } from 'nats';
@@ -15,7 +24,8 @@ type OutboxReply = { code: number; message: string; data?: DevOutboxEntry[] };
 
 let sequence = randomInt(0, 9000);
 /** A destination no other test of the run uses, so an outbox list holds only this test's messages. */
-const uniqueNumber = () => `+1415${randomInt(200, 999)}${String((sequence = (sequence + 1) % 10_000)).padStart(4, '0')}`;
+const uniqueNumber = () =>
+  `+1415${randomInt(200, 999)}${String((sequence = (sequence + 1) % 10_000)).padStart(4, '0')}`;
 
 /** What the test needs of a running dispatcher: publish like otp-core, read like a developer. */
 function driver(stack: Stack) {
@@ -51,7 +61,11 @@ function driver(stack: Stack) {
       await stack.nc.jetstream().publish(withPrefix(prefix, Subjects.dispatch('sms')), data, { msgID });
     },
     async outbox(accountSid: string, to: string): Promise<OutboxReply> {
-      const msg = await stack.nc.request(withPrefix(prefix, Subjects.devOutbox('sms')), encodeJson({ accountSid, to }), { timeout: 5000 });
+      const msg = await stack.nc.request(
+        withPrefix(prefix, Subjects.devOutbox('sms')),
+        encodeJson({ accountSid, to }),
+        { timeout: 5000 },
+      );
       return decodeJson(msg.data) as OutboxReply;
     },
     /** The entries one account can see for a destination, insisting the query itself succeeded. */
@@ -104,13 +118,18 @@ describe('dispatcher-sms: delivering dispatch.v1.sms', () => {
   it('delivers a message, readable in the development outbox with its fields, newest first', async () => {
     const first = d.message();
     await d.publish(first);
-    await eventually(async () => expect(await d.entries(first.accountSid, first.to)).toEqual([entryOf(first, stack.clock.now())]));
+    await eventually(async () =>
+      expect(await d.entries(first.accountSid, first.to)).toEqual([entryOf(first, stack.clock.now())]),
+    );
     expect(await d.claim(first.dispatchId)).toBe('sent');
 
     const second = d.message({ accountSid: first.accountSid, to: first.to, text: 'Your code is 111222' });
     await d.publish(second);
     await eventually(async () =>
-      expect(await d.entries(first.accountSid, first.to)).toEqual([entryOf(second, stack.clock.now()), entryOf(first, stack.clock.now())]),
+      expect(await d.entries(first.accountSid, first.to)).toEqual([
+        entryOf(second, stack.clock.now()),
+        entryOf(first, stack.clock.now()),
+      ]),
     );
   });
 
@@ -124,12 +143,17 @@ describe('dispatcher-sms: delivering dispatch.v1.sms', () => {
     await d.publish(byParent);
 
     // The parent sees both, which also proves both were delivered before the checks below.
-    await eventually(async () => expect((await d.entries(parent, to)).map((e) => e.requestID).sort()).toEqual([bySub.requestId, byParent.requestId].sort()));
+    await eventually(async () =>
+      expect((await d.entries(parent, to)).map((e) => e.requestID).sort()).toEqual(
+        [bySub.requestId, byParent.requestId].sort(),
+      ),
+    );
     // The sub-account sees its own, not its parent's; a stranger sees nothing.
     expect((await d.entries(sub, to)).map((e) => e.requestID)).toEqual([bySub.requestId]);
     expect(await d.entries(newId('account'), to)).toEqual([]);
     // Account ids are filtered on, never handed out.
-    for (const entry of await d.entries(parent, to)) expect(Object.keys(entry).sort()).toEqual(Object.keys(entryOf(bySub, new Date())).sort());
+    for (const entry of await d.entries(parent, to))
+      expect(Object.keys(entry).sort()).toEqual(Object.keys(entryOf(bySub, new Date())).sort());
   });
 
   it('delivers a dispatch once when it arrives again under another message id', async () => {
@@ -159,7 +183,9 @@ describe('dispatcher-sms: delivering dispatch.v1.sms', () => {
     for (const bytes of invalid) await d.publish(bytes);
     await d.publish(valid);
 
-    await eventually(async () => expect((await d.entries(valid.accountSid, valid.to)).map((e) => e.requestID)).toEqual([valid.requestId]));
+    await eventually(async () =>
+      expect((await d.entries(valid.accountSid, valid.to)).map((e) => e.requestID)).toEqual([valid.requestId]),
+    );
     const after = await d.settled();
     // Each message was delivered exactly once: a retried poison message would count twice.
     expect(after.delivered.consumer_seq - before).toBe(invalid.length + 1);
@@ -169,12 +195,18 @@ describe('dispatcher-sms: delivering dispatch.v1.sms', () => {
   it('does not deliver a message whose code expired while it waited', async () => {
     const accountSid = newId('account');
     const to = uniqueNumber();
-    const expired = d.message({ accountSid, to, expiresAt: new Date(stack.clock.now().getTime() - 1000).toISOString() });
+    const expired = d.message({
+      accountSid,
+      to,
+      expiresAt: new Date(stack.clock.now().getTime() - 1000).toISOString(),
+    });
     const fresh = d.message({ accountSid, to });
     await d.publish(expired);
     await d.publish(fresh);
 
-    await eventually(async () => expect((await d.entries(accountSid, to)).map((e) => e.requestID)).toContain(fresh.requestId));
+    await eventually(async () =>
+      expect((await d.entries(accountSid, to)).map((e) => e.requestID)).toContain(fresh.requestId),
+    );
     await d.settled();
     expect((await d.entries(accountSid, to)).map((e) => e.requestID)).toEqual([fresh.requestId]);
     // Dropped before claiming: nothing was ever on its way to the provider.
@@ -182,7 +214,11 @@ describe('dispatcher-sms: delivering dispatch.v1.sms', () => {
   });
 
   it('answers a malformed outbox query with 400 naming the field', async () => {
-    const msg = await stack.nc.request(withPrefix(stack.config.nats.prefix, 'dev.v1.outbox.sms'), encodeJson({ accountSid: 'nope', to: '+14155550100' }), { timeout: 5000 });
+    const msg = await stack.nc.request(
+      withPrefix(stack.config.nats.prefix, 'dev.v1.outbox.sms'),
+      encodeJson({ accountSid: 'nope', to: '+14155550100' }),
+      { timeout: 5000 },
+    );
     expect(decodeJson(msg.data)).toMatchObject({ code: 400, field: 'accountSid' });
   });
 });
@@ -287,7 +323,10 @@ describe('dispatcher-sms when the provider or Redis fails', () => {
     try {
       await d.publish(m);
       // Delivered and handed back at least twice: it was seen, and not sent without a claim.
-      await eventually(async () => expect((await d.consumer()).delivered.consumer_seq - before).toBeGreaterThanOrEqual(2), 15_000);
+      await eventually(
+        async () => expect((await d.consumer()).delivered.consumer_seq - before).toBeGreaterThanOrEqual(2),
+        15_000,
+      );
       expect(provider.sendsOf(m.dispatchId)).toEqual([]);
     } finally {
       proxy.restore();

@@ -6,7 +6,8 @@ import { startStack, type Stack } from '../support/stack';
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const SEED_BUCKETS = '[{ "name":"bucket1", "max":"1", "interval":"30"},{ "name":"bucket2", "max":"2", "interval":"300"}]';
+const SEED_BUCKETS =
+  '[{ "name":"bucket1", "max":"1", "interval":"30"},{ "name":"bucket2", "max":"2", "interval":"300"}]';
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$/;
 
 describe('limits API (SPEC 3.4, seed 001)', () => {
@@ -25,11 +26,16 @@ describe('limits API (SPEC 3.4, seed 001)', () => {
   });
   afterAll(() => stack?.stop());
 
-  const call = (method: string, path: string, auth: Credentials, body?: unknown) => http<Body>(stack.url, method, path, { auth, body });
+  const call = (method: string, path: string, auth: Credentials, body?: unknown) =>
+    http<Body>(stack.url, method, path, { auth, body });
   const create = (auth: Credentials, body: Body) => call('POST', '/2fa/limits', auth, body);
 
   it('creates a limit as in the seed, buckets given as a JSON string of strings', async () => {
-    const res = await create(jane, { name: 'limit_on_phonenumber', buckets: SEED_BUCKETS, description: 'limit on Phone Number' });
+    const res = await create(jane, {
+      name: 'limit_on_phonenumber',
+      buckets: SEED_BUCKETS,
+      description: 'limit on Phone Number',
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ code: 200, message: 'OK' });
     const data = res.body.data;
@@ -49,7 +55,10 @@ describe('limits API (SPEC 3.4, seed 001)', () => {
   });
 
   it('accepts buckets as an array with numbers, and as an array with numeric strings', async () => {
-    const numbers = await create(jane, { name: 'array_numbers', buckets: [{ name: 'Min bucket', max: 1, interval: 10 }] });
+    const numbers = await create(jane, {
+      name: 'array_numbers',
+      buckets: [{ name: 'Min bucket', max: 1, interval: 10 }],
+    });
     expect(numbers.status).toBe(200);
     expect(JSON.parse(numbers.body.data.buckets)).toEqual([{ name: 'Min bucket', max: '1', interval: '10' }]);
     const strings = await create(jane, {
@@ -81,7 +90,16 @@ describe('limits API (SPEC 3.4, seed 001)', () => {
     [{ name: 'x', buckets: [{ name: 'b', max: '1.5', interval: 10 }] }, 'buckets.0.max'],
     [{ name: 'x', buckets: [{ name: 'b', max: 1, interval: 31_536_001 }] }, 'buckets.0.interval'],
     [{ name: 'x', buckets: [{ name: 'b', max: 1 }] }, 'buckets.0.interval'],
-    [{ name: 'x', buckets: [{ name: 'b', max: 1, interval: 5 }, { name: 'b', max: 2, interval: 50 }] }, 'buckets.1.name'],
+    [
+      {
+        name: 'x',
+        buckets: [
+          { name: 'b', max: 1, interval: 5 },
+          { name: 'b', max: 2, interval: 50 },
+        ],
+      },
+      'buckets.1.name',
+    ],
     [{ name: 'x', buckets: ['b'] }, 'buckets.0'],
     [{ name: 'x', buckets: SEED_BUCKETS, description: 42 }, 'description'],
     [{ name: 'y'.repeat(65), buckets: SEED_BUCKETS }, 'name'],
@@ -92,7 +110,8 @@ describe('limits API (SPEC 3.4, seed 001)', () => {
   });
 
   it('updates buckets and description as in the seed; the name never changes', async () => {
-    const created = (await create(jane, { name: 'to_update', buckets: [{ name: 'b', max: 1, interval: 10 }] })).body.data;
+    const created = (await create(jane, { name: 'to_update', buckets: [{ name: 'b', max: 1, interval: 10 }] })).body
+      .data;
     stack.clock.advance(5);
     const res = await call('PUT', `/2fa/limits/${created.sid}`, jane, {
       buckets: '[{"name":"bucket1", "max":"1", "interval":"30"},{"name":"bucket2", "max":"2", "interval":"300"}]',
@@ -113,7 +132,10 @@ describe('limits API (SPEC 3.4, seed 001)', () => {
     const renamed = await call('PUT', `/2fa/limits/${created.sid}`, jane, { name: 'other' });
     expect(renamed.status).toBe(400);
     expect(renamed.body).toMatchObject({ code: 400, field: 'name' });
-    expect((await call('PUT', `/2fa/limits/${created.sid}`, jane, { buckets: [] })).body).toMatchObject({ code: 400, field: 'buckets' });
+    expect((await call('PUT', `/2fa/limits/${created.sid}`, jane, { buckets: [] })).body).toMatchObject({
+      code: 400,
+      field: 'buckets',
+    });
   });
 
   it('gets and deletes one limit, then answers 493 for it', async () => {
@@ -199,7 +221,11 @@ describe('limits API (SPEC 3.4, seed 001)', () => {
     it('defaults to page 0 of 10, and filters by partial name regardless of case', async () => {
       expect((await search('')).body.data).toMatchObject({ page: 0, pageSize: 10, total: 7 });
       const byName = await search('?name=ON_');
-      expect(byName.body.data.result.map((l: Body) => l.name).sort()).toEqual(['Limit_On_Session', 'limit_on_ip', 'limit_on_phone']);
+      expect(byName.body.data.result.map((l: Body) => l.name).sort()).toEqual([
+        'Limit_On_Session',
+        'limit_on_ip',
+        'limit_on_phone',
+      ]);
       // LIKE wildcards in the filter are taken literally.
       expect((await search('?name=%25')).body.data.total).toBe(0);
     });
@@ -216,7 +242,9 @@ describe('limits API (SPEC 3.4, seed 001)', () => {
       const third = all[2].dateCreated as string;
       const fifth = all[4].dateCreated as string;
       const iso = (t: string) => t.replace('+0000', 'Z');
-      const window = await search(`?startTime=${encodeURIComponent(iso(third))}&endTime=${encodeURIComponent(iso(fifth))}`);
+      const window = await search(
+        `?startTime=${encodeURIComponent(iso(third))}&endTime=${encodeURIComponent(iso(fifth))}`,
+      );
       expect(window.body.data.result.map((l: Body) => l.name)).toEqual([all[2].name, all[3].name, all[4].name]);
       const day = third.slice(0, 10);
       const tomorrow = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
@@ -230,7 +258,9 @@ describe('limits API (SPEC 3.4, seed 001)', () => {
       expect(onlySub.body.data.result.map((l: Body) => l.name)).toEqual(['sub_only']);
       expect((await search('', ownerSub)).body.data.total).toBe(1);
       expect((await search(`?accountSid=${ownerSub.accountSid}`, stranger)).status).toBe(403);
-      expect((await search('?pageSize=100', stranger)).body.data.result.some((l: Body) => names.includes(l.name))).toBe(false);
+      expect((await search('?pageSize=100', stranger)).body.data.result.some((l: Body) => names.includes(l.name))).toBe(
+        false,
+      );
     });
 
     it.each([
@@ -251,14 +281,26 @@ describe('limits API (SPEC 3.4, seed 001)', () => {
 
   it('serves the same commands over NATS, validated on receipt', async () => {
     const request = async (subject: string, payload: unknown) =>
-      decodeJson((await stack.nc.request(withPrefix(stack.config.nats.prefix, subject), encodeJson(payload), { timeout: 5000 })).data) as Body;
+      decodeJson(
+        (await stack.nc.request(withPrefix(stack.config.nats.prefix, subject), encodeJson(payload), { timeout: 5000 }))
+          .data,
+      ) as Body;
     const accountSid = newId('account');
-    const created = await request('limiter.v1.create', { accountSid, name: 'from_nats', buckets: [{ name: 'b', max: 3, interval: 60 }] });
+    const created = await request('limiter.v1.create', {
+      accountSid,
+      name: 'from_nats',
+      buckets: [{ name: 'b', max: 3, interval: 60 }],
+    });
     expect(created).toMatchObject({ code: 200, data: { name: 'from_nats', targetAccountSid: accountSid, accountSid } });
     const found = await request('limiter.v1.search', { accountSids: [accountSid] });
     expect(found.data).toMatchObject({ total: 1, result: [{ sid: created.data.sid }] });
-    expect(await request('limiter.v1.get', { accountSids: [newId('account')], sid: created.data.sid })).toMatchObject({ code: 493 });
-    expect(await request('limiter.v1.create', { accountSid, name: 'bad', buckets: 'nope' })).toMatchObject({ code: 400, field: 'buckets' });
+    expect(await request('limiter.v1.get', { accountSids: [newId('account')], sid: created.data.sid })).toMatchObject({
+      code: 493,
+    });
+    expect(await request('limiter.v1.create', { accountSid, name: 'bad', buckets: 'nope' })).toMatchObject({
+      code: 400,
+      field: 'buckets',
+    });
     expect(await request('limiter.v1.search', { accountSids: [] })).toMatchObject({ code: 400, field: 'accountSids' });
   });
 });

@@ -54,7 +54,10 @@ describe.each(['standalone', 'cluster'] as const)('named limits at send time, Re
     return res.body.data.sid as string;
   };
   const send = (limits: Record<string, string> | string | undefined, to = uniqueNumber(), who = auth) =>
-    http<Body>(stack.url, 'POST', '/2fa/send', { auth: who, body: sendBody(to, limits === undefined ? {} : { limits }) });
+    http<Body>(stack.url, 'POST', '/2fa/send', {
+      auth: who,
+      body: sendBody(to, limits === undefined ? {} : { limits }),
+    });
   const unique = (prefix: string) => `${prefix}_${newId('limit').slice(2, 10)}`;
 
   it('checks limits in the order given: the same two limits in two orders count differently', async () => {
@@ -69,13 +72,19 @@ describe.each(['standalone', 'cluster'] as const)('named limits at send time, Re
     const refused = await send({ [wide]: k1, [narrow]: k1 });
     expect(refused.status).toBe(429);
     expect(refused.body).toEqual({ code: 454, message: `Limit exceeded: ${narrow}`, requestID: null });
-    expect((await send({ [wide]: k1, [narrow]: k1 })).body).toMatchObject({ code: 454, message: `Limit exceeded: ${narrow}` });
+    expect((await send({ [wide]: k1, [narrow]: k1 })).body).toMatchObject({
+      code: 454,
+      message: `Limit exceeded: ${narrow}`,
+    });
     // `wide` has now counted three sends for k1, and is full.
     expect((await send({ [wide]: k1 })).body).toMatchObject({ code: 454, message: `Limit exceeded: ${wide}` });
 
     // narrow first: checking stops at `narrow`, so `wide` counted only the one send that passed.
     expect((await send(JSON.stringify({ [narrow]: k2, [wide]: k2 }))).status).toBe(200);
-    expect((await send(JSON.stringify({ [narrow]: k2, [wide]: k2 }))).body).toMatchObject({ code: 454, message: `Limit exceeded: ${narrow}` });
+    expect((await send(JSON.stringify({ [narrow]: k2, [wide]: k2 }))).body).toMatchObject({
+      code: 454,
+      message: `Limit exceeded: ${narrow}`,
+    });
     expect((await send(JSON.stringify({ [narrow]: k2, [wide]: k2 }))).body).toMatchObject({ code: 454 });
     const probe = await send({ [wide]: k2 });
     expect(probe.status).toBe(200);
@@ -144,7 +153,11 @@ describe.each(['standalone', 'cluster'] as const)('named limits at send time, Re
     const to = uniqueNumber();
     const requestId = (await send(undefined, to)).body.requestID as string;
     const code = await readCode(stack, auth, to, requestId);
-    const verify = (c: string) => http<Body>(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code: c, limits: { [name]: '203.0.113.7' } } });
+    const verify = (c: string) =>
+      http<Body>(stack.url, 'POST', '/2fa/verify', {
+        auth,
+        body: { requestId, code: c, limits: { [name]: '203.0.113.7' } },
+      });
     expect((await verify('000000' === code ? '111111' : '000000')).body).toMatchObject({ code: 474 });
     const ok = await verify(code);
     expect(ok.body).toMatchObject({ code: 200 });
@@ -177,7 +190,10 @@ describe.each(['standalone', 'cluster'] as const)('named limits at send time, Re
     expect(await consume(replicas[1], 'b')).toBe(454);
 
     // Raised to 2 through the gateway: the next consume on each replica sees it.
-    const put = await http<Body>(stack.url, 'PUT', `/2fa/limits/${sid}`, { auth, body: { buckets: [{ name: 'b0', max: 2, interval: 300 }] } });
+    const put = await http<Body>(stack.url, 'PUT', `/2fa/limits/${sid}`, {
+      auth,
+      body: { buckets: [{ name: 'b0', max: 2, interval: 300 }] },
+    });
     expect(put.status).toBe(200);
     expect(await consume(replicas[0], 'a')).toBe(200);
     expect(await consume(replicas[1], 'b')).toBe(200);
@@ -200,7 +216,10 @@ describe.each(['standalone', 'cluster'] as const)('named limits at send time, Re
         expect(down.body).toMatchObject({ code: 503, message: 'Service unavailable' });
         expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
         // A change of a limit is refused too, and leaves nothing behind.
-        const create = await http<Body>(stack.url, 'POST', '/2fa/limits', { auth, body: { name: `${name}_2`, buckets: [{ name: 'b', max: 1, interval: 1 }] } });
+        const create = await http<Body>(stack.url, 'POST', '/2fa/limits', {
+          auth,
+          body: { name: `${name}_2`, buckets: [{ name: 'b', max: 1, interval: 1 }] },
+        });
         expect(create.status).toBe(503);
       } finally {
         proxy!.restore();

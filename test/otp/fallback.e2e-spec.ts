@@ -56,11 +56,15 @@ describe('fallback: the same code on the next channel', () => {
 
   const send = async (to: string, extra: Record<string, unknown>) => {
     // Ten digits: a code that long cannot turn up in a log line by chance (a timestamp, a port).
-    const res = await http(stack.url, 'POST', '/2fa/send', { auth, body: { service: '2FA', from: '+14155550000', to, body: BODY, length: 10, ...extra } });
+    const res = await http(stack.url, 'POST', '/2fa/send', {
+      auth,
+      body: { service: '2FA', from: '+14155550000', to, body: BODY, length: 10, ...extra },
+    });
     expect(res.status).toBe(200);
     return res.body.requestID as string;
   };
-  const verify = (requestId: string, code: string) => http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code } });
+  const verify = (requestId: string, code: string) =>
+    http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code } });
   const dispatchedCount = (requestId: string, n: number) =>
     eventually(async () => {
       const sent = await dispatchesOf(stack, requestId);
@@ -68,7 +72,10 @@ describe('fallback: the same code on the next channel', () => {
       return sent;
     });
   const stepState = async (dispatchId: string) =>
-    (await db.query('SELECT state, sealed_message FROM otp.dispatches WHERE id = $1', [dispatchId])).rows[0] as { state: string; sealed_message: string | null };
+    (await db.query('SELECT state, sealed_message FROM otp.dispatches WHERE id = $1', [dispatchId])).rows[0] as {
+      state: string;
+      sealed_message: string | null;
+    };
 
   it('sends the next channel at once when the dispatch before it failed; the late first code verifies', async () => {
     const to = uniqueNumber();
@@ -83,13 +90,26 @@ describe('fallback: the same code on the next channel', () => {
 
     await publishDeliveryStatus(stack, sms, 'failed');
     const [, call] = await dispatchedCount(requestId, 2);
-    expect(call).toMatchObject({ dispatchId: `${requestId}-2`, channel: 'call', to, from: '+14155550000', voice: 'woman', repeat: 1, expiresAt: sms.expiresAt });
+    expect(call).toMatchObject({
+      dispatchId: `${requestId}-2`,
+      channel: 'call',
+      to,
+      from: '+14155550000',
+      voice: 'woman',
+      repeat: 1,
+      expiresAt: sms.expiresAt,
+    });
     expect(codeOf(call)).toBe(codeOf(sms));
 
     // An undelivered receipt (not only a failure) moves on too.
     await publishDeliveryStatus(stack, call, 'undelivered');
     const [, , email] = await dispatchedCount(requestId, 3);
-    expect(email).toMatchObject({ channel: 'email', to: 'jane@example.com', from: 'otp@example.com', subject: 'Your code' });
+    expect(email).toMatchObject({
+      channel: 'email',
+      to: 'jane@example.com',
+      from: 'otp@example.com',
+      subject: 'Your code',
+    });
     expect(codeOf(email)).toBe(codeOf(sms));
 
     const dispatched = lifecycle(await eventsOf(stack, requestId), 'dispatched');
@@ -110,7 +130,12 @@ describe('fallback: the same code on the next channel', () => {
     await publishDeliveryStatus(stack, sms, 'delivered');
     stack.clock.advance(59);
     await sweepAll();
-    await eventually(async () => expect((await db.query('SELECT delivery_status FROM otp.dispatches WHERE id = $1', [sms.dispatchId])).rows[0].delivery_status).toBe('delivered'));
+    await eventually(async () =>
+      expect(
+        (await db.query('SELECT delivery_status FROM otp.dispatches WHERE id = $1', [sms.dispatchId])).rows[0]
+          .delivery_status,
+      ).toBe('delivered'),
+    );
     expect((await stepState(`${requestId}-2`)).state).toBe('planned');
 
     stack.clock.advance(1);
@@ -123,7 +148,10 @@ describe('fallback: the same code on the next channel', () => {
   it('never stores the code of a waiting step in clear', async () => {
     const requestId = await send(uniqueNumber(), { fallback: [{ channel: 'call', after: 60 }] });
     const [sms] = await dispatchedCount(requestId, 1);
-    const rows = await db.query('SELECT d.*, r.* FROM otp.dispatches d JOIN otp.otp_requests r ON r.id = d.request_id WHERE d.request_id = $1', [requestId]);
+    const rows = await db.query(
+      'SELECT d.*, r.* FROM otp.dispatches d JOIN otp.otp_requests r ON r.id = d.request_id WHERE d.request_id = $1',
+      [requestId],
+    );
     expect(rows.rows).toHaveLength(2);
     expect(rows.rows.find((r) => r.seq === 2).sealed_message).toMatch(/^v1\./);
     expect(JSON.stringify(rows.rows)).not.toContain(codeOf(sms));
@@ -170,7 +198,9 @@ describe('fallback: the same code on the next channel', () => {
     const refused = await verify(requestId, codeOf(sms));
     expect(refused.status).toBe(410);
     expect(refused.body).toEqual({ code: 476, message: 'OTP delivery failed', requestID: requestId });
-    expect((await http(stack.url, 'POST', '/2fa/cancel', { auth, body: { requestId } })).body).toMatchObject({ code: 476 });
+    expect((await http(stack.url, 'POST', '/2fa/cancel', { auth, body: { requestId } })).body).toMatchObject({
+      code: 476,
+    });
     expect(lifecycle(await eventsOf(stack, requestId), 'dispatched')).toHaveLength(2);
   });
 
@@ -194,10 +224,30 @@ describe('fallback: the same code on the next channel', () => {
 
   it('takes fallback and statusCallback over NATS (otp.v1.send) with the same validation', async () => {
     const nats = async (payload: unknown) =>
-      decodeJson((await stack.nc.request(withPrefix(stack.env.NATS_PREFIX, 'otp.v1.send'), encodeJson(payload), { timeout: 5000 })).data) as Record<string, unknown>;
-    const base = { accountSid: auth.accountSid, service: '2FA', from: '+14155550000', to: uniqueNumber(), body: BODY, length: 10 };
-    expect(await nats({ ...base, fallback: [{ channel: 'email', after: 10 }] })).toMatchObject({ code: 400, field: 'fallback.0.to' });
-    const reply = await nats({ ...base, statusCallback: 'http://127.0.0.1:9/hook', fallback: [{ channel: 'email', to: 'ops@example.com', from: 'otp@example.com', subject: 'Code', after: 10 }] });
+      decodeJson(
+        (
+          await stack.nc.request(withPrefix(stack.env.NATS_PREFIX, 'otp.v1.send'), encodeJson(payload), {
+            timeout: 5000,
+          })
+        ).data,
+      ) as Record<string, unknown>;
+    const base = {
+      accountSid: auth.accountSid,
+      service: '2FA',
+      from: '+14155550000',
+      to: uniqueNumber(),
+      body: BODY,
+      length: 10,
+    };
+    expect(await nats({ ...base, fallback: [{ channel: 'email', after: 10 }] })).toMatchObject({
+      code: 400,
+      field: 'fallback.0.to',
+    });
+    const reply = await nats({
+      ...base,
+      statusCallback: 'http://127.0.0.1:9/hook',
+      fallback: [{ channel: 'email', to: 'ops@example.com', from: 'otp@example.com', subject: 'Code', after: 10 }],
+    });
     expect(reply).toMatchObject({ code: 200 });
     const requestId = reply.requestID as string;
     const [sms] = await dispatchedCount(requestId, 1);
@@ -216,10 +266,18 @@ describe('fallback: the same code on the next channel', () => {
     stack.clock.advance(45);
     // Both replicas sweep at once, several times over, besides their own intervals.
     await Promise.all([sweepAll(), sweepAll(), sweepAll()]);
-    await eventually(async () => {
-      expect((await db.query('SELECT count(*)::int AS n FROM otp.outbox')).rows[0].n).toBe(0);
-      for (const id of ids) expect(lifecycle(await eventsOf(stack, id), 'dispatched').map((e) => e.data.dispatchId)).toEqual([`${id}-1`, `${id}-2`]);
-    }, 20_000, 200);
+    await eventually(
+      async () => {
+        expect((await db.query('SELECT count(*)::int AS n FROM otp.outbox')).rows[0].n).toBe(0);
+        for (const id of ids)
+          expect(lifecycle(await eventsOf(stack, id), 'dispatched').map((e) => e.data.dispatchId)).toEqual([
+            `${id}-1`,
+            `${id}-2`,
+          ]);
+      },
+      20_000,
+      200,
+    );
   });
 
   it('skips a step whose sealed text cannot be opened (another OTP_SECRET, or altered), never sending it garbled', async () => {
@@ -228,10 +286,15 @@ describe('fallback: the same code on the next channel', () => {
     const sealed = (await stepState(`${requestId}-2`)).sealed_message!;
     const raw = Buffer.from(sealed.slice(3), 'base64');
     raw[raw.length - 1] ^= 1;
-    await db.query('UPDATE otp.dispatches SET sealed_message = $2 WHERE id = $1', [`${requestId}-2`, `v1.${raw.toString('base64')}`]);
+    await db.query('UPDATE otp.dispatches SET sealed_message = $2 WHERE id = $1', [
+      `${requestId}-2`,
+      `v1.${raw.toString('base64')}`,
+    ]);
     stack.clock.advance(30);
     await sweepAll();
-    await eventually(async () => expect(await stepState(`${requestId}-2`)).toEqual({ state: 'skipped', sealed_message: null }));
+    await eventually(async () =>
+      expect(await stepState(`${requestId}-2`)).toEqual({ state: 'skipped', sealed_message: null }),
+    );
     expect(await dispatchesOf(stack, requestId)).toHaveLength(1);
   });
 

@@ -15,14 +15,19 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
   });
   afterAll(() => stack?.stop());
 
-  const send = (body: unknown, headers?: Record<string, string>) => http(stack.url, 'POST', '/2fa/send', { auth, body, headers });
+  const send = (body: unknown, headers?: Record<string, string>) =>
+    http(stack.url, 'POST', '/2fa/send', { auth, body, headers });
 
   it('refuses a second send to the same destination within 60 s with 453, per account', async () => {
     const to = uniqueNumber();
     expect((await send(sendBody(to))).status).toBe(200);
     const refused = await send(sendBody(to));
     expect(refused.status).toBe(404);
-    expect(refused.body).toEqual({ code: 453, message: 'Too many OTP request to same destination Number', requestID: null });
+    expect(refused.body).toEqual({
+      code: 453,
+      message: 'Too many OTP request to same destination Number',
+      requestID: null,
+    });
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another account has a window of its own.
     const other = await createAccount(stack);
@@ -54,24 +59,54 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
     ['repeat above 5', { channel: 'call', repeat: 6 }, 'repeat'],
     ['no alphabet left', { allowDigits: false }, 'allowDigits'],
     ['accountSid malformed', { accountSid: 'AC123' }, 'accountSid'],
-    ['email channel with a phone number as from', { channel: 'email', to: 'a@example.com', from: '+14155550000', subject: 'x' }, 'from'],
-    ['email body over 10000 characters', { channel: 'email', to: 'a@example.com', from: 'otp@example.com', subject: 'x', body: `${'x'.repeat(10_000)}{code}` }, 'body'],
+    [
+      'email channel with a phone number as from',
+      { channel: 'email', to: 'a@example.com', from: '+14155550000', subject: 'x' },
+      'from',
+    ],
+    [
+      'email body over 10000 characters',
+      {
+        channel: 'email',
+        to: 'a@example.com',
+        from: 'otp@example.com',
+        subject: 'x',
+        body: `${'x'.repeat(10_000)}{code}`,
+      },
+      'body',
+    ],
     ['call body over 1224 characters', { channel: 'call', body: `${'x'.repeat(1224)}{code}` }, 'body'],
     ['call to an invalid number', { channel: 'call', to: '+1555' }, 'to'],
     ['sms sender ID too long', { from: 'ACME12345678' }, 'from'],
     ['bad language', { channel: 'call', language: 'english' }, 'language'],
     ['repeat below 1', { channel: 'call', repeat: 0 }, 'repeat'],
     ['repeat on sms', { repeat: 2 }, 'repeat'],
-    ['voice on email', { channel: 'email', to: 'a@example.com', from: 'otp@example.com', subject: 'x', voice: 'man' }, 'voice'],
+    [
+      'voice on email',
+      { channel: 'email', to: 'a@example.com', from: 'otp@example.com', subject: 'x', voice: 'man' },
+      'voice',
+    ],
     ['language on sms', { language: 'en-US' }, 'language'],
     ['subject on sms', { subject: 'x' }, 'subject'],
     ['fallback not an array', { fallback: 'call' }, 'fallback'],
     ['fallback with four steps', { fallback: [1, 2, 3, 4].map(() => ({ channel: 'call', after: 10 })) }, 'fallback'],
     ['fallback to an unknown channel', { fallback: [{ channel: 'fax', after: 10 }] }, 'fallback.0.channel'],
     ['fallback without after', { fallback: [{ channel: 'call' }] }, 'fallback.0.after'],
-    ['fallback after beyond the expiry', { timeout: 60, fallback: [{ channel: 'call', after: 60 }] }, 'fallback.0.after'],
-    ['fallback to email without an address', { fallback: [{ channel: 'email', from: 'otp@example.com', subject: 'x', after: 10 }] }, 'fallback.0.to'],
-    ['fallback to email without a subject', { fallback: [{ channel: 'email', to: 'a@example.com', from: 'otp@example.com', after: 10 }] }, 'fallback.0.subject'],
+    [
+      'fallback after beyond the expiry',
+      { timeout: 60, fallback: [{ channel: 'call', after: 60 }] },
+      'fallback.0.after',
+    ],
+    [
+      'fallback to email without an address',
+      { fallback: [{ channel: 'email', from: 'otp@example.com', subject: 'x', after: 10 }] },
+      'fallback.0.to',
+    ],
+    [
+      'fallback to email without a subject',
+      { fallback: [{ channel: 'email', to: 'a@example.com', from: 'otp@example.com', after: 10 }] },
+      'fallback.0.subject',
+    ],
     ['fallback call from a sender ID', { from: 'ACME', fallback: [{ channel: 'call', after: 10 }] }, 'fallback.0.from'],
     ['statusCallback not http(s)', { statusCallback: 'ftp://example.com/' }, 'statusCallback'],
   ])('answers 400 naming the field: %s', async (_case, overrides, field) => {
@@ -89,12 +124,18 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
 
   it('answers malformed JSON, non-object bodies and oversized bodies with 400 and the field', async () => {
     const malformed = await http(stack.url, 'POST', '/2fa/send', { auth, rawBody: '{"service": "2FA",' });
-    expect(malformed).toMatchObject({ status: 400, body: { code: 400, field: 'body', message: 'Invalid request: body is not valid JSON' } });
+    expect(malformed).toMatchObject({
+      status: 400,
+      body: { code: 400, field: 'body', message: 'Invalid request: body is not valid JSON' },
+    });
     const array = await http(stack.url, 'POST', '/2fa/send', { auth, rawBody: '[1,2]' });
     expect(array).toMatchObject({ status: 400, body: { code: 400, field: 'body' } });
     const scalar = await http(stack.url, 'POST', '/2fa/verify', { auth, rawBody: '"x"' });
     expect(scalar).toMatchObject({ status: 400, body: { code: 400, field: 'body' } });
-    const huge = await http(stack.url, 'POST', '/2fa/send', { auth, body: { ...sendBody(uniqueNumber()), body: `${'x'.repeat(70_000)}{code}` } });
+    const huge = await http(stack.url, 'POST', '/2fa/send', {
+      auth,
+      body: { ...sendBody(uniqueNumber()), body: `${'x'.repeat(70_000)}{code}` },
+    });
     expect(huge).toMatchObject({ status: 400, body: { code: 400, field: 'body' } });
   });
 
@@ -111,23 +152,39 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
     ];
     for (const [method, path, body, field] of cases) {
       const res = await http(stack.url, method, path, { auth, body });
-      expect({ path, status: res.status, body: res.body }).toMatchObject({ path, status: 400, body: { code: 400, field } });
+      expect({ path, status: res.status, body: res.body }).toMatchObject({
+        path,
+        status: 400,
+        body: { code: 400, field },
+      });
     }
   });
 
   it('takes a body nested thousands of levels deep without a 500', async () => {
     const deep = `{"extra":${'['.repeat(5000)}${']'.repeat(5000)},"service":"2FA"}`;
     const res = await http(stack.url, 'POST', '/2fa/verify', { auth, rawBody: deep });
-    expect(res).toMatchObject({ status: 400, body: { code: 400, field: 'body', message: 'Invalid request: body nests deeper than 32 levels' } });
+    expect(res).toMatchObject({
+      status: 400,
+      body: { code: 400, field: 'body', message: 'Invalid request: body nests deeper than 32 levels' },
+    });
   });
 
   it('validates verify and cancel too', async () => {
     const verify = (body: unknown) => http(stack.url, 'POST', '/2fa/verify', { auth, body });
     expect(await verify({ code: '123456' })).toMatchObject({ status: 400, body: { field: 'requestId' } });
-    expect(await verify({ number: '+14155552671', code: '123456' })).toMatchObject({ status: 400, body: { field: 'service' } });
-    expect(await verify({ requestId: 'OTP0123456789abcdef0123456789abcdef' })).toMatchObject({ status: 400, body: { field: 'code' } });
+    expect(await verify({ number: '+14155552671', code: '123456' })).toMatchObject({
+      status: 400,
+      body: { field: 'service' },
+    });
+    expect(await verify({ requestId: 'OTP0123456789abcdef0123456789abcdef' })).toMatchObject({
+      status: 400,
+      body: { field: 'code' },
+    });
     expect(await verify({ requestId: 'nope', code: '1' })).toMatchObject({ status: 400, body: { field: 'requestId' } });
-    expect(await verify({ requestId: 'OTP0123456789abcdef0123456789abcdef', code: { $ne: 1 } })).toMatchObject({ status: 400, body: { field: 'code' } });
+    expect(await verify({ requestId: 'OTP0123456789abcdef0123456789abcdef', code: { $ne: 1 } })).toMatchObject({
+      status: 400,
+      body: { field: 'code' },
+    });
     const cancel = await http(stack.url, 'POST', '/2fa/cancel', { auth, body: {} });
     expect(cancel).toMatchObject({ status: 400, body: { code: 400, field: 'requestId' } });
   });
@@ -148,16 +205,25 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
     const none = await http(stack.url, 'POST', '/2fa/send', { body: sendBody(uniqueNumber()) });
     expect(none).toMatchObject({ status: 401, body: { code: 401, message: 'Unauthorized' } });
     expect(none.headers.get('www-authenticate')).toMatch(/^Basic/);
-    const wrong = await http(stack.url, 'POST', '/2fa/send', { auth: { ...auth, authToken: 'x'.repeat(64) }, body: sendBody(uniqueNumber()) });
+    const wrong = await http(stack.url, 'POST', '/2fa/send', {
+      auth: { ...auth, authToken: 'x'.repeat(64) },
+      body: sendBody(uniqueNumber()),
+    });
     expect(wrong).toMatchObject({ status: 401, body: { code: 401 } });
-    const unknown = await http(stack.url, 'POST', '/2fa/send', { auth: { accountSid: 'AC0123456789abcdef0123456789abcdef', authToken: auth.authToken }, body: {} });
+    const unknown = await http(stack.url, 'POST', '/2fa/send', {
+      auth: { accountSid: 'AC0123456789abcdef0123456789abcdef', authToken: auth.authToken },
+      body: {},
+    });
     expect(unknown.status).toBe(401);
     const garbage = await http(stack.url, 'POST', '/2fa/send', { headers: { authorization: 'Basic ???' }, body: {} });
     expect(garbage.status).toBe(401);
   });
 
   it('answers unknown routes with the catalog 404, sets security headers and echoes the request id', async () => {
-    const res = await http(stack.url, 'GET', '/2fa/nothing-here', { auth, headers: { 'x-request-id': 'trace-abc-123' } });
+    const res = await http(stack.url, 'GET', '/2fa/nothing-here', {
+      auth,
+      headers: { 'x-request-id': 'trace-abc-123' },
+    });
     expect(res).toMatchObject({ status: 404, body: { code: 404, message: 'Not Found' } });
     expect(res.headers.get('x-request-id')).toBe('trace-abc-123');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
@@ -168,7 +234,10 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
     expect((await http(stack.url, 'GET', '/healthz')).status).toBe(200);
     const ready = await http(stack.url, 'GET', '/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ status: 'ok', checks: { nats: 'ok', redis: 'ok', 'postgres:otp': 'ok', 'postgres:gateway': 'ok' } });
+    expect(ready.body).toMatchObject({
+      status: 'ok',
+      checks: { nats: 'ok', redis: 'ok', 'postgres:otp': 'ok', 'postgres:gateway': 'ok' },
+    });
     const metrics = await http<string>(stack.url, 'GET', '/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('otp_sends_total');
@@ -182,13 +251,31 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
       const to = uniqueNumber();
       const generated = await http(stack.url, 'POST', '/otp/generate', {
         headers: vendorHeaders(),
-        body: { phone_number: to, text: 'Your code is', sender: 'ACME', code_length: 8, allow_upper_case: true, validity_period: 120, max_wrong_attempts: 2 },
+        body: {
+          phone_number: to,
+          text: 'Your code is',
+          sender: 'ACME',
+          code_length: 8,
+          allow_upper_case: true,
+          validity_period: 120,
+          max_wrong_attempts: 2,
+        },
       });
       expect(generated.status).toBe(200);
-      expect(generated.body).toEqual({ code: 0, message: 'OK', ticket_number: expect.stringMatching(/^OTP/), otp_request_token: expect.stringMatching(/^OTP/) });
+      expect(generated.body).toEqual({
+        code: 0,
+        message: 'OK',
+        ticket_number: expect.stringMatching(/^OTP/),
+        otp_request_token: expect.stringMatching(/^OTP/),
+      });
       const token = generated.body.otp_request_token as string;
       const entry = await eventually(async () => {
-        const outbox = await http<{ data: { requestID: string; body: string; from: string }[] }>(stack.url, 'GET', `/2fa/dev/outbox?to=${encodeURIComponent(to)}`, { auth });
+        const outbox = await http<{ data: { requestID: string; body: string; from: string }[] }>(
+          stack.url,
+          'GET',
+          `/2fa/dev/outbox?to=${encodeURIComponent(to)}`,
+          { auth },
+        );
         const found = outbox.body.data.find((e) => e.requestID === token);
         if (!found) throw new Error('not delivered yet');
         return found;
@@ -197,9 +284,15 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
       const code = entry.body.replace('Your code is ', '');
       expect(code).toMatch(/^[A-Z]{8}$/);
 
-      const wrong = await http(stack.url, 'POST', '/otp/validate', { headers: vendorHeaders(), body: { otp_request_token: token, code: 'AAAAAAAA' === code ? 'BBBBBBBB' : 'AAAAAAAA' } });
+      const wrong = await http(stack.url, 'POST', '/otp/validate', {
+        headers: vendorHeaders(),
+        body: { otp_request_token: token, code: 'AAAAAAAA' === code ? 'BBBBBBBB' : 'AAAAAAAA' },
+      });
       expect(wrong).toMatchObject({ status: 401, body: { code: 474 } });
-      const ok = await http(stack.url, 'POST', '/otp/validate', { headers: vendorHeaders(), body: { otp_request_token: token, code } });
+      const ok = await http(stack.url, 'POST', '/otp/validate', {
+        headers: vendorHeaders(),
+        body: { otp_request_token: token, code },
+      });
       expect(ok).toMatchObject({ status: 200, body: { code: 0, message: 'OK' } });
     });
 
@@ -207,7 +300,14 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
       const to = uniqueNumber();
       const call = await http(stack.url, 'POST', '/otp/generate', {
         headers: vendorHeaders(),
-        body: { phone_number: to, text: 'Your code is', sender: '+14155550000', channel: 'voice_sms', voice_language: 'en-GB', voice_gender: 'female' },
+        body: {
+          phone_number: to,
+          text: 'Your code is',
+          sender: '+14155550000',
+          channel: 'voice_sms',
+          voice_language: 'en-GB',
+          voice_gender: 'female',
+        },
       });
       expect(call).toMatchObject({ status: 200, body: { code: 0 } });
       const requestId = call.body.otp_request_token as string;
@@ -217,19 +317,46 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
         return found[0];
       });
       expect(dispatched.data).toMatchObject({ channel: 'call', to, dispatchId: `${requestId}-1` });
-      const badVoice = await http(stack.url, 'POST', '/otp/generate', { headers: vendorHeaders(), body: { phone_number: uniqueNumber(), text: 'x', sender: '+14155550000', channel: 'voice_sms', voice_gender: 'robot' } });
+      const badVoice = await http(stack.url, 'POST', '/otp/generate', {
+        headers: vendorHeaders(),
+        body: {
+          phone_number: uniqueNumber(),
+          text: 'x',
+          sender: '+14155550000',
+          channel: 'voice_sms',
+          voice_gender: 'robot',
+        },
+      });
       expect(badVoice).toMatchObject({ status: 400, body: { field: 'voice_gender' } });
-      const sms = await http(stack.url, 'POST', '/otp/generate', { headers: vendorHeaders(), body: { phone_number: uniqueNumber(), text: 'x', sender: 'ACME', voice_language: 'en-GB', voice_gender: 'male' } });
+      const sms = await http(stack.url, 'POST', '/otp/generate', {
+        headers: vendorHeaders(),
+        body: {
+          phone_number: uniqueNumber(),
+          text: 'x',
+          sender: 'ACME',
+          voice_language: 'en-GB',
+          voice_gender: 'male',
+        },
+      });
       expect(sms).toMatchObject({ status: 200, body: { code: 0 } });
     });
 
     it('names the vendor field on bad input and refuses wrong keys', async () => {
-      const bad = await http(stack.url, 'POST', '/otp/generate', { headers: vendorHeaders(), body: { phone_number: '+1555', text: 'x', sender: 'ACME' } });
+      const bad = await http(stack.url, 'POST', '/otp/generate', {
+        headers: vendorHeaders(),
+        body: { phone_number: '+1555', text: 'x', sender: 'ACME' },
+      });
       expect(bad).toMatchObject({ status: 400, body: { code: 400, field: 'phone_number' } });
       expect(bad.body.message).toContain('phone_number');
-      const channel = await http(stack.url, 'POST', '/otp/generate', { headers: vendorHeaders(), body: { phone_number: uniqueNumber(), text: 'x', sender: 'ACME', channel: 'pigeon' } });
+      const channel = await http(stack.url, 'POST', '/otp/generate', {
+        headers: vendorHeaders(),
+        body: { phone_number: uniqueNumber(), text: 'x', sender: 'ACME', channel: 'pigeon' },
+      });
       expect(channel).toMatchObject({ status: 400, body: { field: 'channel' } });
-      const unauthorized = await http(stack.url, 'POST', '/otp/generate', { headers: { 'api-login': auth.accountSid, 'api-key': 'nope' }, body: {} });
+      const unauthorized = await http(stack.url, 'POST', '/otp/generate', {
+        headers: { 'api-login': auth.accountSid, 'api-key': 'nope' },
+        body: {},
+      });
       expect(unauthorized.status).toBe(401);
       // Basic auth is not the vendor's scheme.
       expect((await http(stack.url, 'POST', '/otp/generate', { auth, body: {} })).status).toBe(401);
@@ -240,6 +367,8 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
     const to = uniqueNumber();
     const requestId = await sendOtp(stack, auth, to);
     const code = await readCode(stack, auth, to, requestId);
-    expect((await http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code } })).body).toMatchObject({ code: 200 });
+    expect((await http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code } })).body).toMatchObject({
+      code: 200,
+    });
   });
 });

@@ -17,8 +17,10 @@ describe('send, verify and cancel over HTTP', () => {
   });
   afterAll(() => stack?.stop());
 
-  const verify = (body: Record<string, unknown>, as: Credentials = auth) => http(stack.url, 'POST', '/2fa/verify', { auth: as, body });
-  const cancel = (body: Record<string, unknown>, as: Credentials = auth) => http(stack.url, 'POST', '/2fa/cancel', { auth: as, body });
+  const verify = (body: Record<string, unknown>, as: Credentials = auth) =>
+    http(stack.url, 'POST', '/2fa/verify', { auth: as, body });
+  const cancel = (body: Record<string, unknown>, as: Credentials = auth) =>
+    http(stack.url, 'POST', '/2fa/cancel', { auth: as, body });
 
   it('sends a code that the person receives and that verifies once', async () => {
     const to = uniqueNumber();
@@ -50,9 +52,18 @@ describe('send, verify and cancel over HTTP', () => {
 
   it('answers unknown request ids with 470 on verify and 490 on cancel', async () => {
     const unknown = 'OTP0123456789abcdef0123456789abcdef';
-    expect(await verify({ requestId: unknown, code: '123456' })).toMatchObject({ status: 404, body: { code: 470, message: 'Invalid OTP Unique Id' } });
-    expect(await verify({ service: '2FA', number: uniqueNumber(), code: '123456' })).toMatchObject({ status: 404, body: { code: 470 } });
-    expect(await cancel({ requestId: unknown })).toMatchObject({ status: 404, body: { code: 490, message: 'Invalid OTP Unique Id' } });
+    expect(await verify({ requestId: unknown, code: '123456' })).toMatchObject({
+      status: 404,
+      body: { code: 470, message: 'Invalid OTP Unique Id' },
+    });
+    expect(await verify({ service: '2FA', number: uniqueNumber(), code: '123456' })).toMatchObject({
+      status: 404,
+      body: { code: 470 },
+    });
+    expect(await cancel({ requestId: unknown })).toMatchObject({
+      status: 404,
+      body: { code: 490, message: 'Invalid OTP Unique Id' },
+    });
   });
 
   it('counts wrong codes and locks the request after maxWrongAttempts, even for the right code', async () => {
@@ -62,7 +73,12 @@ describe('send, verify and cancel over HTTP', () => {
     for (let i = 0; i < 3; i++) {
       const res = await verify({ requestId, code: wrongCode(code) });
       expect(res.status).toBe(401);
-      expect(res.body).toEqual({ code: 474, message: 'Invalid OTP Code', requestID: requestId, attemptsRemaining: 2 - i });
+      expect(res.body).toEqual({
+        code: 474,
+        message: 'Invalid OTP Code',
+        requestID: requestId,
+        attemptsRemaining: 2 - i,
+      });
     }
     const locked = await verify({ requestId, code });
     expect(locked.status).toBe(429);
@@ -84,13 +100,19 @@ describe('send, verify and cancel over HTTP', () => {
     const res = await cancel({ requestId });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ code: 200, message: 'canceled', requestID: requestId });
-    expect(await verify({ requestId, code })).toMatchObject({ status: 410, body: { code: 473, message: 'OTP is canceled' } });
+    expect(await verify({ requestId, code })).toMatchObject({
+      status: 410,
+      body: { code: 473, message: 'OTP is canceled' },
+    });
     expect(await cancel({ requestId })).toMatchObject({ status: 410, body: { code: 473 } });
 
     const to2 = uniqueNumber();
     const verifiedId = await sendOtp(stack, auth, to2);
     await verify({ requestId: verifiedId, code: await readCode(stack, auth, to2, verifiedId) });
-    expect(await cancel({ requestId: verifiedId })).toMatchObject({ status: 409, body: { code: 471, message: 'OTP is already verified' } });
+    expect(await cancel({ requestId: verifiedId })).toMatchObject({
+      status: 409,
+      body: { code: 471, message: 'OTP is already verified' },
+    });
   });
 
   it('expires to the second by the clock, whether or not the sweeper ran', async () => {
@@ -101,7 +123,10 @@ describe('send, verify and cancel over HTTP', () => {
     // Still pending just before the deadline: a wrong code is counted, not refused as expired.
     expect((await verify({ requestId, code: wrongCode(code) })).body).toMatchObject({ code: 474 });
     stack.clock.advance(0.1);
-    expect(await verify({ requestId, code })).toMatchObject({ status: 410, body: { code: 472, message: 'OTP is expired', requestID: requestId } });
+    expect(await verify({ requestId, code })).toMatchObject({
+      status: 410,
+      body: { code: 472, message: 'OTP is expired', requestID: requestId },
+    });
     expect(await cancel({ requestId })).toMatchObject({ status: 410, body: { code: 472 } });
     // The sweeper records it; the answer stays the same.
     await stack.app.get(OtpSweeper, { strict: false }).sweep();
@@ -157,7 +182,10 @@ describe('send, verify and cancel over HTTP', () => {
     expect((await verify({ requestId: first, code: wrongCode(firstCode) })).body).toMatchObject({ code: 474 });
     stack.clock.advance(1);
     expect((await verify({ requestId: first, code: firstCode })).body).toMatchObject({ code: 473 });
-    expect((await verify({ service: '2FA', number: to, code: secondCode })).body).toMatchObject({ code: 200, requestID: second });
+    expect((await verify({ service: '2FA', number: to, code: secondCode })).body).toMatchObject({
+      code: 200,
+      requestID: second,
+    });
   });
 
   it('of many concurrent verifies with the right code exactly one succeeds', async () => {
@@ -198,10 +226,16 @@ describe('send, verify and cancel over HTTP', () => {
     expect(again.body).toEqual(first.body);
     expect(concurrent.body).toEqual(first.body);
     await readCode(stack, auth, to, first.body.requestID as string);
-    const outbox = await http<{ data: unknown[] }>(stack.url, 'GET', `/2fa/dev/outbox?to=${encodeURIComponent(to)}`, { auth });
+    const outbox = await http<{ data: unknown[] }>(stack.url, 'GET', `/2fa/dev/outbox?to=${encodeURIComponent(to)}`, {
+      auth,
+    });
     expect(outbox.body.data).toHaveLength(1);
 
-    const other = await http(stack.url, 'POST', '/2fa/send', { auth, body: sendBody(to, { service: 'changed' }), headers });
+    const other = await http(stack.url, 'POST', '/2fa/send', {
+      auth,
+      body: sendBody(to, { service: 'changed' }),
+      headers,
+    });
     expect(other.status).toBe(409);
     expect(other.body).toMatchObject({ code: 497, requestID: first.body.requestID });
   });

@@ -16,7 +16,9 @@ describe('NATS commands for internal services, and lifecycle events', () => {
   afterAll(() => stack?.stop());
 
   const request = async (subject: string, payload: unknown, raw?: Uint8Array) => {
-    const msg = await stack.nc.request(withPrefix(stack.config.nats.prefix, subject), raw ?? encodeJson(payload), { timeout: 5000 });
+    const msg = await stack.nc.request(withPrefix(stack.config.nats.prefix, subject), raw ?? encodeJson(payload), {
+      timeout: 5000,
+    });
     return decodeJson(msg.data) as Record<string, unknown> & { data?: { requestID: string; body: string }[] };
   };
 
@@ -45,20 +47,45 @@ describe('NATS commands for internal services, and lifecycle events', () => {
 
   it('sends, verifies and cancels over otp.v1.* with the same catalog replies', async () => {
     const to = uniqueNumber();
-    const sent = await request('otp.v1.send', { accountSid, service: 'internal', from: 'ACME', to, body: 'Code: {code}', length: 12, allowUpperCase: true });
+    const sent = await request('otp.v1.send', {
+      accountSid,
+      service: 'internal',
+      from: 'ACME',
+      to,
+      body: 'Code: {code}',
+      length: 12,
+      allowUpperCase: true,
+    });
     expect(sent).toMatchObject({ code: 200, message: 'OK', requestID: expect.stringMatching(/^OTP/) });
     const requestId = sent.requestID as string;
     const code = await codeFromOutbox(to, requestId);
     expect(code).toMatch(/^[A-Z]{12}$/);
 
-    expect(await request('otp.v1.verify', { accountSid, requestId, code: 'WRONGWRONGXX' })).toMatchObject({ code: 474, requestID: requestId });
-    expect(await request('otp.v1.verify', { accountSid, requestId, code })).toEqual({ code: 200, message: 'OK', requestID: requestId });
+    expect(await request('otp.v1.verify', { accountSid, requestId, code: 'WRONGWRONGXX' })).toMatchObject({
+      code: 474,
+      requestID: requestId,
+    });
+    expect(await request('otp.v1.verify', { accountSid, requestId, code })).toEqual({
+      code: 200,
+      message: 'OK',
+      requestID: requestId,
+    });
     expect(await request('otp.v1.cancel', { accountSid, requestId })).toMatchObject({ code: 471 });
     // Another account cannot touch it.
     expect(await request('otp.v1.cancel', { accountSid: newId('account'), requestId })).toMatchObject({ code: 490 });
 
-    const toCancel = await request('otp.v1.send', { accountSid, service: 'internal', from: 'ACME', to: uniqueNumber(), body: 'Code: {code}' });
-    expect(await request('otp.v1.cancel', { accountSid, requestId: toCancel.requestID })).toEqual({ code: 200, message: 'canceled', requestID: toCancel.requestID });
+    const toCancel = await request('otp.v1.send', {
+      accountSid,
+      service: 'internal',
+      from: 'ACME',
+      to: uniqueNumber(),
+      body: 'Code: {code}',
+    });
+    expect(await request('otp.v1.cancel', { accountSid, requestId: toCancel.requestID })).toEqual({
+      code: 200,
+      message: 'canceled',
+      requestID: toCancel.requestID,
+    });
 
     // The events tell the story, in order, and never carry the code.
     const mine = await eventually(async () => {
@@ -68,32 +95,71 @@ describe('NATS commands for internal services, and lifecycle events', () => {
     });
     for (const event of mine) {
       expect(JSON.stringify(event)).not.toContain(code);
-      expect(event).toMatchObject({ version: 1, metadata: { eventId: expect.any(String), occurredAt: expect.any(String) } });
+      expect(event).toMatchObject({
+        version: 1,
+        metadata: { eventId: expect.any(String), occurredAt: expect.any(String) },
+      });
       expect(event.data).toMatchObject({ accountSid, service: 'internal', channel: 'sms', to });
     }
     expect(mine[3].data.status).toBe('verified');
   });
 
   it('validates NATS payloads on receipt like HTTP bodies', async () => {
-    expect(await request('otp.v1.send', { accountSid, service: 'x', from: 'ACME', to: '+1555', body: '{code}' })).toMatchObject({ code: 400, field: 'to' });
-    expect(await request('otp.v1.send', { service: 'x', from: 'ACME', to: uniqueNumber(), body: '{code}' })).toMatchObject({ code: 400, field: 'accountSid' });
-    expect(await request('otp.v1.verify', null, new TextEncoder().encode('not json'))).toMatchObject({ code: 400, field: 'body' });
-    expect(await request('otp.v1.cancel', { accountSid, requestId: 'OTPnope' })).toMatchObject({ code: 400, field: 'requestId' });
+    expect(
+      await request('otp.v1.send', { accountSid, service: 'x', from: 'ACME', to: '+1555', body: '{code}' }),
+    ).toMatchObject({ code: 400, field: 'to' });
+    expect(
+      await request('otp.v1.send', { service: 'x', from: 'ACME', to: uniqueNumber(), body: '{code}' }),
+    ).toMatchObject({ code: 400, field: 'accountSid' });
+    expect(await request('otp.v1.verify', null, new TextEncoder().encode('not json'))).toMatchObject({
+      code: 400,
+      field: 'body',
+    });
+    expect(await request('otp.v1.cancel', { accountSid, requestId: 'OTPnope' })).toMatchObject({
+      code: 400,
+      field: 'requestId',
+    });
     // PostgreSQL text cannot hold a NUL: refused on receipt, not a 500 from the database.
-    expect(await request('otp.v1.send', { accountSid, service: 'x\u0000', from: 'ACME', to: uniqueNumber(), body: '{code}' })).toMatchObject({ code: 400, field: 'service' });
+    expect(
+      await request('otp.v1.send', {
+        accountSid,
+        service: 'x\u0000',
+        from: 'ACME',
+        to: uniqueNumber(),
+        body: '{code}',
+      }),
+    ).toMatchObject({ code: 400, field: 'service' });
   });
 
   it('publishes canceled (superseded) and expired events, the latter when the sweeper runs', async () => {
     const to = uniqueNumber();
-    const first = await request('otp.v1.send', { accountSid, service: 'sweep', from: 'ACME', to, body: 'Code: {code}', timeout: 30 });
-    const second = await request('otp.v1.send', { accountSid, service: 'sweep', from: 'ACME', to, body: 'Code: {code}', timeout: 30 });
+    const first = await request('otp.v1.send', {
+      accountSid,
+      service: 'sweep',
+      from: 'ACME',
+      to,
+      body: 'Code: {code}',
+      timeout: 30,
+    });
+    const second = await request('otp.v1.send', {
+      accountSid,
+      service: 'sweep',
+      from: 'ACME',
+      to,
+      body: 'Code: {code}',
+      timeout: 30,
+    });
     stack.clock.advance(31);
     await stack.app.get(OtpSweeper, { strict: false }).sweep();
     await eventually(async () => {
       const all = await events();
       const ofFirst = all.filter((e) => e.data.requestId === first.requestID).map((e) => [e.type, e.data.reason]);
       const ofSecond = all.filter((e) => e.data.requestId === second.requestID).map((e) => e.type);
-      expect(ofFirst).toEqual([['created', undefined], ['dispatched', undefined], ['canceled', 'superseded']]);
+      expect(ofFirst).toEqual([
+        ['created', undefined],
+        ['dispatched', undefined],
+        ['canceled', 'superseded'],
+      ]);
       expect(ofSecond).toEqual(['created', 'dispatched', 'expired']);
     });
   });

@@ -18,7 +18,11 @@ describe('logs never carry a code, a token, a secret or a full destination', () 
     const auth = await createAccount(stack);
     const to = uniqueNumber();
     // 12 digits: a shorter code could turn up in a uuid or a timestamp by chance.
-    const sent = await http(stack.url, 'POST', '/2fa/send', { auth, body: sendBody(to, { length: 12 }), headers: { 'idempotency-key': 'k1' } });
+    const sent = await http(stack.url, 'POST', '/2fa/send', {
+      auth,
+      body: sendBody(to, { length: 12 }),
+      headers: { 'idempotency-key': 'k1' },
+    });
     const requestId = sent.body.requestID as string;
     const code = await readCode(stack, auth, to, requestId);
     await http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code: wrongCode(code) } });
@@ -26,7 +30,10 @@ describe('logs never carry a code, a token, a secret or a full destination', () 
     await http(stack.url, 'POST', '/2fa/cancel', { auth, body: { requestId } });
     await http(stack.url, 'POST', '/2fa/send', { auth, body: { ...sendBody(to), length: 'x' } });
     await http(stack.url, 'POST', '/2fa/send', { auth: { ...auth, authToken: 'wrong' }, body: sendBody(to) });
-    await http(stack.url, 'POST', '/otp/generate', { headers: { 'api-login': auth.accountSid, 'api-key': auth.authToken }, body: { phone_number: to, text: 'x', sender: 'ACME' } });
+    await http(stack.url, 'POST', '/otp/generate', {
+      headers: { 'api-login': auth.accountSid, 'api-key': auth.authToken },
+      body: { phone_number: to, text: 'x', sender: 'ACME' },
+    });
 
     // The log is not empty: the checks below would pass vacuously otherwise.
     expect(lines.some((l) => l.includes('"sms sent (log provider)"'))).toBe(true);

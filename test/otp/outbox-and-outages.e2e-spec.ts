@@ -19,7 +19,11 @@ const outboxRows = async (stack: Stack): Promise<number> => {
 };
 
 const outboxEntries = async (stack: Stack, auth: Credentials, to: string) =>
-  (await http<{ data: { requestID: string }[] }>(stack.url, 'GET', `/2fa/dev/outbox?to=${encodeURIComponent(to)}`, { auth })).body.data;
+  (
+    await http<{ data: { requestID: string }[] }>(stack.url, 'GET', `/2fa/dev/outbox?to=${encodeURIComponent(to)}`, {
+      auth,
+    })
+  ).body.data;
 
 describe('nothing acknowledged is lost: the transactional outbox', () => {
   let stack: Stack;
@@ -32,8 +36,15 @@ describe('nothing acknowledged is lost: the transactional outbox', () => {
     proxy = await new TcpProxy(nats.host, nats.port).start();
     // The relay publishes through a connection of its own, routed through the proxy, so the
     // test can take NATS away from it after the commit while commands still arrive.
-    relayConnection = await connect({ servers: `127.0.0.1:${proxy.port}`, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-    stack = await startStack({ env: { DEFAULT_LIMIT_MAX: '1000' }, overrides: [{ token: OUTBOX_NATS_CONNECTION, value: relayConnection }] });
+    relayConnection = await connect({
+      servers: `127.0.0.1:${proxy.port}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
+    stack = await startStack({
+      env: { DEFAULT_LIMIT_MAX: '1000' },
+      overrides: [{ token: OUTBOX_NATS_CONNECTION, value: relayConnection }],
+    });
     auth = await createAccount(stack);
   });
   afterAll(async () => {
@@ -76,8 +87,12 @@ describe('nothing acknowledged is lost: the transactional outbox', () => {
     // Duplicate every waiting row as if the relay had published them and died before deleting.
     const db = new Client({ connectionString: stack.env.DATABASE_URL });
     await db.connect();
-    await eventually(async () => expect((await db.query('SELECT count(*)::int AS n FROM otp.outbox')).rows[0].n).toBeGreaterThan(0));
-    await db.query('INSERT INTO otp.outbox (subject, msg_id, payload, request_id, created_at) SELECT subject, msg_id, payload, request_id, created_at FROM otp.outbox');
+    await eventually(async () =>
+      expect((await db.query('SELECT count(*)::int AS n FROM otp.outbox')).rows[0].n).toBeGreaterThan(0),
+    );
+    await db.query(
+      'INSERT INTO otp.outbox (subject, msg_id, payload, request_id, created_at) SELECT subject, msg_id, payload, request_id, created_at FROM otp.outbox',
+    );
     await db.end();
     proxy.restore();
     await readCode(stack, auth, to, requestId);

@@ -64,7 +64,13 @@ describe('status callbacks: signed POSTs of every event of a request', () => {
     receiver = await new Receiver().start();
     stack = await startStack({
       services: [gatewayService, otpCoreService, limiterService],
-      env: { DEFAULT_LIMIT_MAX: '1000', STATUS_CALLBACK_SECRET: SECRET, STATUS_CALLBACK_ALLOW_PRIVATE: 'true', STATUS_CALLBACK_RETRY_BASE_MS: '100', STATUS_CALLBACK_MAX_ATTEMPTS: '4' },
+      env: {
+        DEFAULT_LIMIT_MAX: '1000',
+        STATUS_CALLBACK_SECRET: SECRET,
+        STATUS_CALLBACK_ALLOW_PRIVATE: 'true',
+        STATUS_CALLBACK_RETRY_BASE_MS: '100',
+        STATUS_CALLBACK_MAX_ATTEMPTS: '4',
+      },
     });
     auth = await createAccount(stack);
   });
@@ -75,7 +81,10 @@ describe('status callbacks: signed POSTs of every event of a request', () => {
 
   const send = async (extra: Record<string, unknown>) => {
     // Ten digits: a code that long cannot turn up in a payload by chance.
-    const res = await http(stack.url, 'POST', '/2fa/send', { auth, body: { service: '2FA', from: '+14155550000', to: uniqueNumber(), body: BODY, length: 10, ...extra } });
+    const res = await http(stack.url, 'POST', '/2fa/send', {
+      auth,
+      body: { service: '2FA', from: '+14155550000', to: uniqueNumber(), body: BODY, length: 10, ...extra },
+    });
     expect(res.status).toBe(200);
     return res.body.requestID as string;
   };
@@ -86,7 +95,11 @@ describe('status callbacks: signed POSTs of every event of a request', () => {
       return d;
     });
   const codeOf = (d: DispatchMessage) => d.text.slice(BODY.indexOf('{code}'));
-  const typesAt = (path: string) => receiver.at(path).filter((r) => r.answered === 200).map((r) => r.event.type);
+  const typesAt = (path: string) =>
+    receiver
+      .at(path)
+      .filter((r) => r.answered === 200)
+      .map((r) => r.event.type);
 
   it('POSTs created, dispatched, delivery statuses, verify_failed and verified, signed, never with the code', async () => {
     const path = '/hooks/a?token=xyz';
@@ -94,22 +107,51 @@ describe('status callbacks: signed POSTs of every event of a request', () => {
     const dispatch = await firstDispatch(requestId);
     await publishDeliveryStatus(stack, dispatch, 'delivered');
     const code = codeOf(dispatch);
-    expect((await http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code: code === '0000000000' ? '1111111111' : '0000000000' } })).status).toBe(401);
+    expect(
+      (
+        await http(stack.url, 'POST', '/2fa/verify', {
+          auth,
+          body: { requestId, code: code === '0000000000' ? '1111111111' : '0000000000' },
+        })
+      ).status,
+    ).toBe(401);
     expect((await http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code } })).status).toBe(200);
 
-    await eventually(() => expect(new Set(typesAt(path))).toEqual(new Set(['created', 'dispatched', 'delivery_status', 'verify_failed', 'verified'])));
+    await eventually(() =>
+      expect(new Set(typesAt(path))).toEqual(
+        new Set(['created', 'dispatched', 'delivery_status', 'verify_failed', 'verified']),
+      ),
+    );
     for (const r of receiver.at(path)) {
       expect(r.event.data.requestId).toBe(requestId);
       expect(r.headers['content-type']).toBe('application/json');
       expect(r.headers['x-smart2fa-event-id']).toBe(r.event.metadata.eventId);
       expect(r.headers['x-smart2fa-event-type']).toBe(r.event.type);
-      expect(verifyBody(SECRET, r.raw, r.headers['x-smart2fa-signature'] as string, Math.floor(stack.clock.now().getTime() / 1000))).toBe(true);
+      expect(
+        verifyBody(
+          SECRET,
+          r.raw,
+          r.headers['x-smart2fa-signature'] as string,
+          Math.floor(stack.clock.now().getTime() / 1000),
+        ),
+      ).toBe(true);
       // Signed over the exact body: one byte more and it no longer verifies.
-      expect(verifyBody(SECRET, `${r.raw} `, r.headers['x-smart2fa-signature'] as string, Math.floor(stack.clock.now().getTime() / 1000))).toBe(false);
+      expect(
+        verifyBody(
+          SECRET,
+          `${r.raw} `,
+          r.headers['x-smart2fa-signature'] as string,
+          Math.floor(stack.clock.now().getTime() / 1000),
+        ),
+      ).toBe(false);
       expect(r.raw).not.toContain(code);
     }
     const delivery = receiver.at(path).find((r) => r.event.type === 'delivery_status')!;
-    expect(delivery.event.data).toMatchObject({ dispatchId: dispatch.dispatchId, status: 'delivered', provider: 'test' });
+    expect(delivery.event.data).toMatchObject({
+      dispatchId: dispatch.dispatchId,
+      status: 'delivered',
+      provider: 'test',
+    });
   });
 
   it('retries with back-off after the receiver answers 500, until it answers 200', async () => {
@@ -135,7 +177,10 @@ describe('status callbacks: signed POSTs of every event of a request', () => {
 
   it('POSTs the fallback dispatch and the failed event when every channel failed', async () => {
     const path = '/hooks/failing';
-    const requestId = await send({ statusCallback: `${receiver.url}${path}`, fallback: [{ channel: 'call', after: 60 }] });
+    const requestId = await send({
+      statusCallback: `${receiver.url}${path}`,
+      fallback: [{ channel: 'call', after: 60 }],
+    });
     const sms = await firstDispatch(requestId);
     await publishDeliveryStatus(stack, sms, 'failed');
     const call = await eventually(async () => {
@@ -145,8 +190,16 @@ describe('status callbacks: signed POSTs of every event of a request', () => {
     });
     await publishDeliveryStatus(stack, call, 'failed');
     await eventually(() => expect(typesAt(path)).toContain('failed'));
-    const dispatched = receiver.at(path).filter((r) => r.event.type === 'dispatched').map((r) => [r.event.data.channel, (r.event.data as { dispatchId?: string }).dispatchId]);
-    expect(dispatched).toEqual(expect.arrayContaining([['sms', `${requestId}-1`], ['call', `${requestId}-2`]]));
+    const dispatched = receiver
+      .at(path)
+      .filter((r) => r.event.type === 'dispatched')
+      .map((r) => [r.event.data.channel, (r.event.data as { dispatchId?: string }).dispatchId]);
+    expect(dispatched).toEqual(
+      expect.arrayContaining([
+        ['sms', `${requestId}-1`],
+        ['call', `${requestId}-2`],
+      ]),
+    );
     const failed = receiver.at(path).find((r) => r.event.type === 'failed')!;
     expect(failed.event.data).toMatchObject({ requestId, status: 'failed', reason: 'delivery_failed' });
     for (const r of receiver.at(path)) expect(r.raw).not.toContain(codeOf(sms));
@@ -154,7 +207,10 @@ describe('status callbacks: signed POSTs of every event of a request', () => {
 
   it('refuses a statusCallback that is not an http(s) URL, naming the field', async () => {
     for (const statusCallback of ['ftp://example.com/x', 'not a url', 'https://user:pw@example.com/']) {
-      const res = await http(stack.url, 'POST', '/2fa/send', { auth, body: { service: '2FA', from: '+14155550000', to: uniqueNumber(), body: BODY, statusCallback } });
+      const res = await http(stack.url, 'POST', '/2fa/send', {
+        auth,
+        body: { service: '2FA', from: '+14155550000', to: uniqueNumber(), body: BODY, statusCallback },
+      });
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ code: 400, field: 'statusCallback' });
     }
@@ -171,7 +227,13 @@ describe('status callbacks across an otp-core restart', () => {
     // A long back-off, so that the restart happens between two attempts, well before the last.
     stack = await startStack({
       services: [gatewayService, otpCoreService, limiterService],
-      env: { DEFAULT_LIMIT_MAX: '1000', STATUS_CALLBACK_SECRET: SECRET, STATUS_CALLBACK_ALLOW_PRIVATE: 'true', STATUS_CALLBACK_RETRY_BASE_MS: '2000', STATUS_CALLBACK_MAX_ATTEMPTS: '10' },
+      env: {
+        DEFAULT_LIMIT_MAX: '1000',
+        STATUS_CALLBACK_SECRET: SECRET,
+        STATUS_CALLBACK_ALLOW_PRIVATE: 'true',
+        STATUS_CALLBACK_RETRY_BASE_MS: '2000',
+        STATUS_CALLBACK_MAX_ATTEMPTS: '10',
+      },
     });
     auth = await createAccount(stack);
   });
@@ -184,9 +246,20 @@ describe('status callbacks across an otp-core restart', () => {
     const path = '/hooks/restart';
     let healthy = false;
     receiver.answers.set(path, () => (healthy ? 200 : 500));
-    const res = await http(stack.url, 'POST', '/2fa/send', { auth, body: { service: '2FA', from: '+14155550000', to: uniqueNumber(), body: BODY, statusCallback: `${receiver.url}${path}` } });
+    const res = await http(stack.url, 'POST', '/2fa/send', {
+      auth,
+      body: {
+        service: '2FA',
+        from: '+14155550000',
+        to: uniqueNumber(),
+        body: BODY,
+        statusCallback: `${receiver.url}${path}`,
+      },
+    });
     const requestId = res.body.requestID as string;
-    await eventually(() => expect(receiver.at(path).map((r) => r.event.type)).toEqual(expect.arrayContaining(['created', 'dispatched'])));
+    await eventually(() =>
+      expect(receiver.at(path).map((r) => r.event.type)).toEqual(expect.arrayContaining(['created', 'dispatched'])),
+    );
     expect(receiver.at(path).every((r) => r.answered === 500)).toBe(true);
     await stack.apps[1].close();
     healthy = true;
@@ -225,7 +298,10 @@ describe('status callbacks to internal addresses (SSRF)', () => {
     // The receiver is on 127.0.0.1, and `localhost` resolves there too: both are refused.
     const urls = [`${receiver.url}${path}`, `${receiver.url.replace('127.0.0.1', 'localhost')}${path}`];
     for (const statusCallback of urls) {
-      const res = await http(stack.url, 'POST', '/2fa/send', { auth, body: { service: '2FA', from: '+14155550000', to: uniqueNumber(), body: BODY, statusCallback } });
+      const res = await http(stack.url, 'POST', '/2fa/send', {
+        auth,
+        body: { service: '2FA', from: '+14155550000', to: uniqueNumber(), body: BODY, statusCallback },
+      });
       expect(res.status).toBe(200);
     }
     const refusals = () => logs.filter((l) => l.includes('status callback refused: internal address'));

@@ -9,7 +9,13 @@ import type { Stack } from '../support/stack';
 /** A price table of the test's own, so that a change to config/prices.json does not move the figures. */
 export function testPriceFile(): string {
   const path = join(tmpdir(), `sdr-prices-${randomUUID()}.json`);
-  writeFileSync(path, JSON.stringify({ currency: 'EUR', prices: { sms: { '*': 0.05, US: 0.0079, IN: 0.0022, GB: 0.04 }, call: { '*': 0.013 }, email: { '*': 0.0001 } } }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      currency: 'EUR',
+      prices: { sms: { '*': 0.05, US: 0.0079, IN: 0.0022, GB: 0.04 }, call: { '*': 0.013 }, email: { '*': 0.0001 } },
+    }),
+  );
   return path;
 }
 
@@ -44,12 +50,18 @@ export async function publishDeliveryStatus(
     },
     metadata: { eventId, occurredAt: stack.clock.now().toISOString(), causationId: request.requestId },
   };
-  await stack.nc.jetstream().publish(withPrefix(stack.env.NATS_PREFIX, Subjects.otpEvent('delivery_status')), JSON.stringify(event), { msgID: eventId });
+  await stack.nc
+    .jetstream()
+    .publish(withPrefix(stack.env.NATS_PREFIX, Subjects.otpEvent('delivery_status')), JSON.stringify(event), {
+      msgID: eventId,
+    });
   return event;
 }
 
 /** Everything the sdr tables hold that a projection decides (not when it ran). */
-export async function sdrTables(databaseUrl: string): Promise<{ records: unknown[]; usage: unknown[]; summary: unknown[]; monthly: unknown[] }> {
+export async function sdrTables(
+  databaseUrl: string,
+): Promise<{ records: unknown[]; usage: unknown[]; summary: unknown[]; monthly: unknown[] }> {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -57,9 +69,15 @@ export async function sdrTables(databaseUrl: string): Promise<{ records: unknown
       `SELECT request_id, account_sid, parent_account_sid, service, channel, destination, country_code, status, delivery_status,
               created_at, price_micros, record FROM sdr.records ORDER BY request_id`,
     );
-    const usage = await client.query(`SELECT * FROM sdr.usage_daily ORDER BY account_sid, day, service, channel, country_code, status, delivery_status`);
-    const summary = await client.query(`SELECT * FROM sdr.usage_daily_summary ORDER BY account_sid, day, channel, country_code, status`);
-    const monthly = await client.query(`SELECT * FROM sdr.usage_monthly_summary ORDER BY account_sid, month, channel, country_code, status`);
+    const usage = await client.query(
+      `SELECT * FROM sdr.usage_daily ORDER BY account_sid, day, service, channel, country_code, status, delivery_status`,
+    );
+    const summary = await client.query(
+      `SELECT * FROM sdr.usage_daily_summary ORDER BY account_sid, day, channel, country_code, status`,
+    );
+    const monthly = await client.query(
+      `SELECT * FROM sdr.usage_monthly_summary ORDER BY account_sid, month, channel, country_code, status`,
+    );
     return { records: records.rows, usage: usage.rows, summary: summary.rows, monthly: monthly.rows };
   } finally {
     await client.end();

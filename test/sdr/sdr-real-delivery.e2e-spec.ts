@@ -60,27 +60,52 @@ describe('session detail records from real deliveries, receipts and failures', (
     });
     expect(callback.status).toBe(200);
     const code = await readCode(stack, auth, DELIVERED_TO, delivered);
-    expect((await http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId: delivered, code } })).status).toBe(200);
+    expect((await http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId: delivered, code } })).status).toBe(
+      200,
+    );
 
     const ok = await eventually(async () => {
       const res = await recordOf(delivered);
       expect(res.body.data).toMatchObject({ status: 'verified', deliveryStatus: 'delivered' });
       return res.body.data;
     }, 20_000);
-    expect(ok).toMatchObject({ channel: 'sms', to: DELIVERED_TO, countryCode: 'US', price: '0.007900', priceUnit: 'EUR' });
+    expect(ok).toMatchObject({
+      channel: 'sms',
+      to: DELIVERED_TO,
+      countryCode: 'US',
+      price: '0.007900',
+      priceUnit: 'EUR',
+    });
     expect(ok.attempts).toEqual([
-      expect.objectContaining({ dispatchId: `${delivered}-1`, provider: 'webhook', status: 'delivered', error: null, units: 1, price: '0.007900' }),
+      expect.objectContaining({
+        dispatchId: `${delivered}-1`,
+        provider: 'webhook',
+        status: 'delivered',
+        error: null,
+        units: 1,
+        price: '0.007900',
+      }),
     ]);
     expect(Object.keys(ok.attempts[0].statusTimes).sort()).toEqual(['delivered', 'sent']);
     expect(JSON.stringify(ok)).not.toContain(code);
 
     const ko = await eventually(async () => {
       const res = await recordOf(failed);
-      expect(res.body.data).toMatchObject({ status: 'failed', statusReason: 'delivery_failed', deliveryStatus: 'failed' });
+      expect(res.body.data).toMatchObject({
+        status: 'failed',
+        statusReason: 'delivery_failed',
+        deliveryStatus: 'failed',
+      });
       return res.body.data;
     }, 20_000);
     expect(ko).toMatchObject({ countryCode: 'GB', price: '0.000000' });
-    expect(ko.attempts).toEqual([expect.objectContaining({ provider: 'webhook', status: 'failed', error: expect.objectContaining({ code: 'http_422' }) })]);
+    expect(ko.attempts).toEqual([
+      expect.objectContaining({
+        provider: 'webhook',
+        status: 'failed',
+        error: expect.objectContaining({ code: 'http_422' }),
+      }),
+    ]);
 
     const usage = await get('/2fa/usage?granularity=day');
     expect(usage.status).toBe(200);

@@ -59,7 +59,12 @@ describe('SDR replay and idempotency', () => {
       const who = i % 2 ? sub : parent;
       const id = await sendOtp(stack, who, to, { maxWrongAttempts: 2 });
       const code = await readCode(stack, who, to, id);
-      const request = { requestId: id, accountSid: who.accountSid, parentAccountSid: who === sub ? parent.accountSid : null, to };
+      const request = {
+        requestId: id,
+        accountSid: who.accountSid,
+        parentAccountSid: who === sub ? parent.accountSid : null,
+        to,
+      };
       if (i === 0) {
         await verify(who, { requestId: id, code: wrongCode(code) });
         await publishDeliveryStatus(stack, request, 'delivered', { units: 3 });
@@ -67,7 +72,9 @@ describe('SDR replay and idempotency', () => {
         await verify(who, { requestId: id, code });
       } else if (i === 1) {
         await http(stack.url, 'POST', '/2fa/cancel', { auth: who, body: { requestId: id } });
-        await publishDeliveryStatus(stack, request, 'undelivered', { error: { code: 'E1', message: 'absent subscriber' } });
+        await publishDeliveryStatus(stack, request, 'undelivered', {
+          error: { code: 'E1', message: 'absent subscriber' },
+        });
       } else if (i === 2) {
         await sendOtp(stack, who, to); // supersedes it
         // A late verdict on a request already canceled: it stays canceled.
@@ -80,9 +87,16 @@ describe('SDR replay and idempotency', () => {
     // Every channel failed: otp-core fails the request (its `failed` event).
     const undeliverable = uniqueNumber();
     const failedId = await sendOtp(stack, parent, undeliverable);
-    await publishDeliveryStatus(stack, { requestId: failedId, accountSid: parent.accountSid, to: undeliverable }, 'failed', { error: { code: 'E3', message: 'unknown subscriber' } });
+    await publishDeliveryStatus(
+      stack,
+      { requestId: failedId, accountSid: parent.accountSid, to: undeliverable },
+      'failed',
+      { error: { code: 'E3', message: 'unknown subscriber' } },
+    );
     await eventually(async () => {
-      const res = await http<{ data: { status: string } }>(stack.url, 'GET', `/2fa/sdr/search/${failedId}`, { auth: parent });
+      const res = await http<{ data: { status: string } }>(stack.url, 'GET', `/2fa/sdr/search/${failedId}`, {
+        auth: parent,
+      });
       expect(res.body.data?.status).toBe('failed');
     }, 20_000);
     await sendOtp(stack, parent, uniqueNumber(), { timeout: 30 });
@@ -90,11 +104,21 @@ describe('SDR replay and idempotency', () => {
     await stack.app.get(OtpSweeper, { strict: false }).sweep();
 
     await eventually(async () => {
-      const res = await http<{ data: { total: number } }>(stack.url, 'GET', '/2fa/sdr/search?subAccounts=true', { auth: parent });
+      const res = await http<{ data: { total: number } }>(stack.url, 'GET', '/2fa/sdr/search?subAccounts=true', {
+        auth: parent,
+      });
       expect(res.body.data.total).toBe(7);
       // The last events of the script (the sweeper's) are on the stream and projected.
       const { records } = await sdrTables(stack.env.DATABASE_URL);
-      expect((records as { status: string }[]).map((r) => r.status).sort()).toEqual(['canceled', 'canceled', 'expired', 'failed', 'failed', 'pending', 'verified']);
+      expect((records as { status: string }[]).map((r) => r.status).sort()).toEqual([
+        'canceled',
+        'canceled',
+        'expired',
+        'failed',
+        'failed',
+        'pending',
+        'verified',
+      ]);
       await caughtUp('sdr');
     }, 20_000);
   }, 120_000);

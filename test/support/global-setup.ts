@@ -14,12 +14,15 @@ export default async function globalSetup(): Promise<void> {
       if (!(await useLocalDefaults())) throw error;
     });
   } else if (missing.length) {
-    throw new Error(`Set all of ${SERVICE_VARIABLES.join(', ')} or none (then testcontainers starts them); missing: ${missing.join(', ')}`);
+    throw new Error(
+      `Set all of ${SERVICE_VARIABLES.join(', ')} or none (then testcontainers starts them); missing: ${missing.join(', ')}`,
+    );
   }
   const down: string[] = [];
   for (const variable of SERVICE_VARIABLES) {
     const { host, port } = hostPort(process.env[variable] as string, DEFAULT_PORTS[variable]);
-    if (!(await reachable(host, port))) down.push(`${variable}=${process.env[variable]} is not reachable; start it: ${HOW_TO_START[variable]}`);
+    if (!(await reachable(host, port)))
+      down.push(`${variable}=${process.env[variable]} is not reachable; start it: ${HOW_TO_START[variable]}`);
   }
   if (down.length) throw new Error(`Integration tests need real services.\n${down.join('\n')}`);
   (globalThis as { __containers?: Started[] }).__containers = started;
@@ -37,7 +40,9 @@ async function useLocalDefaults(): Promise<boolean> {
     if (!(await reachable(host, port))) return false;
   }
   Object.assign(process.env, LOCAL_DEFAULTS);
-  process.stderr.write('testcontainers found no container runtime; using Postgres, Redis and NATS on their local default ports\n');
+  process.stderr.write(
+    'testcontainers found no container runtime; using Postgres, Redis and NATS on their local default ports\n',
+  );
   return true;
 }
 
@@ -64,7 +69,9 @@ async function startContainers(): Promise<void> {
       `DATABASE_URL, REDIS_URL and NATS_URL are not set and testcontainers could not start containers (${(error as Error).message}).\n` +
         `Either start Docker, or run local services and set the variables, e.g.\n` +
         `  DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379 NATS_URL=nats://127.0.0.1:4222 npm test\n` +
-        Object.values(HOW_TO_START).map((h) => `  ${h}`).join('\n'),
+        Object.values(HOW_TO_START)
+          .map((h) => `  ${h}`)
+          .join('\n'),
     );
   }
 }

@@ -17,7 +17,8 @@ export async function http<T = Record<string, unknown>>(
   options: { auth?: Credentials; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
 ): Promise<HttpResult<T>> {
   const headers: Record<string, string> = { ...options.headers };
-  if (options.auth) headers.authorization = `Basic ${Buffer.from(`${options.auth.accountSid}:${options.auth.authToken}`).toString('base64')}`;
+  if (options.auth)
+    headers.authorization = `Basic ${Buffer.from(`${options.auth.accountSid}:${options.auth.authToken}`).toString('base64')}`;
   let payload: string | undefined;
   if (options.rawBody !== undefined) payload = options.rawBody;
   else if (options.body !== undefined) payload = JSON.stringify(options.body);

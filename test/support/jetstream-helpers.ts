@@ -40,7 +40,9 @@ export async function dispatchesOn(stack: Stack, channel: DispatchMessage['chann
 /** Every dispatch message of one request, whatever its channel, in dispatch order. */
 export async function dispatchesOf(stack: Stack, requestId: string): Promise<DispatchMessage[]> {
   const all = (await stored(stack, Streams.dispatch, 'dispatch.v1.')) as DispatchMessage[];
-  return all.filter((d) => d.requestId === requestId).sort((a, b) => a.dispatchId.localeCompare(b.dispatchId, 'en', { numeric: true }));
+  return all
+    .filter((d) => d.requestId === requestId)
+    .sort((a, b) => a.dispatchId.localeCompare(b.dispatchId, 'en', { numeric: true }));
 }
 
 /** Every event of the stack's OTP_EVENTS stream (`otp.v1.events.>` under its prefix), oldest first. */
@@ -63,7 +65,8 @@ export async function readEvents(stack: Stack): Promise<AnyOtpEvent[]> {
 /** The delivery_status events of one request (or of every request when none is given). */
 export async function deliveryStatuses(stack: Stack, requestId?: string): Promise<DeliveryStatusEvent[]> {
   return (await readEvents(stack)).filter(
-    (e): e is DeliveryStatusEvent => e.type === 'delivery_status' && (requestId === undefined || e.data.requestId === requestId),
+    (e): e is DeliveryStatusEvent =>
+      e.type === 'delivery_status' && (requestId === undefined || e.data.requestId === requestId),
   );
 }
 
@@ -77,7 +80,12 @@ export function lifecycle(events: AnyOtpEvent[], type: OtpEvent['type']): OtpEve
 }
 
 /** Publishes a dispatcher's verdict on one dispatch, exactly as a dispatcher would. */
-export async function publishDeliveryStatus(stack: Stack, dispatch: DispatchMessage, status: DeliveryStatus, attempt = 1): Promise<DeliveryStatusEvent> {
+export async function publishDeliveryStatus(
+  stack: Stack,
+  dispatch: DispatchMessage,
+  status: DeliveryStatus,
+  attempt = 1,
+): Promise<DeliveryStatusEvent> {
   const failure = status === 'failed' || status === 'undelivered';
   const event: DeliveryStatusEvent = {
     type: 'delivery_status',
@@ -98,6 +106,10 @@ export async function publishDeliveryStatus(stack: Stack, dispatch: DispatchMess
     },
     metadata: { eventId: randomUUID(), occurredAt: new Date().toISOString(), causationId: dispatch.requestId },
   };
-  await stack.nc.jetstream().publish(withPrefix(stack.env.NATS_PREFIX, Subjects.otpEvent('delivery_status')), encodeJson(event), { msgID: event.metadata.eventId });
+  await stack.nc
+    .jetstream()
+    .publish(withPrefix(stack.env.NATS_PREFIX, Subjects.otpEvent('delivery_status')), encodeJson(event), {
+      msgID: event.metadata.eventId,
+    });
   return event;
 }

@@ -26,7 +26,12 @@ export function sendBody(to: string, extra: Record<string, unknown> = {}): Recor
 }
 
 /** Sends, expecting success; returns the request id. */
-export async function sendOtp(stack: Stack, auth: Credentials, to: string, extra: Record<string, unknown> = {}): Promise<string> {
+export async function sendOtp(
+  stack: Stack,
+  auth: Credentials,
+  to: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const res = await http(stack.url, 'POST', '/2fa/send', { auth, body: sendBody(to, extra) });
   if (res.status !== 200) throw new Error(`send failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.requestID as string;
@@ -35,7 +40,12 @@ export async function sendOtp(stack: Stack, auth: Credentials, to: string, extra
 /** Reads the code of one request from the development outbox, as a developer would. */
 export async function readCode(stack: Stack, auth: Credentials, to: string, requestId: string): Promise<string> {
   return eventually(async () => {
-    const res = await http<{ data: { requestID: string; body: string }[] }>(stack.url, 'GET', `/2fa/dev/outbox?to=${encodeURIComponent(to)}`, { auth });
+    const res = await http<{ data: { requestID: string; body: string }[] }>(
+      stack.url,
+      'GET',
+      `/2fa/dev/outbox?to=${encodeURIComponent(to)}`,
+      { auth },
+    );
     const entry = res.body.data?.find((e) => e.requestID === requestId);
     if (!entry) throw new Error(`no outbox entry for ${requestId} yet (${res.status})`);
     const prefix = BODY.slice(0, BODY.indexOf('{code}'));

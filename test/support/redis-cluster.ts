@@ -28,7 +28,9 @@ export class RedisCluster {
   async start(): Promise<this> {
     for (const binary of ['redis-server', 'redis-cli']) {
       await run(binary, ['--version']).catch(() => {
-        throw new Error(`${binary} not found: the Redis Cluster tests start a local cluster; install the redis-server package (apt-get install redis-server)`);
+        throw new Error(
+          `${binary} not found: the Redis Cluster tests start a local cluster; install the redis-server package (apt-get install redis-server)`,
+        );
       });
     }
     this.dir = await mkdtemp(join(tmpdir(), 'smart2fa-redis-cluster-'));
@@ -36,8 +38,26 @@ export class RedisCluster {
     for (const port of this.ports) {
       const child = spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, `nodes-${port}.conf`),
-          '--dir', this.dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(this.dir, `nodes-${port}.conf`),
+          '--dir',
+          this.dir,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--daemonize',
+          'no',
+          '--loglevel',
+          'warning',
+        ],
         { stdio: 'ignore' },
       );
       this.processes.push(child);
@@ -45,7 +65,14 @@ export class RedisCluster {
     await eventually(async () => {
       for (const port of this.ports) await ping(port);
     });
-    await run('redis-cli', ['--cluster', 'create', ...this.ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...this.ports.map((p) => `127.0.0.1:${p}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
     await eventually(async () => {
       for (const port of this.ports) {
         const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'info']);
@@ -62,7 +89,13 @@ export class RedisCluster {
 }
 
 async function ping(port: number): Promise<void> {
-  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   try {
     await redis.connect();
     await redis.ping();

@@ -11,7 +11,8 @@ export const SERVICE_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'NATS_URL'] as co
 export const HOW_TO_START: Record<(typeof SERVICE_VARIABLES)[number], string> = {
   DATABASE_URL: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
   REDIS_URL: 'redis-server --daemonize yes --port 6379 --save "" --appendonly no',
-  NATS_URL: 'nats-server -js (e.g. start-stop-daemon --start --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js)',
+  NATS_URL:
+    'nats-server -js (e.g. start-stop-daemon --start --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js)',
 };
 
 export function hostPort(url: string, defaultPort: number): { host: string; port: number } {
@@ -34,7 +35,8 @@ export function reachable(host: string, port: number, timeoutMs = 2000): Promise
 
 export function serviceUrls(): { databaseUrl: string; redisUrl: string; natsUrl: string } {
   const missing = SERVICE_VARIABLES.filter((v) => !process.env[v]);
-  if (missing.length) throw new Error(`test services not resolved: ${missing.join(', ')} unset (global-setup should have set them)`);
+  if (missing.length)
+    throw new Error(`test services not resolved: ${missing.join(', ')} unset (global-setup should have set them)`);
   return {
     databaseUrl: process.env.DATABASE_URL as string,
     redisUrl: process.env.REDIS_URL as string,

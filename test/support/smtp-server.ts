@@ -21,7 +21,9 @@ export class TestSmtpServer {
       const codes = this.refusals.get(address.address);
       const code = codes?.shift();
       if (code === undefined) return callback();
-      const error = Object.assign(new Error(code >= 500 ? 'mailbox unavailable' : 'try again later'), { responseCode: code });
+      const error = Object.assign(new Error(code >= 500 ? 'mailbox unavailable' : 'try again later'), {
+        responseCode: code,
+      });
       callback(error);
     },
     onData: (stream, session, callback) => {
@@ -31,7 +33,10 @@ export class TestSmtpServer {
         const raw = Buffer.concat(chunks).toString('utf8');
         const split = raw.indexOf('\r\n\r\n');
         const headers: Record<string, string> = {};
-        for (const line of raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ').split('\r\n')) {
+        for (const line of raw
+          .slice(0, split)
+          .replace(/\r\n[ \t]+/g, ' ')
+          .split('\r\n')) {
           const colon = line.indexOf(':');
           headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
         }

@@ -1,6 +1,13 @@
 import type { DynamicModule, INestApplication, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { type AppConfig, type Clock, loadConfig, ManualClock, type ServiceDefinition, startService } from '@app/platform';
+import {
+  type AppConfig,
+  type Clock,
+  loadConfig,
+  ManualClock,
+  type ServiceDefinition,
+  startService,
+} from '@app/platform';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from 'nats';
@@ -19,7 +26,11 @@ export interface Stack {
   /** The environment the services were started with (to start more of them). */
   env: Record<string, string>;
   /** Starts one more service on the same database, prefix and clock. */
-  startService(definition: ServiceDefinition, env?: Record<string, string>, overrides?: ProviderOverride[]): Promise<INestApplication>;
+  startService(
+    definition: ServiceDefinition,
+    env?: Record<string, string>,
+    overrides?: ProviderOverride[],
+  ): Promise<INestApplication>;
   stop(): Promise<void>;
 }
 
@@ -67,7 +78,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   const clock = options.clock ?? new ManualClock(new Date());
   const apps: INestApplication[] = [];
-  const start = async (definition: ServiceDefinition, extra: Record<string, string> = {}, overrides = options.overrides ?? []) => {
+  const start = async (
+    definition: ServiceDefinition,
+    extra: Record<string, string> = {},
+    overrides = options.overrides ?? [],
+  ) => {
     const createApp = overrides.length
       ? async (rootModule: DynamicModule, logger: LoggerService) => {
           let builder = Test.createTestingModule({ imports: [rootModule] });
@@ -76,14 +91,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           return moduleRef.createNestApplication({ logger, bodyParser: false, abortOnError: false });
         }
       : undefined;
-    const app = await startService(definition, { config: loadConfig({ ...env, ...extra }), clock: clock as Clock, port: 0, createApp, logStream: options.logStream });
+    const app = await startService(definition, {
+      config: loadConfig({ ...env, ...extra }),
+      clock: clock as Clock,
+      port: 0,
+      createApp,
+      logStream: options.logStream,
+    });
     apps.push(app);
     return app;
   };
   const nc = await connect({ servers: urls.natsUrl });
   try {
     // Loaded only when asked for, so a test of one app does not load the others.
-    const services = options.services ?? [(await import('../../apps/all-in-one/src/all-in-one.definition')).allInOneService];
+    const services = options.services ?? [
+      (await import('../../apps/all-in-one/src/all-in-one.definition')).allInOneService,
+    ];
     for (const definition of services) await start(definition);
   } catch (error) {
     await Promise.allSettled(apps.map((a) => a.close()));

@@ -47,7 +47,13 @@ export class WebhookServer {
         const first = this.idempotent && typeof key === 'string' ? this.answers.get(key) : undefined;
         const answer = first ?? this.answer(String(body.to));
         if (this.idempotent && typeof key === 'string' && !first) this.answers.set(key, answer);
-        const request: ReceivedRequest = { headers: req.headers, raw, body, status: answer.status, ...(first ? { repeat: true } : {}) };
+        const request: ReceivedRequest = {
+          headers: req.headers,
+          raw,
+          body,
+          status: answer.status,
+          ...(first ? { repeat: true } : {}),
+        };
         this.requests.push(request);
         this.onRequest?.(request);
         setTimeout(
@@ -63,7 +69,13 @@ export class WebhookServer {
 
   private answer(destination: string): { status: number; body: string } {
     const status = this.script.get(destination)?.shift() ?? 200;
-    return { status, body: status === 200 ? JSON.stringify({ messageId: `prov-${++this.counter}` }) : JSON.stringify({ error: 'scripted failure' }) };
+    return {
+      status,
+      body:
+        status === 200
+          ? JSON.stringify({ messageId: `prov-${++this.counter}` })
+          : JSON.stringify({ error: 'scripted failure' }),
+    };
   }
 
   async start(): Promise<string> {

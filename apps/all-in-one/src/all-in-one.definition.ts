@@ -13,6 +13,15 @@ import { SdrModule } from '../../sdr/src/sdr.module';
 
 export const allInOneService = defineService({
   service: 'all-in-one',
-  imports: [RedisModule, GatewayModule, OtpCoreModule, LimiterModule, DispatcherSmsModule, DispatcherVoiceModule, DispatcherEmailModule, SdrModule],
+  imports: [
+    RedisModule,
+    GatewayModule,
+    OtpCoreModule,
+    LimiterModule,
+    DispatcherSmsModule,
+    DispatcherVoiceModule,
+    DispatcherEmailModule,
+    SdrModule,
+  ],
   configureHttp: configureGatewayHttp,
 });

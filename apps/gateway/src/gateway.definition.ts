@@ -2,4 +2,8 @@ import { defineService } from '@app/platform';
 import { configureGatewayHttp } from './gateway.http';
 import { GatewayModule } from './gateway.module';
 
-export const gatewayService = defineService({ service: 'gateway', imports: [GatewayModule], configureHttp: configureGatewayHttp });
+export const gatewayService = defineService({
+  service: 'gateway',
+  imports: [GatewayModule],
+  configureHttp: configureGatewayHttp,
+});

@@ -43,7 +43,13 @@ export function configureGatewayHttp(app: INestApplication, _config: AppConfig):
         const route = (req.route?.path as string | undefined) ?? 'unmatched';
         httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
         // The path only: query strings may carry destinations.
-        logger.log({ message: 'request', method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) });
+        logger.log({
+          message: 'request',
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Math.round(seconds * 1000),
+        });
       });
       next();
     });
@@ -61,16 +67,23 @@ export function configureGatewayHttp(app: INestApplication, _config: AppConfig):
   );
   // Failures of the body parser happen before any route, so they are answered here.
   app.use((error: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
-    if (error.type === 'entity.too.large') return sendReply(res, { code: 400, message: `Invalid request: body exceeds ${BODY_LIMIT}`, field: 'body' });
-    if (error.type === 'entity.parse.failed') return sendReply(res, { code: 400, message: 'Invalid request: body is not valid JSON', field: 'body' });
-    if (error.status && error.status < 500) return sendReply(res, { code: 400, message: 'Invalid request: body could not be read', field: 'body' });
+    if (error.type === 'entity.too.large')
+      return sendReply(res, { code: 400, message: `Invalid request: body exceeds ${BODY_LIMIT}`, field: 'body' });
+    if (error.type === 'entity.parse.failed')
+      return sendReply(res, { code: 400, message: 'Invalid request: body is not valid JSON', field: 'body' });
+    if (error.status && error.status < 500)
+      return sendReply(res, { code: 400, message: 'Invalid request: body could not be read', field: 'body' });
     next(error);
   });
   // No field takes a NUL character, and PostgreSQL text refuses it: a 400 naming where it is,
   // before any handler (the gateway's own, or a service behind NATS) could pass it to a query.
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (nestedDeeperThan(req.body, MAX_BODY_DEPTH)) {
-      return sendReply(res, { code: 400, message: `Invalid request: body nests deeper than ${MAX_BODY_DEPTH} levels`, field: 'body' });
+      return sendReply(res, {
+        code: 400,
+        message: `Invalid request: body nests deeper than ${MAX_BODY_DEPTH} levels`,
+        field: 'body',
+      });
     }
     const inQuery = nulCharacterAt(req.query);
     const inBody = inQuery === undefined ? nulCharacterAt(req.body) : undefined;

@@ -14,7 +14,15 @@ import { VendorOtpController } from './vendor/vendor-otp.controller';
 
 /** The HTTP API: accounts, authentication, and the edge of the OTP commands. */
 @Module({
-  controllers: [OtpHttpController, AccountsController, DevOutboxHttpController, VendorOtpController, LimitsHttpController, ProviderCallbacksController, SdrHttpController],
+  controllers: [
+    OtpHttpController,
+    AccountsController,
+    DevOutboxHttpController,
+    VendorOtpController,
+    LimitsHttpController,
+    ProviderCallbacksController,
+    SdrHttpController,
+  ],
   providers: [
     serviceDataSourceProvider(GATEWAY_DATA_SOURCE, GATEWAY_DATABASE),
     AccountsService,

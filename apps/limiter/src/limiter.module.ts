@@ -10,6 +10,12 @@ import { LimitsService } from './limits/limits.service';
 /** Limit definitions (table space `limiter`) and counters (Redis) behind `limiter.v1.*`. Needs RedisModule. */
 @Module({
   controllers: [LimiterController],
-  providers: [serviceDataSourceProvider(LIMITER_DATA_SOURCE, LIMITER_DATABASE), BucketCounter, LimitDefinitions, LimitsService, LimiterService],
+  providers: [
+    serviceDataSourceProvider(LIMITER_DATA_SOURCE, LIMITER_DATABASE),
+    BucketCounter,
+    LimitDefinitions,
+    LimitsService,
+    LimiterService,
+  ],
 })
 export class LimiterModule {}

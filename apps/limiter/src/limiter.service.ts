@@ -38,7 +38,9 @@ export class LimiterService {
   private async consumeDefault(accountSid: string, destination: string): Promise<ConsumeLimitsReply> {
     const { max, intervalSeconds } = this.config.defaultLimit;
     // The destination is hashed so that no phone number or address sits in Redis keys.
-    const result = await this.counter.consume(`default:${accountSid}:${digest(destination)}`, [{ name: 'default', max, interval: intervalSeconds }]);
+    const result = await this.counter.consume(`default:${accountSid}:${digest(destination)}`, [
+      { name: 'default', max, interval: intervalSeconds },
+    ]);
     if (!result.allowed) throw new DomainError(453, undefined, { retryAfter: seconds(result.waitMs) });
     return reply(result);
   }

@@ -17,7 +17,12 @@ const SPECIAL = '!#$%&*+-=?@^_';
 export function alphabetOf(options: Alphabet): string {
   const chosen = [options.allowDigits, options.allowUpperCase, options.allowLowerCase, options.allowSpecialChars];
   if (!chosen.some((c) => c === true)) return DIGITS;
-  return (options.allowDigits ? DIGITS : '') + (options.allowUpperCase ? UPPER : '') + (options.allowLowerCase ? LOWER : '') + (options.allowSpecialChars ? SPECIAL : '');
+  return (
+    (options.allowDigits ? DIGITS : '') +
+    (options.allowUpperCase ? UPPER : '') +
+    (options.allowLowerCase ? LOWER : '') +
+    (options.allowSpecialChars ? SPECIAL : '')
+  );
 }
 
 /** A code from the CSPRNG. `randomInt` rejects out-of-range draws, so there is no modulo bias. */

@@ -71,4 +71,3 @@ export function fromRaw(r: OtpRowRaw): OtpRow {
     recipientIp: r.recipient_ip,
   });
 }
-

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, Clock } from '@app/platform';
 import type { DataSource } from 'typeorm';
 import { eventData, fromRaw, type OtpRowRaw, RETURNING } from './otp-row';
@@ -75,7 +81,8 @@ export class OtpSweeper implements OnApplicationBootstrap, BeforeApplicationShut
           [now, BATCH],
         );
         const outbox = new OutboxWriter(now);
-        for (const r of guardEnded) outbox.event('canceled', { ...eventData(fromRaw(r)), reason: 'guard_time_elapsed' });
+        for (const r of guardEnded)
+          outbox.event('canceled', { ...eventData(fromRaw(r)), reason: 'guard_time_elapsed' });
         for (const r of expired) outbox.event('expired', eventData(fromRaw(r)));
         await outbox.flush(manager);
         return guardEnded.length + expired.length;

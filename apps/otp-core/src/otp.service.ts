@@ -119,7 +119,9 @@ export class OtpService {
   async verify(command: VerifyOtpCommand): Promise<OtpReply> {
     const now = this.clock.now();
     // Limits on verify throttle code checks (per IP, per user…) before anything is looked up.
-    const limit = command.limits && (await this.rpc.call('limiter.v1.consume', {
+    const limit =
+      command.limits &&
+      (await this.rpc.call('limiter.v1.consume', {
         accountSid: command.accountSid,
         destination: command.number ?? command.requestId!,
         limits: command.limits,
@@ -163,7 +165,10 @@ export class OtpService {
     if (!matched) {
       await this.recordWrongCode(primary, attempts, now);
       verifies.inc({ result: 'wrong_code' });
-      throw new DomainError(474, undefined, { requestID: primary.id, attemptsRemaining: Math.max(0, primary.maxAttempts - attempts) });
+      throw new DomainError(474, undefined, {
+        requestID: primary.id,
+        attemptsRemaining: Math.max(0, primary.maxAttempts - attempts),
+      });
     }
 
     const verified = await this.db.transaction(async (manager) => {
@@ -182,7 +187,8 @@ export class OtpService {
           RETURNING ${RETURNING}) SELECT * FROM changed`,
         [matched.accountSid, matched.service, matched.destination, matched.id, now],
       );
-      for (const other of others) outbox.event('canceled', { ...eventData(fromRaw(other)), reason: 'sibling_verified' });
+      for (const other of others)
+        outbox.event('canceled', { ...eventData(fromRaw(other)), reason: 'sibling_verified' });
       await outbox.flush(manager);
       return true;
     });
@@ -207,7 +213,9 @@ export class OtpService {
         [request.id, now],
       );
       if (!rows.length) return false;
-      await new OutboxWriter(now).event('canceled', { ...eventData(fromRaw(rows[0])), reason: 'canceled_by_client' }).flush(manager);
+      await new OutboxWriter(now)
+        .event('canceled', { ...eventData(fromRaw(rows[0])), reason: 'canceled_by_client' })
+        .flush(manager);
       return true;
     });
     if (!canceled) throw statusError(await this.reload(request.id), now);
@@ -219,7 +227,13 @@ export class OtpService {
    * A new send for the same account, service and destination ends the pending ones: at once,
    * or, with a guard time, once that many seconds have passed (capped by their own expiry).
    */
-  private async supersedePending(manager: EntityManager, row: OtpRow, guardTime: number | undefined, now: Date, outbox: OutboxWriter): Promise<void> {
+  private async supersedePending(
+    manager: EntityManager,
+    row: OtpRow,
+    guardTime: number | undefined,
+    now: Date,
+    outbox: OutboxWriter,
+  ): Promise<void> {
     if (guardTime) {
       const guardUntil = new Date(now.getTime() + guardTime * 1000);
       // Only shortens: a guard already running, or an expiry sooner than the guard, stays.
@@ -251,15 +265,23 @@ export class OtpService {
             WHERE id = $1 AND status = 'pending' RETURNING ${RETURNING}) SELECT * FROM changed`,
           [primary.id, now],
         );
-        if (locked.length) outbox.event('verify_failed', { ...eventData(fromRaw(locked[0])), attempts, reason: 'attempts_exhausted' });
+        if (locked.length)
+          outbox.event('verify_failed', { ...eventData(fromRaw(locked[0])), attempts, reason: 'attempts_exhausted' });
       }
       await outbox.flush(manager);
     });
     this.relay.kick();
   }
 
-  private async replayIdempotent(accountSid: string, key: string, requestHash: string, now: Date): Promise<OtpReply | undefined> {
-    const existing = await this.db.getRepository(OtpRequestEntity).findOne({ where: { accountSid, idempotencyKey: key } });
+  private async replayIdempotent(
+    accountSid: string,
+    key: string,
+    requestHash: string,
+    now: Date,
+  ): Promise<OtpReply | undefined> {
+    const existing = await this.db
+      .getRepository(OtpRequestEntity)
+      .findOne({ where: { accountSid, idempotencyKey: key } });
     if (!existing) return undefined;
     if (now.getTime() - existing.createdAt.getTime() > IDEMPOTENCY_WINDOW_MS) {
       // The key is older than its 24 h window: it no longer binds, so it is released.
@@ -334,7 +356,9 @@ function hashRequest(command: SendOtpCommand): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

@@ -10,6 +10,12 @@ import { SDR_DATA_SOURCE, SDR_DATABASE } from './sdr.database';
 /** Session detail records and usage (table space `sdr`), projected from `otp.v1.events.>`, behind `sdr.v1.*`. */
 @Module({
   controllers: [SdrController],
-  providers: [serviceDataSourceProvider(SDR_DATA_SOURCE, SDR_DATABASE), priceTableProvider, SdrStore, SdrProjector, SdrQueries],
+  providers: [
+    serviceDataSourceProvider(SDR_DATA_SOURCE, SDR_DATABASE),
+    priceTableProvider,
+    SdrStore,
+    SdrProjector,
+    SdrQueries,
+  ],
 })
 export class SdrModule {}

@@ -12,7 +12,14 @@ import {
 } from './limiter.commands';
 import { CancelOtpCommand, SendOtpCommand, VerifyOtpCommand, type OtpReply } from './otp.commands';
 import { DevOutboxQuery, type DevOutboxReply } from './dispatch.messages';
-import { SdrByIdQuery, type SdrPageReply, type SdrReply, SearchSdrQuery, UsageQuery, type UsageReply } from './sdr.commands';
+import {
+  SdrByIdQuery,
+  type SdrPageReply,
+  type SdrReply,
+  SearchSdrQuery,
+  UsageQuery,
+  type UsageReply,
+} from './sdr.commands';
 
 /**
  * Every request-reply subject with the schema its payload is validated against on receipt

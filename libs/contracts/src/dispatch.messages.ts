@@ -42,7 +42,10 @@ export const DeliveryReceipt = z
     status: z.enum(['sent', 'delivered', 'undelivered', 'failed']),
     error: z.object({ code: z.string().min(1).max(64), message: z.string().max(500) }).optional(),
   })
-  .refine((r) => r.dispatchId !== undefined || r.providerMessageId !== undefined, { message: 'dispatchId or providerMessageId is required', path: ['dispatchId'] });
+  .refine((r) => r.dispatchId !== undefined || r.providerMessageId !== undefined, {
+    message: 'dispatchId or providerMessageId is required',
+    path: ['dispatchId'],
+  });
 export type DeliveryReceipt = z.infer<typeof DeliveryReceipt>;
 
 /**

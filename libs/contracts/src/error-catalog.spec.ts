@@ -1,11 +1,4 @@
-import {
-  catalogMessage,
-  DomainError,
-  ERROR_CATALOG,
-  ErrorCode,
-  httpStatusOf,
-  isErrorReply,
-} from './error-catalog';
+import { catalogMessage, DomainError, ERROR_CATALOG, ErrorCode, httpStatusOf, isErrorReply } from './error-catalog';
 
 /**
  * The catalog is a public API (SPEC section 4): clients switch on these codes and show these
@@ -48,7 +41,9 @@ const PLACEHOLDER = /(NAME|…)$/;
 
 describe('error catalog', () => {
   it('has exactly the codes of the table: none missing, none extra', () => {
-    const catalogCodes = Object.keys(ERROR_CATALOG).map(Number).sort((a, b) => a - b);
+    const catalogCodes = Object.keys(ERROR_CATALOG)
+      .map(Number)
+      .sort((a, b) => a - b);
     const tableCodes = SPEC_TABLE.map(([code]) => code).sort((a, b) => a - b);
     expect(catalogCodes).toEqual(tableCodes);
     // The named constants are the same set, so no code is reachable by name only.

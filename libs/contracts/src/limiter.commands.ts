@@ -32,7 +32,12 @@ export const buckets = z.preprocess(
     .superRefine((list, ctx) => {
       const seen = new Set<string>();
       list.forEach((b, i) => {
-        if (seen.has(b.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `must be unique in the limit (${b.name} repeats)` });
+        if (seen.has(b.name))
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'name'],
+            message: `must be unique in the limit (${b.name} repeats)`,
+          });
         seen.add(b.name);
       });
     }),

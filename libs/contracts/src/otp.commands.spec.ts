@@ -141,8 +141,14 @@ describe('SendOtpRequest', () => {
     it.each(['length', 'codeLength'] as const)('accepts %s from 4 to 32 and refuses 3 and 33', (field) => {
       expect(accepted(SendOtpRequest, { ...minimalSend, [field]: 4 })[field]).toBe(4);
       expect(accepted(SendOtpRequest, { ...minimalSend, [field]: 32 })[field]).toBe(32);
-      expect(refused(SendOtpRequest, { ...minimalSend, [field]: 3 })).toEqual({ field, message: `${field} must be at least 4` });
-      expect(refused(SendOtpRequest, { ...minimalSend, [field]: 33 })).toEqual({ field, message: `${field} must be at most 32` });
+      expect(refused(SendOtpRequest, { ...minimalSend, [field]: 3 })).toEqual({
+        field,
+        message: `${field} must be at least 4`,
+      });
+      expect(refused(SendOtpRequest, { ...minimalSend, [field]: 33 })).toEqual({
+        field,
+        message: `${field} must be at most 32`,
+      });
     });
 
     it('refuses a fractional or non-numeric length', () => {
@@ -152,7 +158,13 @@ describe('SendOtpRequest', () => {
   });
 
   it('accepts numbers given as numeric strings (as the seed sends them)', () => {
-    const send = accepted(SendOtpRequest, { ...callSend, length: '8', timeout: '600', maxWrongAttempts: '3', repeat: '2' });
+    const send = accepted(SendOtpRequest, {
+      ...callSend,
+      length: '8',
+      timeout: '600',
+      maxWrongAttempts: '3',
+      repeat: '2',
+    });
     expect(send).toMatchObject({ length: 8, timeout: 600, maxWrongAttempts: 3, repeat: 2 });
     expect(accepted(SendOtpRequest, { ...minimalSend, validityPeriod: ' 90 ' }).validityPeriod).toBe(90);
   });
@@ -246,7 +258,11 @@ describe('limitRefs', () => {
   });
 
   it('parses the JSON string form and keeps its order', () => {
-    expect(accepted(limitRefs, '{"second":"s","first":"f","third":"t"}').map((l) => l.name)).toEqual(['second', 'first', 'third']);
+    expect(accepted(limitRefs, '{"second":"s","first":"f","third":"t"}').map((l) => l.name)).toEqual([
+      'second',
+      'first',
+      'third',
+    ]);
   });
 
   it('refuses what is not an object of limit name to key', () => {
@@ -261,7 +277,10 @@ describe('limitRefs', () => {
 
 describe('VerifyOtpRequest', () => {
   it('accepts a code with a requestId', () => {
-    expect(accepted(VerifyOtpRequest, { requestId: REQUEST, code: '123456' })).toEqual({ requestId: REQUEST, code: '123456' });
+    expect(accepted(VerifyOtpRequest, { requestId: REQUEST, code: '123456' })).toEqual({
+      requestId: REQUEST,
+      code: '123456',
+    });
   });
 
   it('accepts a code given as a number', () => {
@@ -297,8 +316,15 @@ describe('VerifyOtpRequest', () => {
   it('lets number take precedence: with a number, a requestId does not stand in for the service', () => {
     // With `number` the verify is by service and number, so the service is required even
     // though a requestId is given too (SPEC 3.2: the requestId is then ignored).
-    expect(refused(VerifyOtpRequest, { code: '123456', requestId: REQUEST, number: '+14155552671' }).field).toBe('service');
-    const both = accepted(VerifyOtpRequest, { code: '123456', requestId: REQUEST, service: '2FA', number: '+14155552671' });
+    expect(refused(VerifyOtpRequest, { code: '123456', requestId: REQUEST, number: '+14155552671' }).field).toBe(
+      'service',
+    );
+    const both = accepted(VerifyOtpRequest, {
+      code: '123456',
+      requestId: REQUEST,
+      service: '2FA',
+      number: '+14155552671',
+    });
     expect(both).toMatchObject({ service: '2FA', number: '+14155552671' });
   });
 });
@@ -306,14 +332,19 @@ describe('VerifyOtpRequest', () => {
 describe('VerifyOtpCommand (NATS)', () => {
   it('requires the account it acts for', () => {
     expect(refused(VerifyOtpCommand, { requestId: REQUEST, code: '123456' }).field).toBe('accountSid');
-    expect(accepted(VerifyOtpCommand, { requestId: REQUEST, code: '123456', accountSid: ACCOUNT }).accountSid).toBe(ACCOUNT);
+    expect(accepted(VerifyOtpCommand, { requestId: REQUEST, code: '123456', accountSid: ACCOUNT }).accountSid).toBe(
+      ACCOUNT,
+    );
   });
 });
 
 describe('CancelOtpRequest', () => {
   it('accepts a requestId, and a sub-account', () => {
     expect(accepted(CancelOtpRequest, { requestId: REQUEST })).toEqual({ requestId: REQUEST });
-    expect(accepted(CancelOtpRequest, { requestId: REQUEST, accountSid: ACCOUNT })).toEqual({ requestId: REQUEST, accountSid: ACCOUNT });
+    expect(accepted(CancelOtpRequest, { requestId: REQUEST, accountSid: ACCOUNT })).toEqual({
+      requestId: REQUEST,
+      accountSid: ACCOUNT,
+    });
   });
 
   it('refuses a missing or malformed requestId, and a malformed accountSid', () => {
@@ -359,13 +390,19 @@ describe('channel-only fields', () => {
     ['voice', { voice: 'man' }],
     ['repeat', { repeat: 2 }],
   ])('refuses %s on a text channel, naming it', (field, extra) => {
-    expect(refused(SendOtpRequest, { ...minimalSend, ...extra })).toEqual({ field, message: `${field} is only used by the call channel` });
+    expect(refused(SendOtpRequest, { ...minimalSend, ...extra })).toEqual({
+      field,
+      message: `${field} is only used by the call channel`,
+    });
     expect(refused(SendOtpRequest, { ...emailSend, ...extra }).field).toBe(field);
     expect(accepted(SendOtpRequest, { ...callSend, ...extra })).toMatchObject(extra);
   });
 
   it('refuses a subject outside email', () => {
-    expect(refused(SendOtpRequest, { ...minimalSend, subject: 'x' })).toEqual({ field: 'subject', message: 'subject is only used by the email channel' });
+    expect(refused(SendOtpRequest, { ...minimalSend, subject: 'x' })).toEqual({
+      field: 'subject',
+      message: 'subject is only used by the email channel',
+    });
   });
 });
 
@@ -387,7 +424,9 @@ describe('fallback', () => {
   });
 
   it('accepts the JSON string form', () => {
-    expect(accepted(SendOtpRequest, { ...numberSend, fallback: '[{"channel":"call","after":30}]' }).fallback).toEqual([{ channel: 'call', after: 30 }]);
+    expect(accepted(SendOtpRequest, { ...numberSend, fallback: '[{"channel":"call","after":30}]' }).fallback).toEqual([
+      { channel: 'call', after: 30 },
+    ]);
   });
 
   it.each([
@@ -397,10 +436,32 @@ describe('fallback', () => {
     ['unknown channel', { fallback: [{ channel: 'fax', after: 10 }] }, 'fallback.0.channel'],
     ['after missing', { fallback: [{ channel: 'call' }] }, 'fallback.0.after'],
     ['after zero', { fallback: [{ channel: 'call', after: 0 }] }, 'fallback.0.after'],
-    ['after past the expiry', { timeout: 60, fallback: [{ channel: 'call', after: 30 }, { channel: 'call', to: '+14155552672', after: 30 }] }, 'fallback.1.after'],
-    ['email without its to', { fallback: [{ channel: 'email', from: 'otp@example.com', subject: 'x', after: 10 }] }, 'fallback.0.to'],
-    ['email without its from', { fallback: [{ channel: 'email', to: 'a@example.com', subject: 'x', after: 10 }] }, 'fallback.0.from'],
-    ['email without a subject', { fallback: [{ channel: 'email', to: 'a@example.com', from: 'otp@example.com', after: 10 }] }, 'fallback.0.subject'],
+    [
+      'after past the expiry',
+      {
+        timeout: 60,
+        fallback: [
+          { channel: 'call', after: 30 },
+          { channel: 'call', to: '+14155552672', after: 30 },
+        ],
+      },
+      'fallback.1.after',
+    ],
+    [
+      'email without its to',
+      { fallback: [{ channel: 'email', from: 'otp@example.com', subject: 'x', after: 10 }] },
+      'fallback.0.to',
+    ],
+    [
+      'email without its from',
+      { fallback: [{ channel: 'email', to: 'a@example.com', subject: 'x', after: 10 }] },
+      'fallback.0.from',
+    ],
+    [
+      'email without a subject',
+      { fallback: [{ channel: 'email', to: 'a@example.com', from: 'otp@example.com', after: 10 }] },
+      'fallback.0.subject',
+    ],
     ['invalid number', { fallback: [{ channel: 'call', to: '+1555', after: 10 }] }, 'fallback.0.to'],
     ['voice on sms', { fallback: [{ channel: 'sms', voice: 'man', after: 10 }] }, 'fallback.0.voice'],
     ['body without {code}', { fallback: [{ channel: 'call', body: 'no code', after: 10 }] }, 'fallback.0.body'],
@@ -409,22 +470,34 @@ describe('fallback', () => {
   });
 
   it('requires the call step to name a number when the request sends from an alphanumeric sender', () => {
-    expect(refused(SendOtpRequest, { ...minimalSend, fallback: [{ channel: 'call', after: 10 }] }).field).toBe('fallback.0.from');
+    expect(refused(SendOtpRequest, { ...minimalSend, fallback: [{ channel: 'call', after: 10 }] }).field).toBe(
+      'fallback.0.from',
+    );
   });
 
   it('checks an inherited email body against the sms size', () => {
     const long = { ...emailSend, body: `{code}${'x'.repeat(2000)}` };
-    expect(refused(SendOtpRequest, { ...long, fallback: [{ channel: 'sms', to: '+14155552671', from: 'ACME', after: 10 }] }).field).toBe('fallback.0.body');
+    expect(
+      refused(SendOtpRequest, { ...long, fallback: [{ channel: 'sms', to: '+14155552671', from: 'ACME', after: 10 }] })
+        .field,
+    ).toBe('fallback.0.body');
   });
 });
 
 describe('statusCallback', () => {
   it('accepts http and https URLs', () => {
-    expect(accepted(SendOtpRequest, { ...minimalSend, statusCallback: 'https://example.com/hook?x=1' }).statusCallback).toBe('https://example.com/hook?x=1');
-    expect(accepted(SendOtpRequest, { ...minimalSend, statusCallback: 'http://127.0.0.1:8080/' }).statusCallback).toBe('http://127.0.0.1:8080/');
+    expect(
+      accepted(SendOtpRequest, { ...minimalSend, statusCallback: 'https://example.com/hook?x=1' }).statusCallback,
+    ).toBe('https://example.com/hook?x=1');
+    expect(accepted(SendOtpRequest, { ...minimalSend, statusCallback: 'http://127.0.0.1:8080/' }).statusCallback).toBe(
+      'http://127.0.0.1:8080/',
+    );
   });
 
-  it.each(['ftp://example.com/', 'example.com/hook', 'https://user:pass@example.com/', 42])('refuses %p', (statusCallback) => {
-    expect(refused(SendOtpRequest, { ...minimalSend, statusCallback }).field).toBe('statusCallback');
-  });
+  it.each(['ftp://example.com/', 'example.com/hook', 'https://user:pass@example.com/', 42])(
+    'refuses %p',
+    (statusCallback) => {
+      expect(refused(SendOtpRequest, { ...minimalSend, statusCallback }).field).toBe('statusCallback');
+    },
+  );
 });

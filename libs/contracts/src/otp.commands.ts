@@ -35,9 +35,14 @@ const BODY_MAX = { sms: 1224, call: 1224, email: 10_000 } as const;
 /** Fallback steps a send may name: enough to try every channel once more. */
 export const MAX_FALLBACK_STEPS = 3;
 
-const bodyField = z.string({ error: 'must be a string' }).min(1, 'is required').refine((s) => s.includes('{code}'), 'must contain {code}');
+const bodyField = z
+  .string({ error: 'must be a string' })
+  .min(1, 'is required')
+  .refine((s) => s.includes('{code}'), 'must contain {code}');
 const channelField = z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` });
-const languageField = z.string({ error: 'must be a string' }).regex(LANGUAGE, 'must be a locale like en-US or engine.locale like awspolly.ja-JP');
+const languageField = z
+  .string({ error: 'must be a string' })
+  .regex(LANGUAGE, 'must be a locale like en-US or engine.locale like awspolly.ja-JP');
 const voiceField = z
   .enum(['man', 'woman', 'male', 'female'], { error: 'must be man, woman, male or female' })
   .transform((v): 'man' | 'woman' => (v === 'male' ? 'man' : v === 'female' ? 'woman' : v));
@@ -49,7 +54,12 @@ export const callbackUrl = z
   .refine((v) => {
     try {
       const u = new URL(v);
-      return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && u.username === '' && u.password === '';
+      return (
+        (u.protocol === 'http:' || u.protocol === 'https:') &&
+        u.hostname !== '' &&
+        u.username === '' &&
+        u.password === ''
+      );
     } catch {
       return false;
     }
@@ -94,52 +104,59 @@ const actor = {
 };
 
 const sendFields = z.object({
-    service: nonEmpty(64),
-    from: nonEmpty(254),
-    to: nonEmpty(254),
-    body: bodyField,
-    channel: channelField.default('sms'),
-    subject: nonEmpty(998).optional(),
-    length: intField(4, 32).optional(),
-    codeLength: intField(4, 32).optional(),
-    allowDigits: boolField.optional(),
-    allowUpperCase: boolField.optional(),
-    allowLowerCase: boolField.optional(),
-    allowSpecialChars: boolField.optional(),
-    timeout: intField(30, 86_400).optional(),
-    validityPeriod: intField(30, 86_400).optional(),
-    guardTime: intField(0, 86_400).optional(),
-    maxWrongAttempts: intField(1, 20).optional(),
-    language: languageField.optional(),
-    voice: voiceField.optional(),
-    repeat: intField(1, 5).optional(),
-    fallback: fallbackField.optional(),
-    statusCallback: callbackUrl.optional(),
-    limits: limitRefs.optional(),
-    accountSid: accountSid.optional(),
-    recipientIp: ipAddress.optional(),
+  service: nonEmpty(64),
+  from: nonEmpty(254),
+  to: nonEmpty(254),
+  body: bodyField,
+  channel: channelField.default('sms'),
+  subject: nonEmpty(998).optional(),
+  length: intField(4, 32).optional(),
+  codeLength: intField(4, 32).optional(),
+  allowDigits: boolField.optional(),
+  allowUpperCase: boolField.optional(),
+  allowLowerCase: boolField.optional(),
+  allowSpecialChars: boolField.optional(),
+  timeout: intField(30, 86_400).optional(),
+  validityPeriod: intField(30, 86_400).optional(),
+  guardTime: intField(0, 86_400).optional(),
+  maxWrongAttempts: intField(1, 20).optional(),
+  language: languageField.optional(),
+  voice: voiceField.optional(),
+  repeat: intField(1, 5).optional(),
+  fallback: fallbackField.optional(),
+  statusCallback: callbackUrl.optional(),
+  limits: limitRefs.optional(),
+  accountSid: accountSid.optional(),
+  recipientIp: ipAddress.optional(),
 });
 type SendFields = z.infer<typeof sendFields>;
 
 function refineSend(req: SendFields, ctx: z.RefinementCtx): void {
-    const fail = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    checkMessage(req, [], fail);
-    const alphabet = [req.allowDigits, req.allowUpperCase, req.allowLowerCase, req.allowSpecialChars];
-    if (alphabet.some((a) => a !== undefined) && !alphabet.some((a) => a === true)) {
-      fail(['allowDigits'], 'at least one of allowDigits, allowUpperCase, allowLowerCase, allowSpecialChars must be true');
-    }
-    const timeout = req.timeout ?? req.validityPeriod ?? 300;
-    let startsAt = 0;
-    req.fallback?.forEach((step, i) => {
-      const path = ['fallback', i];
-      const resolved = resolveFallbackStep(req, step);
-      if (resolved.to === undefined) fail([...path, 'to'], `is required: the request's to does not fit the ${step.channel} channel`);
-      if (resolved.from === undefined) fail([...path, 'from'], `is required: the request's from does not fit the ${step.channel} channel`);
-      if (resolved.to !== undefined && resolved.from !== undefined) checkMessage({ ...resolved, to: resolved.to, from: resolved.from }, path, fail);
-      // A step that would start once the code expired could never be verified.
-      startsAt += step.after;
-      if (startsAt >= timeout) fail([...path, 'after'], `puts the step at ${startsAt} s, not before the code expires (${timeout} s)`);
-    });
+  const fail = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  checkMessage(req, [], fail);
+  const alphabet = [req.allowDigits, req.allowUpperCase, req.allowLowerCase, req.allowSpecialChars];
+  if (alphabet.some((a) => a !== undefined) && !alphabet.some((a) => a === true)) {
+    fail(
+      ['allowDigits'],
+      'at least one of allowDigits, allowUpperCase, allowLowerCase, allowSpecialChars must be true',
+    );
+  }
+  const timeout = req.timeout ?? req.validityPeriod ?? 300;
+  let startsAt = 0;
+  req.fallback?.forEach((step, i) => {
+    const path = ['fallback', i];
+    const resolved = resolveFallbackStep(req, step);
+    if (resolved.to === undefined)
+      fail([...path, 'to'], `is required: the request's to does not fit the ${step.channel} channel`);
+    if (resolved.from === undefined)
+      fail([...path, 'from'], `is required: the request's from does not fit the ${step.channel} channel`);
+    if (resolved.to !== undefined && resolved.from !== undefined)
+      checkMessage({ ...resolved, to: resolved.to, from: resolved.from }, path, fail);
+    // A step that would start once the code expired could never be verified.
+    startsAt += step.after;
+    if (startsAt >= timeout)
+      fail([...path, 'after'], `puts the step at ${startsAt} s, not before the code expires (${timeout} s)`);
+  });
 }
 
 interface MessageFields {
@@ -154,27 +171,39 @@ interface MessageFields {
 }
 
 /** What one message needs on its channel: destination and sender forms, subject, body size, voice options. */
-function checkMessage(m: MessageFields, path: (string | number)[], fail: (path: (string | number)[], message: string) => void): void {
-    const at = (field: string) => [...path, field];
-    if (m.channel === 'email') {
-      if (!emailAddress.safeParse(m.to).success) fail(at('to'), 'must be a valid email address for the email channel');
-      if (!emailAddress.safeParse(m.from).success) fail(at('from'), 'must be a valid email address for the email channel');
-      if (m.subject === undefined) fail(at('subject'), 'is required for the email channel');
-    } else {
-      if (m.subject !== undefined) fail(at('subject'), 'is only used by the email channel');
-      if (!phoneNumber.safeParse(m.to).success) fail(at('to'), 'must be a valid phone number in E.164 form (+14155550123)');
-      const senderOk = phoneNumber.safeParse(m.from).success || (m.channel === 'sms' && SENDER_ID.test(m.from));
-      if (!senderOk) {
-        fail(at('from'), m.channel === 'sms' ? 'must be an E.164 number or a 3-11 character alphanumeric sender ID' : 'must be a valid phone number in E.164 form');
-      }
+function checkMessage(
+  m: MessageFields,
+  path: (string | number)[],
+  fail: (path: (string | number)[], message: string) => void,
+): void {
+  const at = (field: string) => [...path, field];
+  if (m.channel === 'email') {
+    if (!emailAddress.safeParse(m.to).success) fail(at('to'), 'must be a valid email address for the email channel');
+    if (!emailAddress.safeParse(m.from).success)
+      fail(at('from'), 'must be a valid email address for the email channel');
+    if (m.subject === undefined) fail(at('subject'), 'is required for the email channel');
+  } else {
+    if (m.subject !== undefined) fail(at('subject'), 'is only used by the email channel');
+    if (!phoneNumber.safeParse(m.to).success)
+      fail(at('to'), 'must be a valid phone number in E.164 form (+14155550123)');
+    const senderOk = phoneNumber.safeParse(m.from).success || (m.channel === 'sms' && SENDER_ID.test(m.from));
+    if (!senderOk) {
+      fail(
+        at('from'),
+        m.channel === 'sms'
+          ? 'must be an E.164 number or a 3-11 character alphanumeric sender ID'
+          : 'must be a valid phone number in E.164 form',
+      );
     }
-    if (m.body.length > BODY_MAX[m.channel]) fail(at('body'), `must be at most ${BODY_MAX[m.channel]} characters for the ${m.channel} channel`);
-    // Voice options mean nothing on a text channel: refused rather than silently dropped.
-    if (m.channel !== 'call') {
-      for (const field of ['language', 'voice', 'repeat'] as const) {
-        if (m[field] !== undefined) fail(at(field), 'is only used by the call channel');
-      }
+  }
+  if (m.body.length > BODY_MAX[m.channel])
+    fail(at('body'), `must be at most ${BODY_MAX[m.channel]} characters for the ${m.channel} channel`);
+  // Voice options mean nothing on a text channel: refused rather than silently dropped.
+  if (m.channel !== 'call') {
+    for (const field of ['language', 'voice', 'repeat'] as const) {
+      if (m[field] !== undefined) fail(at(field), 'is only used by the call channel');
     }
+  }
 }
 
 /** Whether `address` has the destination form of `channel`. */
@@ -219,7 +248,11 @@ export function normaliseDestination(to: string): string {
 }
 
 function normaliseSend<T extends SendFields>(req: T): T {
-  return { ...req, to: normaliseDestination(req.to), from: req.channel === 'email' ? req.from : req.from.replace(/[\s()-]/g, '') };
+  return {
+    ...req,
+    to: normaliseDestination(req.to),
+    from: req.channel === 'email' ? req.from : req.from.replace(/[\s()-]/g, ''),
+  };
 }
 
 /** The body of `POST /2fa/send` (SPEC 3.1). */
@@ -233,24 +266,25 @@ export const SendOtpCommand = sendFields
 export type SendOtpCommand = z.infer<typeof SendOtpCommand>;
 
 const verifyFields = z.object({
-    code: z.preprocess(
-      (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v),
-      z.string({ error: 'must be a string' }).min(1, 'is required').max(32, 'must be at most 32 characters'),
-    ),
-    requestId: otpRequestId.optional(),
-    service: nonEmpty(64).optional(),
-    number: nonEmpty(254).optional(),
-    limits: limitRefs.optional(),
-    accountSid: accountSid.optional(),
+  code: z.preprocess(
+    (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v),
+    z.string({ error: 'must be a string' }).min(1, 'is required').max(32, 'must be at most 32 characters'),
+  ),
+  requestId: otpRequestId.optional(),
+  service: nonEmpty(64).optional(),
+  number: nonEmpty(254).optional(),
+  limits: limitRefs.optional(),
+  accountSid: accountSid.optional(),
 });
 type VerifyFields = z.infer<typeof verifyFields>;
 
 function refineVerify(req: VerifyFields, ctx: z.RefinementCtx): void {
-    if (req.number !== undefined) {
-      if (req.service === undefined) ctx.addIssue({ code: 'custom', path: ['service'], message: 'is required when verifying by number' });
-    } else if (req.requestId === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['requestId'], message: 'is required (or service and number)' });
-    }
+  if (req.number !== undefined) {
+    if (req.service === undefined)
+      ctx.addIssue({ code: 'custom', path: ['service'], message: 'is required when verifying by number' });
+  } else if (req.requestId === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['requestId'], message: 'is required (or service and number)' });
+  }
 }
 
 function normaliseVerify<T extends VerifyFields>(req: T): T {

@@ -19,9 +19,23 @@ describe('paging', () => {
   });
 
   it('has no next page on the last one and keeps the filters in every URI', () => {
-    const page = pageOf(['g'], 7, { page: 3, pageSize: 2 }, '/2fa/limits/search', { name: 'otp', SortBy: 'name:desc', accountSid: undefined });
-    expect(page).toMatchObject({ start: 6, end: 6, nextPageUri: null, uri: '/2fa/limits/search?name=otp&SortBy=name%3Adesc&pageSize=2&page=3' });
-    expect(pageOf([], 0, { page: 0, pageSize: 10 }, '/x')).toMatchObject({ numPages: 0, start: 0, end: 0, nextPageUri: null });
+    const page = pageOf(['g'], 7, { page: 3, pageSize: 2 }, '/2fa/limits/search', {
+      name: 'otp',
+      SortBy: 'name:desc',
+      accountSid: undefined,
+    });
+    expect(page).toMatchObject({
+      start: 6,
+      end: 6,
+      nextPageUri: null,
+      uri: '/2fa/limits/search?name=otp&SortBy=name%3Adesc&pageSize=2&page=3',
+    });
+    expect(pageOf([], 0, { page: 0, pageSize: 10 }, '/x')).toMatchObject({
+      numPages: 0,
+      start: 0,
+      end: 0,
+      nextPageUri: null,
+    });
   });
 
   it('reads time bounds as UTC, a bare date as midnight', () => {

@@ -25,7 +25,10 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-
 export const timeBound = z
   .string({ error: 'must be a string' })
   .trim()
-  .refine((s) => BARE_DATE.test(s) || ISO_DATE_TIME.test(s), 'must be an ISO-8601 date or date-time (2018-10-05 or 2018-10-05T22:45:32)')
+  .refine(
+    (s) => BARE_DATE.test(s) || ISO_DATE_TIME.test(s),
+    'must be an ISO-8601 date or date-time (2018-10-05 or 2018-10-05T22:45:32)',
+  )
   .transform((s, ctx) => {
     const normalised = BARE_DATE.test(s) ? `${s}T00:00:00Z` : HAS_ZONE.test(s) ? s : `${s}Z`;
     const ms = Date.parse(normalised);

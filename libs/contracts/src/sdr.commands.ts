@@ -10,7 +10,13 @@ import { accountSid, otpRequestId } from './validation';
  * country and status.
  */
 
-export const OTP_STATUSES = ['pending', 'verified', 'canceled', 'expired', 'failed'] as const satisfies readonly OtpStatus[];
+export const OTP_STATUSES = [
+  'pending',
+  'verified',
+  'canceled',
+  'expired',
+  'failed',
+] as const satisfies readonly OtpStatus[];
 
 const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
   z.enum(values, { error: `must be one of ${values.join(', ')}` });
@@ -18,9 +24,19 @@ const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
 /** Filters shared by the record search and the usage report. */
 export const sdrFilters = {
   ...searchScope,
-  service: z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters').optional(),
+  service: z
+    .string({ error: 'must be a string' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(64, 'must be at most 64 characters')
+    .optional(),
   /** The destination exactly as sent (E.164 number or email address). */
-  to: z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(254, 'must be at most 254 characters').optional(),
+  to: z
+    .string({ error: 'must be a string' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(254, 'must be at most 254 characters')
+    .optional(),
   channel: oneOf(CHANNELS).optional(),
   status: oneOf(OTP_STATUSES).optional(),
   deliveryStatus: oneOf(DELIVERY_STATUSES).optional(),

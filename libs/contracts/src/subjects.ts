@@ -36,7 +36,16 @@ export type Channel = (typeof CHANNELS)[number];
  * (what a provider said about one dispatch); `failed` by otp-core when a request fails for a
  * reason other than wrong codes (every channel failed to deliver). The rest by otp-core.
  */
-export const OTP_EVENT_TYPES = ['created', 'dispatched', 'delivery_status', 'verified', 'verify_failed', 'canceled', 'expired', 'failed'] as const;
+export const OTP_EVENT_TYPES = [
+  'created',
+  'dispatched',
+  'delivery_status',
+  'verified',
+  'verify_failed',
+  'canceled',
+  'expired',
+  'failed',
+] as const;
 export type OtpEventType = (typeof OTP_EVENT_TYPES)[number];
 
 /** JetStream stream names (no dots allowed there), likewise prefixed. */

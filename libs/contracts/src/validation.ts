@@ -11,7 +11,11 @@ import { z } from 'zod';
 export const intField = (min: number, max: number) =>
   z.preprocess(
     (v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
-    z.number({ error: 'must be an integer' }).int('must be an integer').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
+    z
+      .number({ error: 'must be an integer' })
+      .int('must be an integer')
+      .min(min, `must be at least ${min}`)
+      .max(max, `must be at most ${max}`),
   );
 
 export const boolField = z.preprocess(
@@ -27,9 +31,13 @@ export const phoneNumber = z
   .transform((s) => s.replace(/[\s()-]/g, ''))
   .refine((s) => E164.test(s) && isValidPhoneNumber(s), 'must be a valid phone number in E.164 form (+14155550123)');
 
-export const emailAddress = z.email({ error: 'must be a valid email address' }).max(254, 'must be at most 254 characters');
+export const emailAddress = z
+  .email({ error: 'must be a valid email address' })
+  .max(254, 'must be at most 254 characters');
 
-export const ipAddress = z.string({ error: 'must be a string' }).refine((s) => isIP(s) !== 0, 'must be an IPv4 or IPv6 address');
+export const ipAddress = z
+  .string({ error: 'must be a string' })
+  .refine((s) => isIP(s) !== 0, 'must be an IPv4 or IPv6 address');
 
 /**
  * Where, in a decoded JSON value, a string or key holds a NUL character (U+0000), as a dotted
@@ -89,7 +97,9 @@ export const nonEmpty = (max: number) =>
   z.string({ error: 'must be a string' }).trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
 
 export const idOf = (prefix: string) =>
-  z.string({ error: 'must be a string' }).regex(new RegExp(`^${prefix}[0-9a-f]{32}$`), `must be ${prefix} followed by 32 hex digits`);
+  z
+    .string({ error: 'must be a string' })
+    .regex(new RegExp(`^${prefix}[0-9a-f]{32}$`), `must be ${prefix} followed by 32 hex digits`);
 
 export const accountSid = idOf('AC');
 export const otpRequestId = idOf('OTP');
@@ -105,7 +115,8 @@ export function firstIssue(error: z.ZodError, input: unknown): FieldIssue {
   const field = issue.path.map(String).join('.') || 'body';
   // A missing field and a field of the wrong type are both `invalid_type`: only the input
   // tells them apart (zod reports the offending value only when asked to).
-  const problem = issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined ? 'is required' : issue.message;
+  const problem =
+    issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined ? 'is required' : issue.message;
   return { field, message: `${field} ${problem}` };
 }
 

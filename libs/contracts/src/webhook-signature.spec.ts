@@ -19,7 +19,14 @@ describe('signatures of webhook, callback and status callback bodies', () => {
     expect(verifyBody(secret, body, header, 1_700_000_301)).toBe(false);
     expect(verifyBody(secret, body, header, 1_699_999_699)).toBe(false);
     expect(verifyBody(secret, body, header.toUpperCase(), 1_700_000_000)).toBe(false);
-    for (const bad of [undefined, '', 't=abc,v1=00', 'v1=' + '0'.repeat(64), `t=1700000000,v1=${'z'.repeat(64)}`, 'sha256=' + '0'.repeat(64)]) {
+    for (const bad of [
+      undefined,
+      '',
+      't=abc,v1=00',
+      'v1=' + '0'.repeat(64),
+      `t=1700000000,v1=${'z'.repeat(64)}`,
+      'sha256=' + '0'.repeat(64),
+    ]) {
       expect(verifyBody(secret, body, bad, 1_700_000_000)).toBe(false);
     }
   });

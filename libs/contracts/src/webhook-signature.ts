@@ -22,7 +22,13 @@ export function signBody(secret: string, body: string | Buffer, unixSeconds: num
  * What a receiver runs: the signature matches the raw body (constant-time), and its time is
  * within `toleranceSeconds` of the receiver's clock.
  */
-export function verifyBody(secret: string, body: string | Buffer, header: string | undefined, nowSeconds: number, toleranceSeconds = SIGNATURE_TOLERANCE_SECONDS): boolean {
+export function verifyBody(
+  secret: string,
+  body: string | Buffer,
+  header: string | undefined,
+  nowSeconds: number,
+  toleranceSeconds = SIGNATURE_TOLERANCE_SECONDS,
+): boolean {
   if (!header) return false;
   const parts = new Map(header.split(',').map((p) => p.trim().split('=', 2) as [string, string]));
   const t = Number(parts.get('t'));

@@ -12,7 +12,11 @@ import type { ChannelProvider } from './provider';
  * test can replace it), the claims, the development outbox and the {@link ChannelDispatcher}.
  * Needs RedisModule.
  */
-export function channelDispatchProviders(channel: Channel, providerToken: symbol, createProvider: (config: AppConfig) => ChannelProvider): Provider[] {
+export function channelDispatchProviders(
+  channel: Channel,
+  providerToken: symbol,
+  createProvider: (config: AppConfig) => ChannelProvider,
+): Provider[] {
   return [
     { provide: providerToken, inject: [APP_CONFIG], useFactory: createProvider },
     DispatchClaims,
@@ -20,8 +24,14 @@ export function channelDispatchProviders(channel: Channel, providerToken: symbol
     {
       provide: ChannelDispatcher,
       inject: [NATS_CONNECTION, APP_CONFIG, providerToken, DispatchClaims, DevOutboxStore, Clock],
-      useFactory: (nc: NatsConnection, config: AppConfig, provider: ChannelProvider, claims: DispatchClaims, outbox: DevOutboxStore, clock: Clock) =>
-        new ChannelDispatcher({ channel, nc, config, provider, claims, outbox, clock }),
+      useFactory: (
+        nc: NatsConnection,
+        config: AppConfig,
+        provider: ChannelProvider,
+        claims: DispatchClaims,
+        outbox: DevOutboxStore,
+        clock: Clock,
+      ) => new ChannelDispatcher({ channel, nc, config, provider, claims, outbox, clock }),
     },
   ];
 }

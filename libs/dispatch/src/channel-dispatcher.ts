@@ -9,7 +9,15 @@ import {
   Subjects,
   withPrefix,
 } from '@app/contracts';
-import { type AppConfig, type Clock, decodeJson, encodeJson, ensureStreams, JetStreamWorker, type MessageOutcome } from '@app/platform';
+import {
+  type AppConfig,
+  type Clock,
+  decodeJson,
+  encodeJson,
+  ensureStreams,
+  JetStreamWorker,
+  type MessageOutcome,
+} from '@app/platform';
 import type { JsMsg, NatsConnection } from 'nats';
 import { createHash } from 'node:crypto';
 import { Counter } from 'prom-client';
@@ -29,8 +37,16 @@ const INFRA_SLACK = 10;
 /** A receipt may outrun the record of its send by a moment; it is not kept waiting for ever. */
 const RECEIPT_MAX_DELIVER = 10;
 
-const outcomes = new Counter({ name: 'dispatch_messages_total', help: 'Dispatch messages handled', labelNames: ['channel', 'outcome'] });
-const statuses = new Counter({ name: 'dispatch_delivery_status_total', help: 'Delivery statuses published', labelNames: ['channel', 'status'] });
+const outcomes = new Counter({
+  name: 'dispatch_messages_total',
+  help: 'Dispatch messages handled',
+  labelNames: ['channel', 'outcome'],
+});
+const statuses = new Counter({
+  name: 'dispatch_delivery_status_total',
+  help: 'Delivery statuses published',
+  labelNames: ['channel', 'status'],
+});
 
 export interface ChannelDispatcherDeps {
   channel: Channel;
@@ -137,7 +153,11 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
       // provider attempt (attempts are counted with the lease).
       const soon = BUSY_RETRY_BASE_MS * 2 ** Math.max(0, msg.info.redeliveryCount - 1);
       const retryInMs = Math.min(claim.retryInMs + 100, soon) + Math.floor(Math.random() * 100);
-      this.logger.log({ message: 'dispatch leased elsewhere; looking again later', dispatchId: message.dispatchId, retryInMs });
+      this.logger.log({
+        message: 'dispatch leased elsewhere; looking again later',
+        dispatchId: message.dispatchId,
+        retryInMs,
+      });
       return this.count({ retryAfterMs: retryInMs }, 'leased_elsewhere');
     }
     return this.send(message, claim.lease, now);
@@ -146,21 +166,32 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private async send(message: DispatchMessage, lease: Lease, now: Date): Promise<MessageOutcome> {
     const { provider, claims, config } = this.d;
     const attempt = lease.attempt;
-    if (attempt > 1) this.logger.log({ message: 'sending again with the same idempotency key', dispatchId: message.dispatchId, attempt });
+    if (attempt > 1)
+      this.logger.log({
+        message: 'sending again with the same idempotency key',
+        dispatchId: message.dispatchId,
+        attempt,
+      });
     let accepted;
     try {
       accepted = await withTimeout(provider.send(message), config.dispatch.providerTimeoutMs);
     } catch (thrown) {
       return this.refused(message, lease, ProviderError.from(thrown));
     }
-    const record: SentRecord = { ...recordOf(message, provider.name, attempt), providerMessageId: accepted.providerMessageId, units: accepted.units ?? 1 };
+    const record: SentRecord = {
+      ...recordOf(message, provider.name, attempt),
+      providerMessageId: accepted.providerMessageId,
+      units: accepted.units ?? 1,
+    };
     // Sent: from here on, a failure must not lead to a second send.
     await claims.markSentWith(record, accepted.otherMessageIds).catch(async (error: Error) => {
       this.logger.warn(`could not record the send: ${error.message}`);
       await claims.markSent(message.dispatchId).catch(() => undefined);
     });
     if (config.devOutbox) {
-      await this.d.outbox.keep(message, now).catch((error: Error) => this.logger.warn(`development outbox: ${error.message}`));
+      await this.d.outbox
+        .keep(message, now)
+        .catch((error: Error) => this.logger.warn(`development outbox: ${error.message}`));
     }
     try {
       await this.status(record, 'sent', null);
@@ -183,7 +214,14 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
       // Our lease lapsed and another holder took the dispatch (or sent it): not ours to fail.
       // Looked at again, it is `done` (acknowledged) or still leased (waited for).
       if (!ours) return this.count({ retryAfterMs: 1000 }, 'leased_elsewhere');
-      this.logger.warn({ message: 'delivery failed', dispatchId: message.dispatchId, provider: provider.name, permanent: error.permanent, attempt, error: reason.message });
+      this.logger.warn({
+        message: 'delivery failed',
+        dispatchId: message.dispatchId,
+        provider: provider.name,
+        permanent: error.permanent,
+        attempt,
+        error: reason.message,
+      });
       try {
         await this.status(base, 'failed', reason);
       } catch (publishError) {
@@ -197,7 +235,13 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     await claims.release(lease).catch(() => undefined);
     // attempt is 1 on the first delivery: base, 2×base, 4×base… up to the cap.
     const delay = Math.min(RETRY_CAP_MS, config.dispatch.retryBaseMs * 2 ** Math.max(0, attempt - 1));
-    this.logger.warn({ message: 'provider refused, retrying', dispatchId: message.dispatchId, provider: provider.name, error: reason.message, retryInMs: delay });
+    this.logger.warn({
+      message: 'provider refused, retrying',
+      dispatchId: message.dispatchId,
+      provider: provider.name,
+      error: reason.message,
+      retryInMs: delay,
+    });
     // `queued`: waiting in the queue for another attempt, with what went wrong.
     await this.status(base, 'queued', reason).catch(() => undefined);
     return this.count({ retryAfterMs: delay });
@@ -212,18 +256,32 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   /** A receipt a provider reported on its own connection: onto JetStream, like a callback. */
   private async publishReceipt(receipt: ProviderReceipt): Promise<void> {
-    const body: DeliveryReceipt = { channel: this.d.channel, providerMessageId: receipt.providerMessageId, status: receipt.status, error: receipt.error };
-    const id = createHash('sha256').update(`${this.d.provider.name}|${receipt.providerMessageId}|${receipt.status}`).digest('hex');
-    await this.d.nc.jetstream().publish(withPrefix(this.d.config.nats.prefix, Subjects.receipt(this.d.channel)), encodeJson(body), { msgID: id });
+    const body: DeliveryReceipt = {
+      channel: this.d.channel,
+      providerMessageId: receipt.providerMessageId,
+      status: receipt.status,
+      error: receipt.error,
+    };
+    const id = createHash('sha256')
+      .update(`${this.d.provider.name}|${receipt.providerMessageId}|${receipt.status}`)
+      .digest('hex');
+    await this.d.nc
+      .jetstream()
+      .publish(withPrefix(this.d.config.nats.prefix, Subjects.receipt(this.d.channel)), encodeJson(body), {
+        msgID: id,
+      });
   }
 
   async handleReceipt(msg: JsMsg): Promise<MessageOutcome> {
     const parsed = DeliveryReceipt.safeParse(decodeJson(msg.data));
-    if (!parsed.success || parsed.data.channel !== this.d.channel) return this.count({ drop: 'invalid receipt' }, 'receipt_dropped');
+    if (!parsed.success || parsed.data.channel !== this.d.channel)
+      return this.count({ drop: 'invalid receipt' }, 'receipt_dropped');
     const receipt = parsed.data;
     let record: SentRecord | null;
     try {
-      const dispatchId = receipt.dispatchId ?? (await this.d.claims.dispatchIdOf(this.d.provider.name, receipt.providerMessageId as string));
+      const dispatchId =
+        receipt.dispatchId ??
+        (await this.d.claims.dispatchIdOf(this.d.provider.name, receipt.providerMessageId as string));
       record = dispatchId ? await this.d.claims.record(dispatchId) : null;
     } catch (error) {
       this.logger.warn(`cannot resolve receipt, retrying: ${(error as Error).message}`);
@@ -239,7 +297,11 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     return this.count({ ack: true }, 'receipt');
   }
 
-  private async status(record: SentRecord, status: DeliveryStatusEventData['status'], error: DeliveryStatusEventData['error']): Promise<void> {
+  private async status(
+    record: SentRecord,
+    status: DeliveryStatusEventData['status'],
+    error: DeliveryStatusEventData['error'],
+  ): Promise<void> {
     const data: DeliveryStatusEventData = {
       requestId: record.requestId,
       accountSid: record.accountSid,

@@ -1,4 +1,10 @@
-import { type DeliveryStatus, type DeliveryStatusEvent, type DeliveryStatusEventData, Subjects, withPrefix } from '@app/contracts';
+import {
+  type DeliveryStatus,
+  type DeliveryStatusEvent,
+  type DeliveryStatusEventData,
+  Subjects,
+  withPrefix,
+} from '@app/contracts';
 import { currentRequestId, encodeJson } from '@app/platform';
 import type { NatsConnection } from 'nats';
 import { createHash } from 'node:crypto';
@@ -20,9 +26,16 @@ export class DeliveryStatusPublisher {
       type: 'delivery_status',
       version: 1,
       data,
-      metadata: { eventId, occurredAt: now.toISOString(), correlationId: currentRequestId(), causationId: data.requestId },
+      metadata: {
+        eventId,
+        occurredAt: now.toISOString(),
+        correlationId: currentRequestId(),
+        causationId: data.requestId,
+      },
     };
-    await this.nc.jetstream().publish(withPrefix(this.prefix, Subjects.otpEvent('delivery_status')), encodeJson(event), { msgID: eventId });
+    await this.nc
+      .jetstream()
+      .publish(withPrefix(this.prefix, Subjects.otpEvent('delivery_status')), encodeJson(event), { msgID: eventId });
   }
 }
 

@@ -21,6 +21,8 @@ export function devOutboxController(channel: Channel): Type<unknown> {
       return { code: 200, message: 'OK', data: await this.store.list(channel, query.to, query.accountSid) };
     }
   }
-  Object.defineProperty(DevOutboxController, 'name', { value: `DevOutbox${channel[0].toUpperCase()}${channel.slice(1)}Controller` });
+  Object.defineProperty(DevOutboxController, 'name', {
+    value: `DevOutbox${channel[0].toUpperCase()}${channel.slice(1)}Controller`,
+  });
   return DevOutboxController;
 }

@@ -33,7 +33,12 @@ export class DevOutboxStore {
       parentAccountSid: message.parentAccountSid ?? null,
     };
     const key = keyOf(message.channel, message.to);
-    await this.redis.multi().lpush(key, JSON.stringify(entry)).ltrim(key, 0, KEEP - 1).expire(key, TTL_SECONDS).exec();
+    await this.redis
+      .multi()
+      .lpush(key, JSON.stringify(entry))
+      .ltrim(key, 0, KEEP - 1)
+      .expire(key, TTL_SECONDS)
+      .exec();
   }
 
   /** Newest first; only what the account (or one of its sub-accounts) was sent. */

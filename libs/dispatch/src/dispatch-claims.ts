@@ -37,7 +37,14 @@ return 0
 `;
 
 interface WithScripts {
-  dispatchClaim(keys: number, claim: string, attempts: string, lease: string, leaseMs: number, ttl: number): Promise<[string, number]>;
+  dispatchClaim(
+    keys: number,
+    claim: string,
+    attempts: string,
+    lease: string,
+    leaseMs: number,
+    ttl: number,
+  ): Promise<[string, number]>;
   dispatchRelease(keys: number, claim: string, value: string): Promise<number>;
   dispatchFail(keys: number, claim: string, lease: string, ttl: number): Promise<number>;
 }
@@ -87,7 +94,14 @@ export class DispatchClaims implements OnModuleInit {
 
   async claim(dispatchId: string, leaseMs: number): Promise<Claim> {
     const token = randomUUID();
-    const [kind, n] = await this.scripts.dispatchClaim(2, keyOf(dispatchId), attemptsKey(dispatchId), leaseOf(token), leaseMs, CLAIM_TTL_SECONDS);
+    const [kind, n] = await this.scripts.dispatchClaim(
+      2,
+      keyOf(dispatchId),
+      attemptsKey(dispatchId),
+      leaseOf(token),
+      leaseMs,
+      CLAIM_TTL_SECONDS,
+    );
     if (kind === 'claimed') return { kind, lease: { dispatchId, token, attempt: Number(n) } };
     if (kind === 'done') return { kind: 'already-done' };
     // PTTL is -1 only for a key without expiry, which we never write; be safe anyway.
@@ -108,7 +122,10 @@ export class DispatchClaims implements OnModuleInit {
    */
   async markSentWith(record: SentRecord, otherMessageIds: string[] = []): Promise<void> {
     const json = JSON.stringify(record);
-    const multi = this.redis.multi().set(keyOf(record.dispatchId), 'sent', 'EX', CLAIM_TTL_SECONDS).set(recordKey(record.dispatchId), json, 'EX', CLAIM_TTL_SECONDS);
+    const multi = this.redis
+      .multi()
+      .set(keyOf(record.dispatchId), 'sent', 'EX', CLAIM_TTL_SECONDS)
+      .set(recordKey(record.dispatchId), json, 'EX', CLAIM_TTL_SECONDS);
     const results = await multi.exec();
     const failed = results?.find(([error]) => error);
     if (failed) throw failed[0];

@@ -50,7 +50,10 @@ export class ProviderError extends Error {
 export async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ProviderError('timeout', `provider did not answer within ${ms} ms`, false)), ms);
+    timer = setTimeout(
+      () => reject(new ProviderError('timeout', `provider did not answer within ${ms} ms`, false)),
+      ms,
+    );
   });
   try {
     return await Promise.race([work, timeout]);

@@ -1,4 +1,10 @@
-import { type DynamicModule, type INestApplication, type LoggerService, Module, type ModuleMetadata } from '@nestjs/common';
+import {
+  type DynamicModule,
+  type INestApplication,
+  type LoggerService,
+  Module,
+  type ModuleMetadata,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Clock } from './clock';
 import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
@@ -30,7 +36,10 @@ export function defineService(spec: {
   return {
     service: spec.service,
     configureHttp: spec.configureHttp,
-    rootModule: (options) => ({ module: ServiceRootModule, imports: [PlatformModule.forRoot(options), ...spec.imports] }),
+    rootModule: (options) => ({
+      module: ServiceRootModule,
+      imports: [PlatformModule.forRoot(options), ...spec.imports],
+    }),
   };
 }
 
@@ -65,7 +74,10 @@ export async function startService(definition: ServiceDefinition, options: Start
   if (config.otpSecretIsDevDefault) {
     logger.warn('OTP_SECRET is not set: using the development default. Set it in production.', 'Config');
   }
-  logger.log(`${definition.service} listening on port ${(app.getHttpServer().address() as { port: number }).port}`, 'Bootstrap');
+  logger.log(
+    `${definition.service} listening on port ${(app.getHttpServer().address() as { port: number }).port}`,
+    'Bootstrap',
+  );
   return app;
 }
 

@@ -7,6 +7,7 @@ export const EMAIL_PROVIDER = Symbol('EMAIL_PROVIDER');
 /** The provider EMAIL_PROVIDER names, built once at start from its validated settings. */
 export function createEmailProvider(config: AppConfig): ChannelProvider {
   const email = config.channels.email;
-  if (email.provider === 'smtp') return new SmtpEmailProvider(email.smtpUrl as string, config.dispatch.providerTimeoutMs);
+  if (email.provider === 'smtp')
+    return new SmtpEmailProvider(email.smtpUrl as string, config.dispatch.providerTimeoutMs);
   return new LogProvider('email');
 }

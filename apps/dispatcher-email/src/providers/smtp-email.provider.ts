@@ -19,7 +19,11 @@ export class SmtpEmailProvider implements ChannelProvider {
   constructor(url: string, timeoutMs: number) {
     this.transport = nodemailer.createTransport(url);
     // Connection, greeting and socket idle limits within the dispatcher's own time limit.
-    Object.assign(this.transport.options, { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs });
+    Object.assign(this.transport.options, {
+      connectionTimeout: timeoutMs,
+      greetingTimeout: timeoutMs,
+      socketTimeout: timeoutMs,
+    });
   }
 
   async send(message: DispatchMessage): Promise<Accepted> {
@@ -37,7 +41,11 @@ export class SmtpEmailProvider implements ChannelProvider {
       // 5xx: the server refused for good (unknown mailbox, policy); 4xx and no answer may pass later.
       const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500 && e.responseCode < 600;
       const code = e.responseCode ? `smtp_${e.responseCode}` : 'smtp_unavailable';
-      throw new ProviderError(code, `SMTP ${e.responseCode ?? e.code ?? 'error'}: ${e.message}`.slice(0, 500), permanent);
+      throw new ProviderError(
+        code,
+        `SMTP ${e.responseCode ?? e.code ?? 'error'}: ${e.message}`.slice(0, 500),
+        permanent,
+      );
     }
   }
 

@@ -13,7 +13,11 @@ export function createSmsProvider(config: AppConfig): SmsProvider {
     case 'smpp':
       return new SmppSmsProvider(sms.smppUrl as string, config.dispatch.providerTimeoutMs);
     case 'webhook':
-      return new WebhookSmsProvider(sms.webhookUrl as string, sms.webhookSecret as string, config.dispatch.providerTimeoutMs);
+      return new WebhookSmsProvider(
+        sms.webhookUrl as string,
+        sms.webhookSecret as string,
+        config.dispatch.providerTimeoutMs,
+      );
     default:
       throw new Error(`SMS provider "${sms.provider}" is not available in this build`);
   }

@@ -3,7 +3,8 @@
  * alphabet fits 160 characters alone or 153 per part of a concatenated message; anything else
  * goes as UCS-2, 70 alone or 67 per part. Extension characters (€, [, ] …) take two septets.
  */
-const GSM_BASIC = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+const GSM_BASIC =
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
 const GSM_EXTENDED = '^{}\\[~]|€\f';
 
 export type SmsEncoding = 'gsm7' | 'ucs2';
@@ -17,7 +18,8 @@ export function encodingOf(text: string): SmsEncoding {
 export function segment(text: string): { encoding: SmsEncoding; parts: string[] } {
   const encoding = encodingOf(text);
   const units = encoding === 'gsm7' ? [...text] : splitUtf16(text);
-  const size = (u: string) => (encoding === 'gsm7' && GSM_EXTENDED.includes(u) ? 2 : encoding === 'ucs2' ? u.length : 1);
+  const size = (u: string) =>
+    encoding === 'gsm7' && GSM_EXTENDED.includes(u) ? 2 : encoding === 'ucs2' ? u.length : 1;
   const total = units.reduce((n, u) => n + size(u), 0);
   const single = encoding === 'gsm7' ? 160 : 70;
   if (total <= single) return { encoding, parts: [text] };

@@ -13,7 +13,9 @@ describe('RCML', () => {
 
   it('escapes markup in the text and attributes', () => {
     expect(escapeXml(`<Play>a & "b" 'c'</Play>`)).toBe('&lt;Play&gt;a &amp; &quot;b&quot; &apos;c&apos;&lt;/Play&gt;');
-    expect(buildRcml({ text: 'x</Say><Play>http://evil</Play> 42', language: 'en"-US' })).toContain('language="en&quot;-US"');
+    expect(buildRcml({ text: 'x</Say><Play>http://evil</Play> 42', language: 'en"-US' })).toContain(
+      'language="en&quot;-US"',
+    );
     expect(buildRcml({ text: 'x</Say><Play>' })).not.toContain('<Play>');
   });
 

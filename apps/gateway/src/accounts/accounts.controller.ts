@@ -14,7 +14,10 @@ export class AccountsController {
 
   @Post()
   @HttpCode(200)
-  async create(@Req() req: AuthenticatedRequest, @Body() raw: unknown): Promise<{ code: 200; message: 'OK'; data: CreatedAccount }> {
+  async create(
+    @Req() req: AuthenticatedRequest,
+    @Body() raw: unknown,
+  ): Promise<{ code: 200; message: 'OK'; data: CreatedAccount }> {
     const body = bodyObject(raw);
     const parsed = CreateSubAccount.safeParse(body);
     if (!parsed.success) {

@@ -98,11 +98,18 @@ export class AccountsService {
       return [(await this.actingAccount(caller, query.accountSid)).accountSid];
     }
     const subAccounts = query.subAccounts;
-    if (subAccounts !== undefined && subAccounts !== 'true' && subAccounts !== 'false' && typeof subAccounts !== 'boolean') {
+    if (
+      subAccounts !== undefined &&
+      subAccounts !== 'true' &&
+      subAccounts !== 'false' &&
+      typeof subAccounts !== 'boolean'
+    ) {
       throw new DomainError(400, 'subAccounts must be true or false', { field: 'subAccounts' });
     }
     if (subAccounts !== true && subAccounts !== 'true') return [caller.sid];
-    const subs = await this.db.getRepository(AccountEntity).find({ select: { sid: true }, where: { parentSid: caller.sid } });
+    const subs = await this.db
+      .getRepository(AccountEntity)
+      .find({ select: { sid: true }, where: { parentSid: caller.sid } });
     return [caller.sid, ...subs.map((r) => r.sid)];
   }
 

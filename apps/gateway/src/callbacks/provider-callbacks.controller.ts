@@ -1,5 +1,14 @@
 import { Controller, Headers, HttpCode, Inject, Logger, Param, Post, Req } from '@nestjs/common';
-import { type DeliveryReceipt, DomainError, firstIssue, ProviderCallback, SIGNATURE_HEADER, Subjects, verifyBody, withPrefix } from '@app/contracts';
+import {
+  type DeliveryReceipt,
+  DomainError,
+  firstIssue,
+  ProviderCallback,
+  SIGNATURE_HEADER,
+  Subjects,
+  verifyBody,
+  withPrefix,
+} from '@app/contracts';
 import { APP_CONFIG, type AppConfig, Clock, encodeJson, ensureStreams, NATS_CONNECTION, Public } from '@app/platform';
 import type { Request } from 'express';
 import type { NatsConnection } from 'nats';
@@ -37,10 +46,16 @@ export class ProviderCallbacksController {
     @Headers(SIGNATURE_HEADER) signature?: string,
   ): Promise<{ code: 200; message: 'OK' }> {
     const channel = CALLBACK_CHANNELS[channelParam as keyof typeof CALLBACK_CHANNELS];
-    const secret = channel === 'sms' ? this.config.channels.sms.webhookSecret : channel === 'call' ? this.config.channels.call.webhookSecret : undefined;
+    const secret =
+      channel === 'sms'
+        ? this.config.channels.sms.webhookSecret
+        : channel === 'call'
+          ? this.config.channels.call.webhookSecret
+          : undefined;
     // No secret configured: this deployment takes no callbacks on that channel.
     if (!channel || !secret) throw new DomainError(404);
-    if (!req.rawBody || !verifyBody(secret, req.rawBody, signature, Math.floor(this.clock.now().getTime() / 1000))) throw new DomainError(401);
+    if (!req.rawBody || !verifyBody(secret, req.rawBody, signature, Math.floor(this.clock.now().getTime() / 1000)))
+      throw new DomainError(401);
 
     const parsed = ProviderCallback.safeParse(req.body);
     if (!parsed.success) {
@@ -48,11 +63,24 @@ export class ProviderCallbacksController {
       throw new DomainError(400, issue.message, { field: issue.field });
     }
     const callback = parsed.data;
-    const receipt: DeliveryReceipt = { channel, dispatchId: callback.reference, providerMessageId: callback.messageId, status: callback.status, error: callback.error };
+    const receipt: DeliveryReceipt = {
+      channel,
+      dispatchId: callback.reference,
+      providerMessageId: callback.messageId,
+      status: callback.status,
+      error: callback.error,
+    };
     // The same callback delivered twice (providers retry) is stored once.
-    const msgID = createHash('sha256').update(`${channel}|${callback.reference}|${callback.status}|${callback.messageId ?? ''}`).digest('hex');
+    const msgID = createHash('sha256')
+      .update(`${channel}|${callback.reference}|${callback.status}|${callback.messageId ?? ''}`)
+      .digest('hex');
     await this.publish(Subjects.receipt(channel), receipt, msgID);
-    this.logger.log({ message: 'provider callback accepted', channel, dispatchId: callback.reference, status: callback.status });
+    this.logger.log({
+      message: 'provider callback accepted',
+      channel,
+      dispatchId: callback.reference,
+      status: callback.status,
+    });
     return { code: 200, message: 'OK' };
   }
 

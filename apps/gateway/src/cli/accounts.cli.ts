@@ -35,7 +35,8 @@ export async function runAccountsCli(
   const { positionals, values } = parsed;
   if (positionals[0] !== 'create' || !values.email) return fail(USAGE);
   if (!emailAddress.safeParse(values.email).success) return fail(`--email must be a valid email address\n${USAGE}`);
-  if (values.parent !== undefined && !isId('account', values.parent)) return fail(`--parent must be AC followed by 32 hex digits\n${USAGE}`);
+  if (values.parent !== undefined && !isId('account', values.parent))
+    return fail(`--parent must be AC followed by 32 hex digits\n${USAGE}`);
 
   const config = loadConfig(env);
   await ensureDatabase(config.database.url);

@@ -1,5 +1,12 @@
 import { Controller, Get, Inject, Query, Req } from '@nestjs/common';
-import { CHANNELS, type DevOutboxEntry, DomainError, isErrorReply, normaliseDestination, Subjects } from '@app/contracts';
+import {
+  CHANNELS,
+  type DevOutboxEntry,
+  DomainError,
+  isErrorReply,
+  normaliseDestination,
+  Subjects,
+} from '@app/contracts';
 import { APP_CONFIG, type AppConfig, NatsRpcClient } from '@app/platform';
 import { AccountsService } from '../accounts/accounts.service';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
@@ -23,16 +30,25 @@ export class DevOutboxHttpController {
     @Query('accountSid') accountSid: unknown,
   ): Promise<{ code: 200; message: 'OK'; data: DevOutboxEntry[] }> {
     if (!this.config.devOutbox) throw new DomainError(404);
-    if (typeof to !== 'string' || !to.trim() || to.length > 254) throw new DomainError(400, 'to is required', { field: 'to' });
+    if (typeof to !== 'string' || !to.trim() || to.length > 254)
+      throw new DomainError(400, 'to is required', { field: 'to' });
     const actor = await this.accounts.actingAccount(req.account, accountSid);
     const destination = normaliseDestination(to);
     // Each channel's dispatcher keeps its own outbox; a channel not deployed does not answer.
     const replies = await Promise.all(
-      CHANNELS.map((channel) => this.rpc.request(Subjects.devOutbox(channel), { accountSid: actor.accountSid, to: destination }, { optional: true })),
+      CHANNELS.map((channel) =>
+        this.rpc.request(
+          Subjects.devOutbox(channel),
+          { accountSid: actor.accountSid, to: destination },
+          { optional: true },
+        ),
+      ),
     );
     const answered = replies.filter((r) => !isErrorReply(r));
     if (!answered.length) throw new DomainError(503);
-    const data = answered.flatMap((r) => ('data' in r ? r.data : [])).sort((a, b) => (a.dateCreated < b.dateCreated ? 1 : -1));
+    const data = answered
+      .flatMap((r) => ('data' in r ? r.data : []))
+      .sort((a, b) => (a.dateCreated < b.dateCreated ? 1 : -1));
     return { code: 200, message: 'OK', data };
   }
 }

@@ -8,7 +8,16 @@ import { bodyObject } from '../http/body';
 import { queryParams } from '../http/query';
 import { sendReply } from '../http/reply';
 
-const SEARCH_PARAMS = ['page', 'pageSize', 'name', 'accountSid', 'subAccounts', 'startTime', 'endTime', 'SortBy'] as const;
+const SEARCH_PARAMS = [
+  'page',
+  'pageSize',
+  'name',
+  'accountSid',
+  'subAccounts',
+  'startTime',
+  'endTime',
+  'SortBy',
+] as const;
 
 /**
  * `/2fa/limits` (SPEC 3.4, seed 001): the gateway resolves whose limits a call may touch; the
@@ -37,10 +46,18 @@ export class LimitsHttpController {
   }
 
   @Put(':sid')
-  async update(@Req() req: AuthenticatedRequest, @Param('sid') sid: string, @Body() raw: unknown, @Res() res: Response): Promise<void> {
+  async update(
+    @Req() req: AuthenticatedRequest,
+    @Param('sid') sid: string,
+    @Body() raw: unknown,
+    @Res() res: Response,
+  ): Promise<void> {
     const body = bodyObject(raw);
     const accountSids = await this.ownScope(req);
-    sendReply(res, await this.rpc.request('limiter.v1.update', { ...body, sid, accountSids } as CommandInput<'limiter.v1.update'>));
+    sendReply(
+      res,
+      await this.rpc.request('limiter.v1.update', { ...body, sid, accountSids } as CommandInput<'limiter.v1.update'>),
+    );
   }
 
   @Delete(':sid')
@@ -49,10 +66,17 @@ export class LimitsHttpController {
   }
 
   @Get('search')
-  async search(@Req() req: AuthenticatedRequest, @Query() query: Record<string, unknown>, @Res() res: Response): Promise<void> {
+  async search(
+    @Req() req: AuthenticatedRequest,
+    @Query() query: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     const { accountSid, subAccounts, ...params } = queryParams(query, SEARCH_PARAMS);
     const accountSids = await this.accounts.searchScope(req.account, { accountSid, subAccounts });
-    sendReply(res, await this.rpc.request('limiter.v1.search', { ...params, accountSids } as CommandInput<'limiter.v1.search'>));
+    sendReply(
+      res,
+      await this.rpc.request('limiter.v1.search', { ...params, accountSids } as CommandInput<'limiter.v1.search'>),
+    );
   }
 
   @Get('search/:sid')

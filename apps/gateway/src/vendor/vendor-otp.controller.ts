@@ -47,7 +47,12 @@ export class VendorOtpController {
     const b = bodyObject(raw);
     const actor = await this.accounts.actingAccount(req.account, b.accountSid);
     const text = typeof b.text === 'string' && !b.text.includes('{code}') ? `${b.text} {code}` : b.text;
-    const channel = b.channel === undefined ? undefined : typeof b.channel === 'string' ? (CHANNEL[b.channel] ?? b.channel) : b.channel;
+    const channel =
+      b.channel === undefined
+        ? undefined
+        : typeof b.channel === 'string'
+          ? (CHANNEL[b.channel] ?? b.channel)
+          : b.channel;
     const command = {
       service: typeof b.service === 'string' ? b.service : 'otp',
       to: b.phone_number,
@@ -68,7 +73,9 @@ export class VendorOtpController {
     } as CommandInput<'otp.v1.send'>;
     const reply = await this.rpc.request('otp.v1.send', command);
     if (isErrorReply(reply)) return vendorError(res, reply);
-    res.status(200).json({ code: 0, message: 'OK', ticket_number: reply.requestID, otp_request_token: reply.requestID });
+    res
+      .status(200)
+      .json({ code: 0, message: 'OK', ticket_number: reply.requestID, otp_request_token: reply.requestID });
   }
 
   @Post('validate')
@@ -76,7 +83,11 @@ export class VendorOtpController {
   async validate(@Req() req: AuthenticatedRequest, @Body() raw: unknown, @Res() res: Response): Promise<void> {
     const b = bodyObject(raw);
     const actor = await this.accounts.actingAccount(req.account, b.accountSid);
-    const reply = await this.rpc.request('otp.v1.verify', { requestId: b.otp_request_token, code: b.code, ...actor } as CommandInput<'otp.v1.verify'>);
+    const reply = await this.rpc.request('otp.v1.verify', {
+      requestId: b.otp_request_token,
+      code: b.code,
+      ...actor,
+    } as CommandInput<'otp.v1.verify'>);
     if (isErrorReply(reply)) return vendorError(res, reply);
     res.status(200).json({ code: 0, message: 'OK', ticket_number: reply.requestID });
   }
@@ -85,8 +96,14 @@ export class VendorOtpController {
 function vendorError(res: Response, reply: ErrorReply): void {
   const field = reply.field === undefined ? undefined : (VENDOR_FIELD[reply.field] ?? reply.field);
   let message = reply.message;
-  if (field && reply.field && field !== reply.field) message = message.replace(new RegExp(`\\b${reply.field}\\b`), field);
+  if (field && reply.field && field !== reply.field)
+    message = message.replace(new RegExp(`\\b${reply.field}\\b`), field);
   res.status(httpStatusOf(reply.code));
   if (reply.retryAfter !== undefined) res.setHeader('Retry-After', String(reply.retryAfter));
-  res.json({ code: reply.code, message, ...(field ? { field } : {}), ...(reply.requestID ? { ticket_number: reply.requestID } : {}) });
+  res.json({
+    code: reply.code,
+    message,
+    ...(field ? { field } : {}),
+    ...(reply.requestID ? { ticket_number: reply.requestID } : {}),
+  });
 }

@@ -11,8 +11,7 @@ interface WithScripts {
 }
 
 export type Consumed =
-  | { allowed: true; remaining: number; resetMs: number; max: number }
-  | { allowed: false; waitMs: number; max: number };
+  { allowed: true; remaining: number; resetMs: number; max: number } | { allowed: false; waitMs: number; max: number };
 
 /** Counts operations in buckets kept in Redis, one atomic script call per limit. */
 @Injectable()
@@ -34,7 +33,12 @@ export class BucketCounter implements OnModuleInit {
   async consume(scope: string, buckets: readonly Pick<Bucket, 'name' | 'max' | 'interval'>[]): Promise<Consumed> {
     const keys = buckets.map((b) => `limit:{${scope}}:${digest(b.name, 16)}`);
     const args = buckets.flatMap((b) => [b.max, b.interval * 1000]);
-    const [allowed, remaining, ms, max] = await (this.redis as unknown as WithScripts).consumeBuckets(keys.length, ...keys, this.clock.now().getTime(), ...args);
+    const [allowed, remaining, ms, max] = await (this.redis as unknown as WithScripts).consumeBuckets(
+      keys.length,
+      ...keys,
+      this.clock.now().getTime(),
+      ...args,
+    );
     return allowed ? { allowed: true, remaining, resetMs: ms, max } : { allowed: false, waitMs: ms, max };
   }
 }

@@ -63,7 +63,9 @@ export class LimitsService {
     if (command.description !== undefined) row.description = command.description;
     row.updatedAt = this.clock.now();
     await this.definitions.change(row.accountSid, () =>
-      this.db.getRepository(LimitEntity).update({ sid: row.sid }, { buckets: row.buckets, description: row.description, updatedAt: row.updatedAt }),
+      this.db
+        .getRepository(LimitEntity)
+        .update({ sid: row.sid }, { buckets: row.buckets, description: row.description, updatedAt: row.updatedAt }),
     );
     return ok(row);
   }
@@ -79,26 +81,38 @@ export class LimitsService {
   }
 
   async search(query: SearchLimitsQuery): Promise<LimitPageReply> {
-    const qb = this.db.getRepository(LimitEntity).createQueryBuilder('l').where('l.account_sid IN (:...accounts)', { accounts: query.accountSids });
-    if (query.name) qb.andWhere(`l.name ILIKE :name ESCAPE '\\'`, { name: `%${query.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%` });
+    const qb = this.db
+      .getRepository(LimitEntity)
+      .createQueryBuilder('l')
+      .where('l.account_sid IN (:...accounts)', { accounts: query.accountSids });
+    if (query.name)
+      qb.andWhere(`l.name ILIKE :name ESCAPE '\\'`, { name: `%${query.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%` });
     if (query.startTime) qb.andWhere('l.created_at >= :start', { start: query.startTime });
     if (query.endTime) qb.andWhere('l.created_at <= :end', { end: query.endTime });
     const direction = query.SortBy.direction === 'desc' ? 'DESC' : 'ASC';
     qb.orderBy(query.SortBy.field === 'name' ? 'l.name' : 'l.created_at', direction).addOrderBy('l.sid', direction);
-    const [rows, total] = await qb.skip(query.page * query.pageSize).take(query.pageSize).getManyAndCount();
+    const [rows, total] = await qb
+      .skip(query.page * query.pageSize)
+      .take(query.pageSize)
+      .getManyAndCount();
     const params = {
       name: query.name,
       startTime: query.startTime,
       endTime: query.endTime,
       // The default order goes without saying, as in the seed's URIs.
-      SortBy: query.SortBy.field === DEFAULT_SORT.field && query.SortBy.direction === DEFAULT_SORT.direction ? undefined : `${query.SortBy.field}:${query.SortBy.direction}`,
+      SortBy:
+        query.SortBy.field === DEFAULT_SORT.field && query.SortBy.direction === DEFAULT_SORT.direction
+          ? undefined
+          : `${query.SortBy.field}:${query.SortBy.direction}`,
     };
     return { code: 200, message: 'OK', data: pageOf(rows.map(toData), total, query, LIMITS_SEARCH_PATH, params) };
   }
 
   /** A limit in the caller's scope, or 493: a stranger's limit is as unknown as none. */
   private async find(query: LimitByIdQuery): Promise<LimitEntity> {
-    const row = await this.db.getRepository(LimitEntity).findOneBy({ sid: query.sid, accountSid: In(query.accountSids) });
+    const row = await this.db
+      .getRepository(LimitEntity)
+      .findOneBy({ sid: query.sid, accountSid: In(query.accountSids) });
     if (!row) throw new DomainError(493);
     return row;
   }
@@ -113,7 +127,9 @@ export function toData(row: LimitEntity): LimitData {
   return {
     sid: row.sid,
     name: row.name,
-    buckets: JSON.stringify(row.buckets.map((b) => ({ name: b.name, max: String(b.max), interval: String(b.interval) }))),
+    buckets: JSON.stringify(
+      row.buckets.map((b) => ({ name: b.name, max: String(b.max), interval: String(b.interval) })),
+    ),
     description: row.description,
     accountSid: row.createdBy,
     accountEmail: row.createdByEmail,

@@ -8,7 +8,16 @@ import {
   STATUS_CALLBACK_EVENT_TYPE_HEADER,
   SIGNATURE_HEADER,
 } from '@app/contracts';
-import { APP_CONFIG, type AppConfig, Clock, decodeJson, type MessageOutcome, NATS_CONNECTION, OtpEventsConsumer, type OtpEventsConsumerOptions } from '@app/platform';
+import {
+  APP_CONFIG,
+  type AppConfig,
+  Clock,
+  decodeJson,
+  type MessageOutcome,
+  NATS_CONNECTION,
+  OtpEventsConsumer,
+  type OtpEventsConsumerOptions,
+} from '@app/platform';
 import type { JsMsg, NatsConnection } from 'nats';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -20,7 +29,11 @@ import { OTP_DATA_SOURCE } from '../otp-core.tokens';
 const CONCURRENCY = 16;
 const RETRY_CAP_MS = 10 * 60 * 1000;
 
-const callbacks = new Counter({ name: 'otp_status_callbacks_total', help: 'Status callback POSTs', labelNames: ['outcome'] });
+const callbacks = new Counter({
+  name: 'otp_status_callbacks_total',
+  help: 'Status callback POSTs',
+  labelNames: ['outcome'],
+});
 
 /**
  * Delivers status callbacks: a durable consumer of every `otp.v1.events.*` shared by the
@@ -45,7 +58,13 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
 
   protected options(): OtpEventsConsumerOptions {
     const { maxAttempts, timeoutMs } = this.config.statusCallback;
-    return { durable: 'otp-core-status-callbacks', filterSubject: 'otp.v1.events.>', concurrency: CONCURRENCY, maxDeliver: maxAttempts, ackWaitMs: timeoutMs + 30_000 };
+    return {
+      durable: 'otp-core-status-callbacks',
+      filterSubject: 'otp.v1.events.>',
+      concurrency: CONCURRENCY,
+      maxDeliver: maxAttempts,
+      ackWaitMs: timeoutMs + 30_000,
+    };
   }
 
   async handle(msg: JsMsg): Promise<MessageOutcome> {
@@ -67,8 +86,14 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
   }
 
   /** The event as it will be POSTed (re-serialised from what was validated), with the fields the lookup needs. */
-  private parse(msg: JsMsg): { body: string; type: string; eventId: string; requestId: string; accountSid: string } | undefined {
-    let payload: { type?: unknown; data?: { requestId?: unknown; accountSid?: unknown }; metadata?: { eventId?: unknown } };
+  private parse(
+    msg: JsMsg,
+  ): { body: string; type: string; eventId: string; requestId: string; accountSid: string } | undefined {
+    let payload: {
+      type?: unknown;
+      data?: { requestId?: unknown; accountSid?: unknown };
+      metadata?: { eventId?: unknown };
+    };
     try {
       payload = decodeJson(msg.data) as typeof payload;
     } catch {
@@ -79,13 +104,30 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
       const parsed = DeliveryStatusEventSchema.safeParse(payload);
       if (!parsed.success) return undefined;
       const { data, metadata } = parsed.data;
-      return { body: JSON.stringify(parsed.data), type: 'delivery_status', eventId: metadata.eventId, requestId: data.requestId, accountSid: data.accountSid };
+      return {
+        body: JSON.stringify(parsed.data),
+        type: 'delivery_status',
+        eventId: metadata.eventId,
+        requestId: data.requestId,
+        accountSid: data.accountSid,
+      };
     }
     const { type, data, metadata } = payload ?? {};
-    if (!OTP_EVENT_TYPES.includes(type as never) || !otpRequestId.safeParse(data?.requestId).success || typeof data?.accountSid !== 'string' || typeof metadata?.eventId !== 'string') {
+    if (
+      !OTP_EVENT_TYPES.includes(type as never) ||
+      !otpRequestId.safeParse(data?.requestId).success ||
+      typeof data?.accountSid !== 'string' ||
+      typeof metadata?.eventId !== 'string'
+    ) {
       return undefined;
     }
-    return { body: JSON.stringify(payload), type: type as string, eventId: metadata.eventId, requestId: data.requestId as string, accountSid: data.accountSid };
+    return {
+      body: JSON.stringify(payload),
+      type: type as string,
+      eventId: metadata.eventId,
+      requestId: data.requestId as string,
+      accountSid: data.accountSid,
+    };
   }
 
   private agents?: ReturnType<typeof filteringAgents>;
@@ -98,7 +140,12 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
     return new Promise((resolve, reject) => {
       const req = (secure ? httpsRequest : httpRequest)(
         target,
-        { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: secure ? this.agents!.https : this.agents!.http, signal: AbortSignal.timeout(timeoutMs) },
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          agent: secure ? this.agents!.https : this.agents!.http,
+          signal: AbortSignal.timeout(timeoutMs),
+        },
         (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
@@ -109,7 +156,11 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
     });
   }
 
-  private async post(url: string, event: { body: string; type: string; eventId: string }, delivery: number): Promise<MessageOutcome> {
+  private async post(
+    url: string,
+    event: { body: string; type: string; eventId: string },
+    delivery: number,
+  ): Promise<MessageOutcome> {
     const { secret, timeoutMs, retryBaseMs } = this.config.statusCallback;
     const t = Math.floor(this.clock.now().getTime() / 1000);
     let problem: string;
@@ -131,7 +182,11 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
       // The address the name resolved to is internal: retrying will not make it public.
       if (/is not allowed/.test(problem)) {
         callbacks.inc({ outcome: 'refused' });
-        this.logger.warn({ message: 'status callback refused: internal address (STATUS_CALLBACK_ALLOW_PRIVATE is off)', host: hostOf(url), eventId: event.eventId });
+        this.logger.warn({
+          message: 'status callback refused: internal address (STATUS_CALLBACK_ALLOW_PRIVATE is off)',
+          host: hostOf(url),
+          eventId: event.eventId,
+        });
         return { ack: true };
       }
     }
@@ -139,7 +194,14 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
     // delivery is 1 on the first attempt: base, 2×base, 4×base… up to the cap.
     const retryAfterMs = Math.min(RETRY_CAP_MS, retryBaseMs * 2 ** Math.max(0, delivery - 1));
     // The URL's host only: its path or query may carry the customer's tokens.
-    this.logger.warn({ message: 'status callback failed', host: hostOf(url), eventId: event.eventId, delivery, problem, retryInMs: retryAfterMs });
+    this.logger.warn({
+      message: 'status callback failed',
+      host: hostOf(url),
+      eventId: event.eventId,
+      delivery,
+      problem,
+      retryInMs: retryAfterMs,
+    });
     return { retryAfterMs };
   }
 }

@@ -1,6 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DeliveryStatusEventSchema, Subjects } from '@app/contracts';
-import { APP_CONFIG, type AppConfig, Clock, decodeJson, type MessageOutcome, NATS_CONNECTION, OtpEventsConsumer, type OtpEventsConsumerOptions } from '@app/platform';
+import {
+  APP_CONFIG,
+  type AppConfig,
+  Clock,
+  decodeJson,
+  type MessageOutcome,
+  NATS_CONNECTION,
+  OtpEventsConsumer,
+  type OtpEventsConsumerOptions,
+} from '@app/platform';
 import type { JsMsg, NatsConnection } from 'nats';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { FallbackService } from './fallback.service';
@@ -29,7 +38,13 @@ export class DeliveryStatusConsumer extends OtpEventsConsumer {
   }
 
   protected options(): OtpEventsConsumerOptions {
-    return { durable: 'otp-core-delivery-status', filterSubject: Subjects.otpEvent('delivery_status'), concurrency: CONCURRENCY, maxDeliver: MAX_DELIVER, ackWaitMs: ACK_WAIT_MS };
+    return {
+      durable: 'otp-core-delivery-status',
+      filterSubject: Subjects.otpEvent('delivery_status'),
+      concurrency: CONCURRENCY,
+      maxDeliver: MAX_DELIVER,
+      ackWaitMs: ACK_WAIT_MS,
+    };
   }
 
   async handle(msg: JsMsg): Promise<MessageOutcome> {

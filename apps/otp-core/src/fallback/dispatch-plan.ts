@@ -30,14 +30,32 @@ export function dispatchIdOf(requestId: string, seq: number): string {
  * Every message the request may send, rendered with its code: the first one, then one per
  * fallback step (destination, sender and body defaulted from the request, as validated).
  */
-export function planDispatches(row: OtpRequestEntity, command: SendOtpCommand, code: string, now: Date): PlannedDispatch[] {
-  const first: MessageSpec = { channel: command.channel, from: row.from, to: row.destination, body: command.body, subject: command.subject, language: command.language, voice: command.voice, repeat: command.repeat };
+export function planDispatches(
+  row: OtpRequestEntity,
+  command: SendOtpCommand,
+  code: string,
+  now: Date,
+): PlannedDispatch[] {
+  const first: MessageSpec = {
+    channel: command.channel,
+    from: row.from,
+    to: row.destination,
+    body: command.body,
+    subject: command.subject,
+    language: command.language,
+    voice: command.voice,
+    repeat: command.repeat,
+  };
   const steps = (command.fallback ?? []).map((step) => {
     const r = resolveFallbackStep(command, step);
     // Validation guarantees both once defaults are applied.
     return { after: r.after, spec: { ...r, to: r.to!, from: r.from! } as MessageSpec };
   });
-  return [{ after: 0, spec: first }, ...steps].map(({ after, spec }, i) => ({ seq: i + 1, after, message: render(row, i + 1, spec, code, now) }));
+  return [{ after: 0, spec: first }, ...steps].map(({ after, spec }, i) => ({
+    seq: i + 1,
+    after,
+    message: render(row, i + 1, spec, code, now),
+  }));
 }
 
 function render(row: OtpRequestEntity, seq: number, spec: MessageSpec, code: string, now: Date): DispatchMessage {

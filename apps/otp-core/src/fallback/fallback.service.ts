@@ -14,8 +14,15 @@ const FAILURES: readonly DeliveryStatus[] = ['failed', 'undelivered'];
 /** Statuses only move forward: a late `sent` does not undo a `delivered` or a `failed`. */
 const RANK: Record<DeliveryStatus, number> = { queued: 1, sent: 2, delivered: 3, undelivered: 3, failed: 3 };
 
-const fallbacks = new Counter({ name: 'otp_fallback_dispatches_total', help: 'Fallback steps dispatched', labelNames: ['reason'] });
-const deliveryFailures = new Counter({ name: 'otp_delivery_failed_total', help: 'Requests failed because every dispatch failed' });
+const fallbacks = new Counter({
+  name: 'otp_fallback_dispatches_total',
+  help: 'Fallback steps dispatched',
+  labelNames: ['reason'],
+});
+const deliveryFailures = new Counter({
+  name: 'otp_delivery_failed_total',
+  help: 'Requests failed because every dispatch failed',
+});
 
 interface DispatchRow {
   id: string;
@@ -51,11 +58,29 @@ export class FallbackService {
   }
 
   /** At send, in its transaction: the first dispatch goes out, the steps wait (the next one with a due time). */
-  async start(manager: EntityManager, row: OtpRow, plan: PlannedDispatch[], now: Date, outbox: OutboxWriter): Promise<void> {
+  async start(
+    manager: EntityManager,
+    row: OtpRow,
+    plan: PlannedDispatch[],
+    now: Date,
+    outbox: OutboxWriter,
+  ): Promise<void> {
     const values = plan.map((d) => {
       const first = d.seq === 1;
       const dueAt = d.seq === 2 ? new Date(now.getTime() + d.after * 1000) : null;
-      return [d.message.dispatchId, row.id, d.seq, d.message.channel, d.message.to, d.after, first ? 'dispatched' : 'planned', dueAt, first ? null : this.seal.seal(d.message), first ? now : null, now];
+      return [
+        d.message.dispatchId,
+        row.id,
+        d.seq,
+        d.message.channel,
+        d.message.to,
+        d.after,
+        first ? 'dispatched' : 'planned',
+        dueAt,
+        first ? null : this.seal.seal(d.message),
+        first ? now : null,
+        now,
+      ];
     });
     await manager.query(
       `INSERT INTO otp.dispatches (id, request_id, seq, channel, destination, after_seconds, state, due_at, sealed_message, dispatched_at, updated_at)
@@ -88,9 +113,13 @@ export class FallbackService {
           [now, BATCH],
         );
         if (!due.length) return 0;
-        const requests = await this.requests(manager, due.map((d) => d.request_id));
+        const requests = await this.requests(
+          manager,
+          due.map((d) => d.request_id),
+        );
         const outbox = new OutboxWriter(now);
-        for (const step of due) await this.send(manager, requests.get(step.request_id)!, step, now, outbox, 'after_elapsed');
+        for (const step of due)
+          await this.send(manager, requests.get(step.request_id)!, step, now, outbox, 'after_elapsed');
         await outbox.flush(manager);
         return due.length;
       });
@@ -107,17 +136,27 @@ export class FallbackService {
   async onDeliveryStatus(dispatchId: string, status: DeliveryStatus, now: Date): Promise<boolean> {
     return this.db.transaction(async (manager) => {
       const outbox = new OutboxWriter(now);
-      const [found]: { request_id: string }[] = await manager.query(`SELECT request_id FROM otp.dispatches WHERE id = $1`, [dispatchId]);
+      const [found]: { request_id: string }[] = await manager.query(
+        `SELECT request_id FROM otp.dispatches WHERE id = $1`,
+        [dispatchId],
+      );
       // Not ours (another deployment's dispatch, or a request since deleted): nothing to do.
       if (!found) return false;
-      const [raw]: OtpRowRaw[] = await manager.query(`SELECT ${RETURNING} FROM otp.otp_requests WHERE id = $1 FOR UPDATE`, [found.request_id]);
+      const [raw]: OtpRowRaw[] = await manager.query(
+        `SELECT ${RETURNING} FROM otp.otp_requests WHERE id = $1 FOR UPDATE`,
+        [found.request_id],
+      );
       const dispatches: DispatchRow[] = await manager.query(
         `SELECT id, request_id, seq, state, delivery_status, after_seconds, sealed_message FROM otp.dispatches WHERE request_id = $1 ORDER BY seq FOR UPDATE`,
         [found.request_id],
       );
       const current = dispatches.find((d) => d.id === dispatchId)!;
       if (current.delivery_status && RANK[current.delivery_status] >= RANK[status]) return false;
-      await manager.query(`UPDATE otp.dispatches SET delivery_status = $2, updated_at = $3 WHERE id = $1`, [dispatchId, status, now]);
+      await manager.query(`UPDATE otp.dispatches SET delivery_status = $2, updated_at = $3 WHERE id = $1`, [
+        dispatchId,
+        status,
+        now,
+      ]);
       current.delivery_status = status;
       if (!FAILURES.includes(status)) return true;
 
@@ -138,16 +177,33 @@ export class FallbackService {
   }
 
   /** Puts one planned step on its dispatch subject, and gives the step after it a due time. */
-  private async send(manager: EntityManager, request: OtpRow, step: DispatchRow, now: Date, outbox: OutboxWriter, reason: string): Promise<void> {
+  private async send(
+    manager: EntityManager,
+    request: OtpRow,
+    step: DispatchRow,
+    now: Date,
+    outbox: OutboxWriter,
+    reason: string,
+  ): Promise<void> {
     let message: DispatchMessage;
     try {
       message = { ...this.seal.open(step.id, step.sealed_message ?? ''), createdAt: now.toISOString() };
     } catch (error) {
       // Sealed under another OTP_SECRET (rotated) or altered: it can never be sent.
-      this.logger.error({ message: 'fallback step cannot be opened; skipped', dispatchId: step.id, error: (error as Error).message });
-      await manager.query(`UPDATE otp.dispatches SET state = 'skipped', sealed_message = NULL, due_at = NULL, updated_at = $2 WHERE id = $1`, [step.id, now]);
+      this.logger.error({
+        message: 'fallback step cannot be opened; skipped',
+        dispatchId: step.id,
+        error: (error as Error).message,
+      });
+      await manager.query(
+        `UPDATE otp.dispatches SET state = 'skipped', sealed_message = NULL, due_at = NULL, updated_at = $2 WHERE id = $1`,
+        [step.id, now],
+      );
       // The step after it, if any, is due at once in its place.
-      await manager.query(`UPDATE otp.dispatches SET due_at = $3, updated_at = $3 WHERE request_id = $1 AND seq = $2 AND state = 'planned'`, [request.id, step.seq + 1, now]);
+      await manager.query(
+        `UPDATE otp.dispatches SET due_at = $3, updated_at = $3 WHERE request_id = $1 AND seq = $2 AND state = 'planned'`,
+        [request.id, step.seq + 1, now],
+      );
       return;
     }
     await manager.query(
@@ -176,16 +232,22 @@ export class FallbackService {
   }
 
   private async requests(manager: EntityManager, ids: string[]): Promise<Map<string, OtpRow>> {
-    const rows: OtpRowRaw[] = await manager.query(`SELECT ${RETURNING} FROM otp.otp_requests WHERE id = ANY($1::text[])`, [ids]);
+    const rows: OtpRowRaw[] = await manager.query(
+      `SELECT ${RETURNING} FROM otp.otp_requests WHERE id = ANY($1::text[])`,
+      [ids],
+    );
     return new Map(rows.map((r) => [r.id, fromRaw(r)]));
   }
 }
 
 /** The dispatch message, then its `dispatched` event (the relay publishes in order, after the PubAck). */
 function announce(outbox: OutboxWriter, request: OtpRow, message: DispatchMessage): void {
-  outbox
-    .add(Subjects.dispatch(message.channel), message.dispatchId, message)
-    .event('dispatched', { ...eventData(request), channel: message.channel, to: message.to, dispatchId: message.dispatchId });
+  outbox.add(Subjects.dispatch(message.channel), message.dispatchId, message).event('dispatched', {
+    ...eventData(request),
+    channel: message.channel,
+    to: message.to,
+    dispatchId: message.dispatchId,
+  });
 }
 
 /** Rows to columns, for one INSERT … SELECT FROM unnest(…). */

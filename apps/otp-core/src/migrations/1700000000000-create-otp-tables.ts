@@ -27,12 +27,20 @@ export class CreateOtpTables1700000000000 implements MigrationInterface {
         request_hash       text
       )`);
     // Verify by number and supersede look up the newest requests of one destination.
-    await q.query(`CREATE INDEX otp_requests_live_by_destination ON otp.otp_requests (account_sid, service, destination, created_at DESC)`);
-    await q.query(`CREATE INDEX otp_requests_parent ON otp.otp_requests (parent_account_sid) WHERE parent_account_sid IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX otp_requests_live_by_destination ON otp.otp_requests (account_sid, service, destination, created_at DESC)`,
+    );
+    await q.query(
+      `CREATE INDEX otp_requests_parent ON otp.otp_requests (parent_account_sid) WHERE parent_account_sid IS NOT NULL`,
+    );
     // The sweeper finds what expired, or whose guard time elapsed, without scanning.
     await q.query(`CREATE INDEX otp_requests_pending_expiry ON otp.otp_requests (expires_at) WHERE status = 'pending'`);
-    await q.query(`CREATE INDEX otp_requests_pending_guard ON otp.otp_requests (guard_until) WHERE status = 'pending' AND guard_until IS NOT NULL`);
-    await q.query(`CREATE UNIQUE INDEX otp_requests_idempotency ON otp.otp_requests (account_sid, idempotency_key) WHERE idempotency_key IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX otp_requests_pending_guard ON otp.otp_requests (guard_until) WHERE status = 'pending' AND guard_until IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE UNIQUE INDEX otp_requests_idempotency ON otp.otp_requests (account_sid, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+    );
     await q.query(`
       CREATE TABLE otp.outbox (
         id         bigserial PRIMARY KEY,

@@ -23,7 +23,9 @@ export class CreateDispatches1700000000001 implements MigrationInterface {
         UNIQUE (request_id, seq)
       )`);
     // The poller finds the steps that are due without scanning.
-    await q.query(`CREATE INDEX dispatches_due ON otp.dispatches (due_at) WHERE state = 'planned' AND due_at IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX dispatches_due ON otp.dispatches (due_at) WHERE state = 'planned' AND due_at IS NOT NULL`,
+    );
     // Steps of ended requests are skipped (and their sealed text dropped) by the sweeper.
     await q.query(`CREATE INDEX dispatches_planned ON otp.dispatches (request_id) WHERE state = 'planned'`);
   }

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { withPrefix } from '@app/contracts';
 import { APP_CONFIG, type AppConfig, encodeJson, ensureStreams, REQUEST_ID_HEADER } from '@app/platform';
 import { headers, type NatsConnection } from 'nats';
@@ -11,7 +17,10 @@ const IDLE_POLL_MS = 500;
 const MAX_BACKOFF_MS = 5000;
 
 const published = new Counter({ name: 'otp_outbox_published_total', help: 'Outbox messages published to JetStream' });
-const publishFailures = new Counter({ name: 'otp_outbox_publish_failures_total', help: 'Failed outbox publish rounds' });
+const publishFailures = new Counter({
+  name: 'otp_outbox_publish_failures_total',
+  help: 'Failed outbox publish rounds',
+});
 
 /**
  * Publishes the outbox to JetStream, oldest first, and deletes what JetStream acknowledged.
@@ -80,10 +89,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private async publishBatch(): Promise<number> {
     let failure: unknown;
     const count = await this.db.transaction(async (manager) => {
-      const rows: { id: string; subject: string; msg_id: string; payload: object; request_id: string | null }[] = await manager.query(
-        `SELECT id, subject, msg_id, payload, request_id FROM otp.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [BATCH],
-      );
+      const rows: { id: string; subject: string; msg_id: string; payload: object; request_id: string | null }[] =
+        await manager.query(
+          `SELECT id, subject, msg_id, payload, request_id FROM otp.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          [BATCH],
+        );
       const js = this.nc.jetstream();
       const done: string[] = [];
       for (const row of rows) {

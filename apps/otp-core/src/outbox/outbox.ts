@@ -22,7 +22,12 @@ export class OutboxWriter {
       type,
       version: 1,
       data,
-      metadata: { eventId, occurredAt: this.now.toISOString(), correlationId: currentRequestId(), causationId: data.requestId },
+      metadata: {
+        eventId,
+        occurredAt: this.now.toISOString(),
+        correlationId: currentRequestId(),
+        causationId: data.requestId,
+      },
     };
     return this.add(Subjects.otpEvent(type), eventId, event);
   }

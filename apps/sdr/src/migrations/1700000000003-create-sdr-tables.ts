@@ -1,7 +1,9 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 const DIMENSIONS = ['service', 'destination', 'channel', 'status', 'delivery_status', 'country_code'];
-const COUNTERS = ['requests', 'sent', 'delivered', 'failed', 'verified', 'canceled', 'expired', 'cost_micros'].map((c) => `${c} bigint NOT NULL`).join(',\n        ');
+const COUNTERS = ['requests', 'sent', 'delivered', 'failed', 'verified', 'canceled', 'expired', 'cost_micros']
+  .map((c) => `${c} bigint NOT NULL`)
+  .join(',\n        ');
 
 export class CreateSdrTables1700000000003 implements MigrationInterface {
   name = 'CreateSdrTables1700000000003';
@@ -29,7 +31,9 @@ export class CreateSdrTables1700000000003 implements MigrationInterface {
     await q.query(`CREATE INDEX records_account_created ON sdr.records (account_sid, created_at, request_id)`);
     // One per filter, each leading with the account so that a filtered page is an index range.
     for (const column of DIMENSIONS) {
-      await q.query(`CREATE INDEX records_account_${column}_created ON sdr.records (account_sid, ${column}, created_at)`);
+      await q.query(
+        `CREATE INDEX records_account_${column}_created ON sdr.records (account_sid, ${column}, created_at)`,
+      );
     }
     // Sorting by price.
     await q.query(`CREATE INDEX records_account_price_created ON sdr.records (account_sid, price_micros, created_at)`);

@@ -14,12 +14,16 @@ function file(content: string): string {
 describe('price table', () => {
   it('loads the repository default, with a * price for every channel', () => {
     const table = PriceTable.load(DEFAULT_PRICES_FILE);
-    for (const channel of ['sms', 'call', 'email'] as const) expect(table.unitPriceMicros(channel, 'ZZ')).toBeGreaterThan(0);
+    for (const channel of ['sms', 'call', 'email'] as const)
+      expect(table.unitPriceMicros(channel, 'ZZ')).toBeGreaterThan(0);
     expect(table.currency).toMatch(/^[A-Z]{3}$/);
   });
 
   it('prices by channel and country, falling back to the channel default', () => {
-    const table = PriceTable.from({ currency: 'EUR', prices: { sms: { '*': 0.05, US: 0.0079 }, call: { '*': 0.013 }, email: { '*': 0.0001 } } });
+    const table = PriceTable.from({
+      currency: 'EUR',
+      prices: { sms: { '*': 0.05, US: 0.0079 }, call: { '*': 0.013 }, email: { '*': 0.0001 } },
+    });
     expect(table.unitPriceMicros('sms', 'US')).toBe(7900);
     expect(table.unitPriceMicros('sms', 'FR')).toBe(50000);
     expect(table.unitPriceMicros('sms', null)).toBe(50000);

@@ -8,11 +8,18 @@ import { z } from 'zod';
 export const DEFAULT_PRICES_FILE = 'config/prices.json';
 
 const price = z.number().min(0).max(1000);
-const channelPrices = z.record(z.union([z.literal('*'), z.string().regex(/^[A-Z]{2}$/, 'country codes are ISO 3166-1 alpha-2, upper case')]), price).refine((p) => '*' in p, 'needs a "*" default price');
+const channelPrices = z
+  .record(
+    z.union([z.literal('*'), z.string().regex(/^[A-Z]{2}$/, 'country codes are ISO 3166-1 alpha-2, upper case')]),
+    price,
+  )
+  .refine((p) => '*' in p, 'needs a "*" default price');
 
 const PriceFile = z.object({
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code (USD)'),
-  prices: z.object(Object.fromEntries(CHANNELS.map((c) => [c, channelPrices])) as Record<Channel, typeof channelPrices>),
+  prices: z.object(
+    Object.fromEntries(CHANNELS.map((c) => [c, channelPrices])) as Record<Channel, typeof channelPrices>,
+  ),
 });
 export type PriceFile = z.infer<typeof PriceFile>;
 
@@ -28,7 +35,10 @@ export class PriceTable {
 
   static from(file: PriceFile): PriceTable {
     const micros = Object.fromEntries(
-      CHANNELS.map((c) => [c, Object.fromEntries(Object.entries(file.prices[c]).map(([country, p]) => [country, Math.round(p * 1_000_000)]))]),
+      CHANNELS.map((c) => [
+        c,
+        Object.fromEntries(Object.entries(file.prices[c]).map(([country, p]) => [country, Math.round(p * 1_000_000)])),
+      ]),
     ) as Record<Channel, Record<string, number>>;
     return new PriceTable(file.currency, micros);
   }

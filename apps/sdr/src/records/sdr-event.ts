@@ -1,4 +1,11 @@
-import { CHANNELS, DELIVERY_STATUSES, type DeliveryStatusEvent, OTP_EVENT_TYPES, OTP_STATUSES, type OtpEvent } from '@app/contracts';
+import {
+  CHANNELS,
+  DELIVERY_STATUSES,
+  type DeliveryStatusEvent,
+  OTP_EVENT_TYPES,
+  OTP_STATUSES,
+  type OtpEvent,
+} from '@app/contracts';
 import { z } from 'zod';
 
 /**
@@ -38,7 +45,10 @@ const deliveryData = z.object({
   units: z.number().int().min(0).max(1000).optional(),
 });
 
-const LIFECYCLE_TYPES = OTP_EVENT_TYPES.filter((t) => t !== 'delivery_status') as [Exclude<(typeof OTP_EVENT_TYPES)[number], 'delivery_status'>, ...never[]];
+const LIFECYCLE_TYPES = OTP_EVENT_TYPES.filter((t) => t !== 'delivery_status') as [
+  Exclude<(typeof OTP_EVENT_TYPES)[number], 'delivery_status'>,
+  ...never[],
+];
 
 export const SdrEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.enum(LIFECYCLE_TYPES), version: z.literal(1), data: lifecycleData, metadata }),
@@ -48,7 +58,12 @@ export const SdrEventSchema = z.discriminatedUnion('type', [
 /** An event as the projection reads it (times normalised to UTC ISO strings). */
 export type SdrEvent =
   | { type: OtpEvent['type']; version: 1; data: OtpEvent['data']; metadata: { eventId: string; occurredAt: string } }
-  | { type: 'delivery_status'; version: 1; data: DeliveryStatusEvent['data']; metadata: { eventId: string; occurredAt: string } };
+  | {
+      type: 'delivery_status';
+      version: 1;
+      data: DeliveryStatusEvent['data'];
+      metadata: { eventId: string; occurredAt: string };
+    };
 
 export function parseSdrEvent(raw: unknown): SdrEvent | undefined {
   const parsed = SdrEventSchema.safeParse(raw);
@@ -57,6 +72,7 @@ export function parseSdrEvent(raw: unknown): SdrEvent | undefined {
   // Order keys compare times as strings: one form for all (UTC, milliseconds).
   const utc = (s: string) => new Date(s).toISOString();
   event.metadata = { eventId: event.metadata.eventId, occurredAt: utc(event.metadata.occurredAt) };
-  if (event.type !== 'delivery_status') event.data = { ...event.data, createdAt: utc(event.data.createdAt), expiresAt: utc(event.data.expiresAt) };
+  if (event.type !== 'delivery_status')
+    event.data = { ...event.data, createdAt: utc(event.data.createdAt), expiresAt: utc(event.data.expiresAt) };
   return event;
 }

@@ -1,5 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, Clock, decodeJson, type MessageOutcome, NATS_CONNECTION, OtpEventsConsumer, type OtpEventsConsumerOptions } from '@app/platform';
+import {
+  APP_CONFIG,
+  type AppConfig,
+  Clock,
+  decodeJson,
+  type MessageOutcome,
+  NATS_CONNECTION,
+  OtpEventsConsumer,
+  type OtpEventsConsumerOptions,
+} from '@app/platform';
 import type { JsMsg, NatsConnection } from 'nats';
 import { Counter } from 'prom-client';
 import { parseSdrEvent } from './sdr-event';
@@ -10,7 +19,11 @@ const CONCURRENCY = 8;
 const MAX_DELIVER = 1000;
 const ACK_WAIT_MS = 30_000;
 
-const projected = new Counter({ name: 'sdr_events_total', help: 'Events seen by the SDR projection', labelNames: ['outcome'] });
+const projected = new Counter({
+  name: 'sdr_events_total',
+  help: 'Events seen by the SDR projection',
+  labelNames: ['outcome'],
+});
 
 /**
  * The durable consumer of `otp.v1.events.>` (durable `sdr`, or SDR_CONSUMER) that keeps the
@@ -31,7 +44,13 @@ export class SdrProjector extends OtpEventsConsumer {
   }
 
   protected options(): OtpEventsConsumerOptions {
-    return { durable: this.config.sdrConsumer, filterSubject: 'otp.v1.events.>', concurrency: CONCURRENCY, maxDeliver: MAX_DELIVER, ackWaitMs: ACK_WAIT_MS };
+    return {
+      durable: this.config.sdrConsumer,
+      filterSubject: 'otp.v1.events.>',
+      concurrency: CONCURRENCY,
+      maxDeliver: MAX_DELIVER,
+      ackWaitMs: ACK_WAIT_MS,
+    };
   }
 
   async handle(msg: JsMsg): Promise<MessageOutcome> {
@@ -43,8 +62,15 @@ export class SdrProjector extends OtpEventsConsumer {
       return this.count({ ack: true }, fresh ? 'projected' : 'duplicate');
     } catch (error) {
       // Postgres away or a lock conflict: the event stays in the stream and comes back.
-      this.logger.warn({ message: 'could not project event, retrying', eventId: event.metadata.eventId, error: (error as Error).message });
-      return this.count({ retryAfterMs: Math.min(30_000, 1000 * 2 ** Math.max(0, msg.info.redeliveryCount - 1)) }, 'retried');
+      this.logger.warn({
+        message: 'could not project event, retrying',
+        eventId: event.metadata.eventId,
+        error: (error as Error).message,
+      });
+      return this.count(
+        { retryAfterMs: Math.min(30_000, 1000 * 2 ** Math.max(0, msg.info.redeliveryCount - 1)) },
+        'retried',
+      );
     }
   }
 

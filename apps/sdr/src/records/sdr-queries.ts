@@ -60,7 +60,10 @@ function isLastDayOfMonth(day: string): boolean {
  * compared with `=`: Postgres 15 returns an index range in order for that, not for `= ANY`.
  * `filters` is the clause without the scope, for per-account subqueries.
  */
-function where(f: Filters, columns: { created?: string; day?: string }): { sql: string; filters: string; params: unknown[] } {
+function where(
+  f: Filters,
+  columns: { created?: string; day?: string },
+): { sql: string; filters: string; params: unknown[] } {
   const single = f.accountSids.length === 1;
   const params: unknown[] = [single ? f.accountSids[0] : f.accountSids];
   const clauses: string[] = [];
@@ -115,7 +118,10 @@ export class SdrQueries {
              SELECT record, ${column === 'created_at' ? '' : `${column}, `}created_at, request_id FROM sdr.records
               WHERE account_sid = a.sid${filters} ORDER BY ${order} LIMIT ${(query.page + 1) * query.pageSize}) r
             ORDER BY ${order} ${page}`;
-    const [rows, total] = await Promise.all([this.db.query(rowsSql, params) as Promise<{ record: SdrRecord }[]>, this.count(query, sql, params)]);
+    const [rows, total] = await Promise.all([
+      this.db.query(rowsSql, params) as Promise<{ record: SdrRecord }[]>,
+      this.count(query, sql, params),
+    ]);
     const sort = query.SortBy;
     const uriParams = {
       service: query.service,
@@ -127,7 +133,10 @@ export class SdrQueries {
       startTime: query.startTime,
       endTime: query.endTime,
       // The default order goes without saying, as in the limits search.
-      SortBy: sort.field === DEFAULT_SDR_SORT.field && sort.direction === DEFAULT_SDR_SORT.direction ? undefined : `${sort.field}:${sort.direction}`,
+      SortBy:
+        sort.field === DEFAULT_SDR_SORT.field && sort.direction === DEFAULT_SDR_SORT.direction
+          ? undefined
+          : `${sort.field}:${sort.direction}`,
     };
     const result = rows.map((r) => this.toData(r.record, query.callerSid));
     return { code: 200, message: 'OK', data: pageOf(result, total, query, SDR_SEARCH_PATH, uriParams) };
@@ -140,20 +149,26 @@ export class SdrQueries {
    */
   private async count(query: SearchSdrQuery, sql: string, params: unknown[]): Promise<number> {
     if (query.startTime !== undefined || query.endTime !== undefined || query.to !== undefined) {
-      const [{ total }]: { total: number }[] = await this.db.query(`SELECT count(*)::int AS total FROM sdr.records WHERE ${sql}`, params);
+      const [{ total }]: { total: number }[] = await this.db.query(
+        `SELECT count(*)::int AS total FROM sdr.records WHERE ${sql}`,
+        params,
+      );
       return total;
     }
     const rollup = where(query, { day: 'day' });
-    const [{ total }]: { total: string }[] = await this.db.query(`SELECT coalesce(sum(requests), 0)::text AS total FROM sdr.${rollupFor(query)} WHERE ${rollup.sql}`, rollup.params);
+    const [{ total }]: { total: string }[] = await this.db.query(
+      `SELECT coalesce(sum(requests), 0)::text AS total FROM sdr.${rollupFor(query)} WHERE ${rollup.sql}`,
+      rollup.params,
+    );
     return Number(total);
   }
 
   /** A record in the caller's scope, or 481: a stranger's record is as unknown as none. */
   async get(query: SdrByIdQuery): Promise<SdrReply> {
-    const rows: { record: SdrRecord }[] = await this.db.query(`SELECT record FROM sdr.records WHERE request_id = $1 AND account_sid = ANY($2::text[])`, [
-      query.requestId,
-      query.accountSids,
-    ]);
+    const rows: { record: SdrRecord }[] = await this.db.query(
+      `SELECT record FROM sdr.records WHERE request_id = $1 AND account_sid = ANY($2::text[])`,
+      [query.requestId, query.accountSids],
+    );
     if (!rows.length) throw new DomainError(481);
     return { code: 200, message: 'OK', data: this.toData(rows[0].record, query.callerSid) };
   }
@@ -164,13 +179,20 @@ export class SdrQueries {
    */
   async usage(query: UsageQuery): Promise<UsageReply> {
     const unit = query.granularity;
-    const rows: UsageRow[] =
-      query.to === undefined
-        ? await this.fromRollups(query)
-        : await this.fromRecords(query);
+    const rows: UsageRow[] = query.to === undefined ? await this.fromRollups(query) : await this.fromRecords(query);
     const periods = rows.map((r) => period(r, unit));
     const total = periods.reduce(
-      (t, p) => ({ ...t, requests: t.requests + p.requests, sent: t.sent + p.sent, delivered: t.delivered + p.delivered, failed: t.failed + p.failed, verified: t.verified + p.verified, canceled: t.canceled + p.canceled, expired: t.expired + p.expired, costMicros: t.costMicros + BigInt(p.costMicros) }),
+      (t, p) => ({
+        ...t,
+        requests: t.requests + p.requests,
+        sent: t.sent + p.sent,
+        delivered: t.delivered + p.delivered,
+        failed: t.failed + p.failed,
+        verified: t.verified + p.verified,
+        canceled: t.canceled + p.canceled,
+        expired: t.expired + p.expired,
+        costMicros: t.costMicros + BigInt(p.costMicros),
+      }),
       { requests: 0, sent: 0, delivered: 0, failed: 0, verified: 0, canceled: 0, expired: 0, costMicros: 0n },
     );
     return {
@@ -180,7 +202,11 @@ export class SdrQueries {
         granularity: unit,
         priceUnit: this.prices.currency,
         periods: periods.map(({ costMicros, ...p }) => ({ ...p, cost: formatMicros(costMicros) })),
-        total: { ...counts(total), conversionRate: rate(total.verified, total.sent), cost: formatMicros(total.costMicros) },
+        total: {
+          ...counts(total),
+          conversionRate: rate(total.verified, total.sent),
+          cost: formatMicros(total.costMicros),
+        },
       },
     };
   }
@@ -205,7 +231,10 @@ export class SdrQueries {
     const { sql, params } = where({ ...query, startTime: undefined, endTime: undefined }, { created: 'created_at' });
     // Whole UTC days, as from the roll-ups.
     const days: string[] = [];
-    for (const [op, bound] of [['>=', query.startTime], ['<=', query.endTime]] as const) {
+    for (const [op, bound] of [
+      ['>=', query.startTime],
+      ['<=', query.endTime],
+    ] as const) {
       if (bound === undefined) continue;
       params.push(bound.slice(0, 10));
       days.push(`(created_at AT TIME ZONE 'UTC')::date ${op} $${params.length}::date`);
@@ -288,7 +317,15 @@ interface UsageRow {
 type Counts = Pick<UsagePeriod, 'requests' | 'sent' | 'delivered' | 'failed' | 'verified' | 'canceled' | 'expired'>;
 
 function counts(r: Counts): Counts {
-  return { requests: r.requests, sent: r.sent, delivered: r.delivered, failed: r.failed, verified: r.verified, canceled: r.canceled, expired: r.expired };
+  return {
+    requests: r.requests,
+    sent: r.sent,
+    delivered: r.delivered,
+    failed: r.failed,
+    verified: r.verified,
+    canceled: r.canceled,
+    expired: r.expired,
+  };
 }
 
 function rate(verified: number, sent: number): number {

@@ -86,7 +86,9 @@ function seqOf(dispatchId: string): number {
 /** Folds one event into the record (`undefined` for the first one). Pure: never mutates. */
 export function applyEvent(previous: SdrRecord | undefined, event: SdrEvent, prices: PriceTable): SdrRecord {
   const { occurredAt, eventId } = event.metadata;
-  let record = previous ? { ...previous, times: { ...previous.times }, attempts: [...previous.attempts] } : provisional(event);
+  let record = previous
+    ? { ...previous, times: { ...previous.times }, attempts: [...previous.attempts] }
+    : provisional(event);
   if (event.type === 'delivery_status') {
     record = withAttempt(record, event.data.dispatchId, event.data.channel, event.data.to, (a) => {
       const key = orderKey([event.data.attempt, DELIVERY_RANK[event.data.status]], occurredAt, eventId);
@@ -96,7 +98,8 @@ export function applyEvent(previous: SdrRecord | undefined, event: SdrEvent, pri
         status: wins ? event.data.status : a.status,
         statusKey: wins ? key : a.statusKey,
         provider: wins || a.provider === null ? event.data.provider : a.provider,
-        providerMessageId: (wins ? event.data.providerMessageId : null) ?? a.providerMessageId ?? event.data.providerMessageId,
+        providerMessageId:
+          (wins ? event.data.providerMessageId : null) ?? a.providerMessageId ?? event.data.providerMessageId,
         error: wins ? event.data.error : a.error,
         attempt: Math.max(a.attempt, event.data.attempt),
         units: Math.max(a.units, event.data.units ?? 1),
@@ -139,8 +142,13 @@ export function applyEvent(previous: SdrRecord | undefined, event: SdrEvent, pri
     record.statusKey = statusKey;
   }
   // Expiry happens at `expiresAt` to the second, whenever the sweeper got round to recording it.
-  if (data.status !== 'pending') record.times[data.status] = earliest(record.times[data.status], data.status === 'expired' ? data.expiresAt : occurredAt);
-  if (event.type === 'verify_failed' && data.attempts !== undefined) record.wrongAttempts = Math.max(record.wrongAttempts, data.attempts);
+  if (data.status !== 'pending')
+    record.times[data.status] = earliest(
+      record.times[data.status],
+      data.status === 'expired' ? data.expiresAt : occurredAt,
+    );
+  if (event.type === 'verify_failed' && data.attempts !== undefined)
+    record.wrongAttempts = Math.max(record.wrongAttempts, data.attempts);
   return reprice(record, prices);
 }
 
@@ -168,7 +176,13 @@ function provisional(event: SdrEvent): SdrRecord {
   };
 }
 
-function withAttempt(record: SdrRecord, dispatchId: string, channel: Channel, to: string, change: (a: SdrAttempt) => SdrAttempt): SdrRecord {
+function withAttempt(
+  record: SdrRecord,
+  dispatchId: string,
+  channel: Channel,
+  to: string,
+  change: (a: SdrAttempt) => SdrAttempt,
+): SdrRecord {
   const index = record.attempts.findIndex((a) => a.dispatchId === dispatchId);
   const current: SdrAttempt =
     index >= 0
@@ -231,7 +245,16 @@ export interface Contribution {
     status: OtpStatus;
     deliveryStatus: string;
   };
-  counts: { requests: number; sent: number; delivered: number; failed: number; verified: number; canceled: number; expired: number; costMicros: number };
+  counts: {
+    requests: number;
+    sent: number;
+    delivered: number;
+    failed: number;
+    verified: number;
+    canceled: number;
+    expired: number;
+    costMicros: number;
+  };
 }
 
 /**

@@ -3,7 +3,14 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { PRICE_TABLE } from '../prices/price-table.provider';
 import type { PriceTable } from '../prices/price-table';
 import { SDR_DATA_SOURCE } from '../sdr.database';
-import { applyEvent, type Contribution, contributionOf, deliveryStatusOf, priceMicrosOf, type SdrRecord } from './sdr-record';
+import {
+  applyEvent,
+  type Contribution,
+  contributionOf,
+  deliveryStatusOf,
+  priceMicrosOf,
+  type SdrRecord,
+} from './sdr-record';
 import type { SdrEvent } from './sdr-event';
 
 const COUNTERS = ['requests', 'sent', 'delivered', 'failed', 'verified', 'canceled', 'expired', 'costMicros'] as const;
@@ -28,7 +35,10 @@ interface Rollup {
 
 /** Every dimension, and the small daily and monthly summaries most usage reports read (see the migration). */
 export const ROLLUPS: readonly Rollup[] = [
-  { table: 'usage_daily', dimensions: ['accountSid', 'day', 'service', 'channel', 'countryCode', 'status', 'deliveryStatus'] },
+  {
+    table: 'usage_daily',
+    dimensions: ['accountSid', 'day', 'service', 'channel', 'countryCode', 'status', 'deliveryStatus'],
+  },
   { table: 'usage_daily_summary', dimensions: ['accountSid', 'day', 'channel', 'countryCode', 'status'] },
   { table: 'usage_monthly_summary', dimensions: ['accountSid', 'month', 'channel', 'countryCode', 'status'] },
 ];
@@ -56,7 +66,9 @@ export class SdrStore {
       if (!fresh.length) return false;
       // Events of one request are folded one at a time (replicas and concurrent handlers alike).
       await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`sdr:${event.data.requestId}`]);
-      const rows: { record: SdrRecord }[] = await m.query(`SELECT record FROM sdr.records WHERE request_id = $1`, [event.data.requestId]);
+      const rows: { record: SdrRecord }[] = await m.query(`SELECT record FROM sdr.records WHERE request_id = $1`, [
+        event.data.requestId,
+      ]);
       const before = rows[0]?.record;
       const after = applyEvent(before, event, this.prices);
       await this.saveRecord(m, after, now);
@@ -74,7 +86,21 @@ export class SdrStore {
          service = EXCLUDED.service, channel = EXCLUDED.channel, destination = EXCLUDED.destination, country_code = EXCLUDED.country_code,
          status = EXCLUDED.status, delivery_status = EXCLUDED.delivery_status, created_at = EXCLUDED.created_at,
          price_micros = EXCLUDED.price_micros, record = EXCLUDED.record, updated_at = EXCLUDED.updated_at`,
-      [r.requestId, r.accountSid, r.parentAccountSid, r.service, r.channel, r.to, r.countryCode, r.status, deliveryStatusOf(r), r.createdAt, priceMicrosOf(r), r, now],
+      [
+        r.requestId,
+        r.accountSid,
+        r.parentAccountSid,
+        r.service,
+        r.channel,
+        r.to,
+        r.countryCode,
+        r.status,
+        deliveryStatusOf(r),
+        r.createdAt,
+        priceMicrosOf(r),
+        r,
+        now,
+      ],
     );
   }
 
@@ -82,13 +108,29 @@ export class SdrStore {
    * Subtracts the old contribution and adds the new one in every roll-up. Tables in a fixed
    * order and rows in key order, so that concurrent projections never deadlock.
    */
-  private async moveContribution(m: EntityManager, before: Contribution | undefined, after: Contribution): Promise<void> {
+  private async moveContribution(
+    m: EntityManager,
+    before: Contribution | undefined,
+    after: Contribution,
+  ): Promise<void> {
     for (const rollup of ROLLUPS) {
       const changes = new Map<string, { key: unknown[]; counts: Contribution['counts'] }>();
       const add = (c: Contribution, sign: 1 | -1) => {
         const key = rollup.dimensions.map((d) => c.key[d]);
         const id = JSON.stringify(key);
-        const current = changes.get(id) ?? { key, counts: { requests: 0, sent: 0, delivered: 0, failed: 0, verified: 0, canceled: 0, expired: 0, costMicros: 0 } };
+        const current = changes.get(id) ?? {
+          key,
+          counts: {
+            requests: 0,
+            sent: 0,
+            delivered: 0,
+            failed: 0,
+            verified: 0,
+            canceled: 0,
+            expired: 0,
+            costMicros: 0,
+          },
+        };
         for (const k of COUNTERS) current.counts[k] += sign * c.counts[k];
         changes.set(id, current);
       };
@@ -114,7 +156,10 @@ export class SdrStore {
     );
     // A row no record counts in any more goes, so that the roll-ups equal a fresh projection's.
     if (Number(rows[0].requests) === 0) {
-      await m.query(`DELETE FROM sdr.${rollup.table} WHERE ${keyColumns.map((col, i) => `${col} = $${i + 1}`).join(' AND ')} AND requests = 0`, values.slice(0, n));
+      await m.query(
+        `DELETE FROM sdr.${rollup.table} WHERE ${keyColumns.map((col, i) => `${col} = $${i + 1}`).join(' AND ')} AND requests = 0`,
+        values.slice(0, n),
+      );
     }
   }
 }

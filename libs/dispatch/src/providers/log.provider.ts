@@ -16,7 +16,9 @@ export class LogProvider implements ChannelProvider {
     private readonly logger: LoggerService = new Logger(LogProvider.name),
   ) {}
 
-  async send(message: Pick<DispatchMessage, 'dispatchId' | 'from' | 'to' | 'maskedText'> & Partial<DispatchMessage>): Promise<Accepted> {
+  async send(
+    message: Pick<DispatchMessage, 'dispatchId' | 'from' | 'to' | 'maskedText'> & Partial<DispatchMessage>,
+  ): Promise<Accepted> {
     const providerMessageId = `log-${randomUUID()}`;
     this.logger.log({
       message: `${this.channel} sent (log provider)`,

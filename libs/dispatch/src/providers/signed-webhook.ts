@@ -10,14 +10,24 @@ export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
  * dispatcher crashed mid-call carries the same key), and maps the answer: 2xx accepted (the JSON answer, if any, returned); 408,
  * 429 and 5xx or no answer are transient; any other 4xx is permanent.
  */
-export async function postSignedJson(url: string, secret: string, body: object, timeoutMs: number, idempotencyKey: string): Promise<Record<string, unknown>> {
+export async function postSignedJson(
+  url: string,
+  secret: string,
+  body: object,
+  timeoutMs: number,
+  idempotencyKey: string,
+): Promise<Record<string, unknown>> {
   const raw = JSON.stringify(body);
   let response: Response;
   try {
     response = await withTimeout(
       fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signBody(secret, raw, Math.floor(Date.now() / 1000)), [IDEMPOTENCY_KEY_HEADER]: idempotencyKey },
+        headers: {
+          'content-type': 'application/json',
+          [SIGNATURE_HEADER]: signBody(secret, raw, Math.floor(Date.now() / 1000)),
+          [IDEMPOTENCY_KEY_HEADER]: idempotencyKey,
+        },
         body: raw,
         signal: AbortSignal.timeout(timeoutMs),
       }),
@@ -29,7 +39,8 @@ export async function postSignedJson(url: string, secret: string, body: object, 
   }
   const text = await response.text().catch(() => '');
   if (!response.ok) {
-    const permanent = response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;
+    const permanent =
+      response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;
     // The answer's body is left out: a provider may echo the message, code included, and the
     // error goes into logs and events.
     throw new ProviderError(`http_${response.status}`, `webhook answered ${response.status}`, permanent);

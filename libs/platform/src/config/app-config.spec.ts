@@ -53,23 +53,44 @@ describe('configuration', () => {
   it('requires STATUS_CALLBACK_SECRET in production', () => {
     const production = { NODE_ENV: 'production', OTP_SECRET: 'x'.repeat(32) };
     expect(() => loadConfig(production)).toThrow(/Invalid configuration: STATUS_CALLBACK_SECRET is required/);
-    expect(loadConfig({ ...production, STATUS_CALLBACK_SECRET: 'y'.repeat(32) }).statusCallback).toMatchObject({ secretIsDevDefault: false, maxAttempts: 8, allowPrivateNetworks: false });
+    expect(loadConfig({ ...production, STATUS_CALLBACK_SECRET: 'y'.repeat(32) }).statusCallback).toMatchObject({
+      secretIsDevDefault: false,
+      maxAttempts: 8,
+      allowPrivateNetworks: false,
+    });
     expect(loadConfig({ STATUS_CALLBACK_ALLOW_PRIVATE: 'true' }).statusCallback.allowPrivateNetworks).toBe(true);
   });
 
   it('requires OTP_SECRET in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/Invalid configuration: OTP_SECRET is required/);
-    expect(loadConfig({ NODE_ENV: 'production', OTP_SECRET: 'x'.repeat(32), STATUS_CALLBACK_SECRET: 'y'.repeat(32) }).otpSecretIsDevDefault).toBe(false);
+    expect(
+      loadConfig({ NODE_ENV: 'production', OTP_SECRET: 'x'.repeat(32), STATUS_CALLBACK_SECRET: 'y'.repeat(32) })
+        .otpSecretIsDevDefault,
+    ).toBe(false);
   });
 
   it('uses the log provider on every channel by default', () => {
-    expect(loadConfig({}).channels).toEqual({ sms: { provider: 'log' }, call: { provider: 'log' }, email: { provider: 'log' } });
-    expect(loadConfig({}).dispatch).toEqual({ maxAttempts: 5, retryBaseMs: 1000, providerTimeoutMs: 10_000, ackWaitMs: 30_000 });
+    expect(loadConfig({}).channels).toEqual({
+      sms: { provider: 'log' },
+      call: { provider: 'log' },
+      email: { provider: 'log' },
+    });
+    expect(loadConfig({}).dispatch).toEqual({
+      maxAttempts: 5,
+      retryBaseMs: 1000,
+      providerTimeoutMs: 10_000,
+      ackWaitMs: 30_000,
+    });
   });
 
   it('wants the dispatch ack wait longer than one provider call', () => {
-    expect(() => loadConfig({ DISPATCH_ACK_WAIT_MS: '5000' })).toThrow(/^Invalid configuration: DISPATCH_ACK_WAIT_MS must be greater than PROVIDER_TIMEOUT_MS/);
-    expect(loadConfig({ DISPATCH_ACK_WAIT_MS: '2000', PROVIDER_TIMEOUT_MS: '1000' }).dispatch).toMatchObject({ ackWaitMs: 2000, providerTimeoutMs: 1000 });
+    expect(() => loadConfig({ DISPATCH_ACK_WAIT_MS: '5000' })).toThrow(
+      /^Invalid configuration: DISPATCH_ACK_WAIT_MS must be greater than PROVIDER_TIMEOUT_MS/,
+    );
+    expect(loadConfig({ DISPATCH_ACK_WAIT_MS: '2000', PROVIDER_TIMEOUT_MS: '1000' }).dispatch).toMatchObject({
+      ackWaitMs: 2000,
+      providerTimeoutMs: 1000,
+    });
   });
 
   it.each([
@@ -82,7 +103,12 @@ describe('configuration', () => {
   });
 
   it('takes a provider with its settings', () => {
-    const config = loadConfig({ SMS_PROVIDER: 'smpp', SMPP_URL: 'smpp://id:pw@smsc:2775', EMAIL_PROVIDER: 'smtp', SMTP_URL: 'smtps://mail:465' });
+    const config = loadConfig({
+      SMS_PROVIDER: 'smpp',
+      SMPP_URL: 'smpp://id:pw@smsc:2775',
+      EMAIL_PROVIDER: 'smtp',
+      SMTP_URL: 'smtps://mail:465',
+    });
     expect(config.channels.sms).toMatchObject({ provider: 'smpp', smppUrl: 'smpp://id:pw@smsc:2775' });
     expect(config.channels.email).toEqual({ provider: 'smtp', smtpUrl: 'smtps://mail:465' });
   });

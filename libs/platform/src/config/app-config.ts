@@ -8,13 +8,16 @@ const DEV_OTP_SECRET = 'dev-only-otp-secret-change-me-0123456789abcdef';
 const DEV_STATUS_CALLBACK_SECRET = 'dev-only-status-callback-secret-change-me-0123';
 
 const url = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  );
 
 const bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -23,14 +26,20 @@ const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: int(0, 65535).default(3000),
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
-  NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]*$/, 'may hold only letters, digits, - and _').default(''),
+  NATS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/, 'may hold only letters, digits, - and _')
+    .default(''),
   NATS_REQUEST_TIMEOUT_MS: int(100, 60_000).default(5000),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/smart2fa'),
   DATABASE_POOL_SIZE: int(1, 200).default(10),
   // One URL, or with REDIS_CLUSTER=true a comma-separated list of cluster seed nodes.
   REDIS_URL: z
     .string()
-    .refine((v) => v.split(',').every((u) => url(['redis:', 'rediss:']).safeParse(u.trim()).success), 'must be redis:// or rediss:// URLs, comma-separated')
+    .refine(
+      (v) => v.split(',').every((u) => url(['redis:', 'rediss:']).safeParse(u.trim()).success),
+      'must be redis:// or rediss:// URLs, comma-separated',
+    )
     .default('redis://127.0.0.1:6379'),
   REDIS_CLUSTER: bool.default(false),
   REDIS_PREFIX: z.string().max(64).default(''),
@@ -43,7 +52,10 @@ const EnvSchema = z.object({
   // Price table of the session detail records (apps/sdr); the repository's config/prices.json by default.
   SDR_PRICES_FILE: z.string().min(1).optional(),
   // Durable consumer name of apps/sdr; a new name (with an empty database) replays the stream.
-  SDR_CONSUMER: z.string().regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, - and _').default('sdr'),
+  SDR_CONSUMER: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, - and _')
+    .default('sdr'),
   // Status callbacks (statusCallback on send): signing key, attempts, back-off, timeout.
   STATUS_CALLBACK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   STATUS_CALLBACK_MAX_ATTEMPTS: int(1, 100).default(8),
@@ -76,7 +88,10 @@ const PROVIDER_NEEDS: Record<string, string[]> = {
 };
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, problem: string) {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
     super(`Invalid configuration: ${variable} ${problem}`);
     this.name = 'ConfigError';
   }
@@ -116,8 +131,17 @@ export interface AppConfig {
   };
   /** Which provider delivers each channel, and its settings. Secrets are never logged. */
   readonly channels: {
-    readonly sms: { readonly provider: 'log' | 'smpp' | 'webhook'; readonly smppUrl?: string; readonly webhookUrl?: string; readonly webhookSecret?: string };
-    readonly call: { readonly provider: 'log' | 'webhook'; readonly webhookUrl?: string; readonly webhookSecret?: string };
+    readonly sms: {
+      readonly provider: 'log' | 'smpp' | 'webhook';
+      readonly smppUrl?: string;
+      readonly webhookUrl?: string;
+      readonly webhookSecret?: string;
+    };
+    readonly call: {
+      readonly provider: 'log' | 'webhook';
+      readonly webhookUrl?: string;
+      readonly webhookSecret?: string;
+    };
     readonly email: { readonly provider: 'log' | 'smtp'; readonly smtpUrl?: string };
   };
   /**
@@ -125,7 +149,12 @@ export interface AppConfig {
    * call's time limit, and the dispatch consumer's ack wait (a crashed replica's messages come
    * back after it).
    */
-  readonly dispatch: { readonly maxAttempts: number; readonly retryBaseMs: number; readonly providerTimeoutMs: number; readonly ackWaitMs: number };
+  readonly dispatch: {
+    readonly maxAttempts: number;
+    readonly retryBaseMs: number;
+    readonly providerTimeoutMs: number;
+    readonly ackWaitMs: number;
+  };
 }
 
 /** Injection token of the {@link AppConfig}. */
@@ -142,16 +171,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('OTP_SECRET', 'is required when NODE_ENV=production (at least 32 random characters)');
   }
   if (e.STATUS_CALLBACK_SECRET === undefined && e.NODE_ENV === 'production') {
-    throw new ConfigError('STATUS_CALLBACK_SECRET', 'is required when NODE_ENV=production (at least 32 random characters)');
+    throw new ConfigError(
+      'STATUS_CALLBACK_SECRET',
+      'is required when NODE_ENV=production (at least 32 random characters)',
+    );
   }
   for (const [choice, needed] of Object.entries(PROVIDER_NEEDS)) {
     const [variable, value] = choice.split('=');
     if (e[variable as keyof typeof e] !== value) continue;
-    for (const n of needed) if (e[n as keyof typeof e] === undefined) throw new ConfigError(n, `is required when ${choice}`);
+    for (const n of needed)
+      if (e[n as keyof typeof e] === undefined) throw new ConfigError(n, `is required when ${choice}`);
   }
   if (e.DISPATCH_ACK_WAIT_MS <= e.PROVIDER_TIMEOUT_MS) {
     // Otherwise a message still at its provider would be handed to another replica.
-    throw new ConfigError('DISPATCH_ACK_WAIT_MS', `must be greater than PROVIDER_TIMEOUT_MS (${e.PROVIDER_TIMEOUT_MS})`);
+    throw new ConfigError(
+      'DISPATCH_ACK_WAIT_MS',
+      `must be greater than PROVIDER_TIMEOUT_MS (${e.PROVIDER_TIMEOUT_MS})`,
+    );
   }
   return Object.freeze({
     env: e.NODE_ENV,
@@ -176,10 +212,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowPrivateNetworks: e.STATUS_CALLBACK_ALLOW_PRIVATE,
     },
     channels: {
-      sms: { provider: e.SMS_PROVIDER, smppUrl: e.SMPP_URL, webhookUrl: e.SMS_WEBHOOK_URL, webhookSecret: e.SMS_WEBHOOK_SECRET },
+      sms: {
+        provider: e.SMS_PROVIDER,
+        smppUrl: e.SMPP_URL,
+        webhookUrl: e.SMS_WEBHOOK_URL,
+        webhookSecret: e.SMS_WEBHOOK_SECRET,
+      },
       call: { provider: e.VOICE_PROVIDER, webhookUrl: e.VOICE_WEBHOOK_URL, webhookSecret: e.VOICE_WEBHOOK_SECRET },
       email: { provider: e.EMAIL_PROVIDER, smtpUrl: e.SMTP_URL },
     },
-    dispatch: { maxAttempts: e.DISPATCH_MAX_ATTEMPTS, retryBaseMs: e.DISPATCH_RETRY_BASE_MS, providerTimeoutMs: e.PROVIDER_TIMEOUT_MS, ackWaitMs: e.DISPATCH_ACK_WAIT_MS },
+    dispatch: {
+      maxAttempts: e.DISPATCH_MAX_ATTEMPTS,
+      retryBaseMs: e.DISPATCH_RETRY_BASE_MS,
+      providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
+      ackWaitMs: e.DISPATCH_ACK_WAIT_MS,
+    },
   });
 }

@@ -71,7 +71,8 @@ export async function ensureDatabase(url: string): Promise<void> {
   } catch (error) {
     // 42P04 / 23505: created meanwhile by another service of this process or another process.
     // Anything else: let the real connection say what is wrong.
-    if (!['42P04', '23505'].includes((error as { code?: string }).code ?? '')) new Logger('Database').warn(`could not ensure database ${name}: ${(error as Error).message}`);
+    if (!['42P04', '23505'].includes((error as { code?: string }).code ?? ''))
+      new Logger('Database').warn(`could not ensure database ${name}: ${(error as Error).message}`);
   } finally {
     await client.end().catch(() => undefined);
   }

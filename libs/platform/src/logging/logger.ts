@@ -19,7 +19,20 @@ export function createRootLogger(level: string, service: string, destination?: p
       return requestId ? { requestId } : {};
     },
     redact: {
-      paths: ['authToken', 'token', 'code', 'text', 'password', 'authorization', '*.authToken', '*.code', '*.text', '*.authorization', 'req.headers.authorization', 'req.headers["api-key"]'],
+      paths: [
+        'authToken',
+        'token',
+        'code',
+        'text',
+        'password',
+        'authorization',
+        '*.authToken',
+        '*.code',
+        '*.text',
+        '*.authorization',
+        'req.headers.authorization',
+        'req.headers["api-key"]',
+      ],
       censor: '[redacted]',
     },
   };

@@ -46,7 +46,9 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
     const nc = this.connection();
     for (const [pattern, handler] of this.messageHandlers) {
       if (!isCommandSubject(pattern)) {
-        throw new Error(`@MessagePattern('${pattern}') names no subject of the contract (libs/contracts command-map.ts)`);
+        throw new Error(
+          `@MessagePattern('${pattern}') names no subject of the contract (libs/contracts command-map.ts)`,
+        );
       }
       const subject = withPrefix(this.prefix, pattern);
       // The queue group is the subject itself: every replica of the owning service shares it.

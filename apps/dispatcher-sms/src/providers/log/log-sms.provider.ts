@@ -9,7 +9,9 @@ export class LogSmsProvider extends LogProvider {
     super('sms', logger);
   }
 
-  override async send(message: Pick<DispatchMessage, 'dispatchId' | 'from' | 'to' | 'maskedText'> & Partial<DispatchMessage>): Promise<Accepted> {
+  override async send(
+    message: Pick<DispatchMessage, 'dispatchId' | 'from' | 'to' | 'maskedText'> & Partial<DispatchMessage>,
+  ): Promise<Accepted> {
     const accepted = await super.send(message);
     return { ...accepted, units: segment(message.text ?? message.maskedText).parts.length };
   }

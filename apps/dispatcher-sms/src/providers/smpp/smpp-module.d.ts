@@ -27,7 +27,10 @@ declare module 'smpp' {
     sessions: Session[];
   }
 
-  export function connect(options: { url: string; auto_enquire_link_period?: number; connectTimeout?: number }, listener?: () => void): Session;
+  export function connect(
+    options: { url: string; auto_enquire_link_period?: number; connectTimeout?: number },
+    listener?: () => void,
+  ): Session;
   export function createServer(options: Record<string, unknown>, listener: (session: Session) => void): Server;
 
   export const ESME_ROK: number;

@@ -38,7 +38,10 @@ export class SmppSmsProvider implements SmsProvider {
   private receiptHandler?: (receipt: ProviderReceipt) => Promise<void>;
   private readonly url: URL;
 
-  constructor(url: string, private readonly timeoutMs: number) {
+  constructor(
+    url: string,
+    private readonly timeoutMs: number,
+  ) {
     this.url = new URL(url);
   }
 
@@ -64,7 +67,11 @@ export class SmppSmsProvider implements SmsProvider {
       });
       if (resp.command_status !== 0) {
         const code = `smpp_0x${resp.command_status.toString(16).padStart(2, '0')}`;
-        throw new ProviderError(code, `SMSC refused submit_sm with status 0x${resp.command_status.toString(16)}`, PERMANENT_STATUSES.has(resp.command_status));
+        throw new ProviderError(
+          code,
+          `SMSC refused submit_sm with status 0x${resp.command_status.toString(16)}`,
+          PERMANENT_STATUSES.has(resp.command_status),
+        );
       }
       ids.push(String(resp.message_id));
     }
@@ -87,7 +94,10 @@ export class SmppSmsProvider implements SmsProvider {
 
   private submit(session: smpp.Session, options: Record<string, unknown>): Promise<Pdu> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ProviderError('timeout', 'SMSC did not answer submit_sm', false)), this.timeoutMs);
+      const timer = setTimeout(
+        () => reject(new ProviderError('timeout', 'SMSC did not answer submit_sm', false)),
+        this.timeoutMs,
+      );
       const written = session.submit_sm(options, (pdu) => {
         clearTimeout(timer);
         resolve(pdu);
@@ -105,14 +115,19 @@ export class SmppSmsProvider implements SmsProvider {
     if (this.closed) return Promise.reject(new ProviderError('smpp_closed', 'SMPP provider closed', false));
     this.bound ??= this.bind().catch((error: unknown) => {
       this.bound = undefined;
-      throw error instanceof ProviderError ? error : new ProviderError('smpp_unavailable', `SMPP: ${(error as Error).message}`, false);
+      throw error instanceof ProviderError
+        ? error
+        : new ProviderError('smpp_unavailable', `SMPP: ${(error as Error).message}`, false);
     });
     return this.bound;
   }
 
   private bind(): Promise<smpp.Session> {
     return new Promise((resolve, reject) => {
-      const session = smpp.connect({ url: `${this.url.protocol}//${this.url.host}`, auto_enquire_link_period: ENQUIRE_LINK_MS });
+      const session = smpp.connect({
+        url: `${this.url.protocol}//${this.url.host}`,
+        auto_enquire_link_period: ENQUIRE_LINK_MS,
+      });
       this.session = session;
       const timer = setTimeout(() => {
         session.destroy();
@@ -141,7 +156,13 @@ export class SmppSmsProvider implements SmsProvider {
             clearTimeout(timer);
             if (pdu.command_status !== 0) {
               session.destroy();
-              return reject(new ProviderError(`smpp_bind_0x${pdu.command_status.toString(16)}`, `SMSC refused bind (0x${pdu.command_status.toString(16)})`, false));
+              return reject(
+                new ProviderError(
+                  `smpp_bind_0x${pdu.command_status.toString(16)}`,
+                  `SMSC refused bind (0x${pdu.command_status.toString(16)})`,
+                  false,
+                ),
+              );
             }
             this.reconnectDelay = RECONNECT_MIN_MS;
             this.logger.log({ message: 'SMPP bound', host: this.url.host });
@@ -161,7 +182,8 @@ export class SmppSmsProvider implements SmsProvider {
     this.reconnectDelay = Math.min(RECONNECT_MAX_MS, this.reconnectDelay * 2);
     this.logger.warn({ message: 'SMPP connection lost, reconnecting', inMs: delay });
     setTimeout(() => {
-      if (!this.closed && !this.bound) this.connection().catch((error: Error) => this.logger.warn(`SMPP reconnect failed: ${error.message}`));
+      if (!this.closed && !this.bound)
+        this.connection().catch((error: Error) => this.logger.warn(`SMPP reconnect failed: ${error.message}`));
     }, delay).unref();
   }
 
@@ -179,7 +201,10 @@ export class SmppSmsProvider implements SmsProvider {
     }
     const short = pdu.short_message as { message?: string | Buffer } | undefined;
     const text = short?.message ? String(short.message) : '';
-    const receipt = parseDeliveryReceipt(text, { receiptedMessageId: pdu.receipted_message_id as string | undefined, messageState: pdu.message_state as number | undefined });
+    const receipt = parseDeliveryReceipt(text, {
+      receiptedMessageId: pdu.receipted_message_id as string | undefined,
+      messageState: pdu.message_state as number | undefined,
+    });
     try {
       if (receipt && this.receiptHandler) await this.receiptHandler(receipt);
       session.send(pdu.response());
