@@ -29,7 +29,6 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { performance } = require('node:perf_hooks');
 const { ROOT, buildIfNeeded } = require('./build-if-needed');
 const { deleteStreams, scratchDatabase, withClient } = require('./bench-support');
 
