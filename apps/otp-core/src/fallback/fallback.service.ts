@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type DeliveryStatus, type DispatchMessage, Subjects } from '@app/contracts';
+import { DELIVERY_STATUS_RANK, type DeliveryStatus, type DispatchMessage, Subjects } from '@app/contracts';
 import { APP_CONFIG, type AppConfig } from '@app/platform';
 import { Counter } from 'prom-client';
 import { eventData, type OtpRow } from '../otp-row';
@@ -10,8 +10,6 @@ import { DispatchSeal } from './dispatch-seal';
 
 const BATCH = 200;
 const FAILURES: readonly DeliveryStatus[] = ['failed', 'undelivered'];
-/** Statuses only move forward: a late `sent` does not undo a `delivered` or a `failed`. */
-const RANK: Record<DeliveryStatus, number> = { queued: 1, sent: 2, delivered: 3, undelivered: 3, failed: 3 };
 
 const fallbacks = new Counter({
   name: 'otp_fallback_dispatches_total',
@@ -108,7 +106,9 @@ export class FallbackService {
       if (!locked) return false;
       const { request, dispatches } = locked;
       const current = dispatches.find((d) => d.id === dispatchId)!;
-      if (current.deliveryStatus && RANK[current.deliveryStatus] >= RANK[status]) return false;
+      // Statuses only move forward: a late `sent` does not undo a `delivered` or a `failed`.
+      if (current.deliveryStatus && DELIVERY_STATUS_RANK[current.deliveryStatus] >= DELIVERY_STATUS_RANK[status])
+        return false;
       await tx.setDeliveryStatus(dispatchId, status, now);
       current.deliveryStatus = status;
       if (!FAILURES.includes(status)) return true;
