@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { OtpSweeper } from '../../apps/otp-core/src/otp-sweeper';
 import { PriceTable } from '../../apps/sdr/src/prices/price-table';
 import { parseSdrEvent, type SdrEvent } from '../../apps/sdr/src/records/sdr-event';
+import { PostgresSdrRecordsRepository } from '../../apps/sdr/src/records/sdr-records.repository';
 import { SdrStore } from '../../apps/sdr/src/records/sdr-store';
 import { SDR_DATABASE } from '../../apps/sdr/src/sdr.database';
 import { sdrService } from '../../apps/sdr/src/sdr.definition';
@@ -164,7 +165,7 @@ describe('SDR replay and idempotency', () => {
       await ds.initialize();
       try {
         await migrate(ds, 'sdr');
-        const store = new SdrStore(ds, PriceTable.load(priceFile));
+        const store = new SdrStore(new PostgresSdrRecordsRepository(ds), PriceTable.load(priceFile));
         for (const event of order) await store.project(event, new Date());
         // Each event a second time, as a redelivery would: nothing changes.
         for (const event of order) expect(await store.project(event, new Date())).toBe(false);
@@ -173,6 +174,33 @@ describe('SDR replay and idempotency', () => {
       }
       expect(await sdrTables(db.url)).toEqual(before);
     }
+  });
+
+  it('the same events projected in batches (shuffled, cut anywhere, a batch with repeats) give the same tables', async () => {
+    const before = await sdrTables(stack.env.DATABASE_URL);
+    const events = shuffle((await allEvents()).map((e) => e.event));
+    const db = await createTestDatabase(stack.env.DATABASE_URL);
+    extraDatabases.push(db);
+    const ds = createServiceDataSource(db.url, 2, SDR_DATABASE);
+    await ds.initialize();
+    try {
+      await migrate(ds, 'sdr');
+      const store = new SdrStore(new PostgresSdrRecordsRepository(ds), PriceTable.load(priceFile));
+      let projected = 0;
+      for (let i = 0; i < events.length;) {
+        const size = 1 + Math.floor(Math.random() * 6);
+        // A batch may hold the same event twice (a redelivery while the first is in hand).
+        const batch = [...events.slice(i, i + size), events[i]];
+        projected += (await store.projectBatch(batch, new Date())).size;
+        i += size;
+      }
+      expect(projected).toBe(events.length);
+      // All of them again in one batch, as a replay would: nothing is fresh, nothing changes.
+      expect((await store.projectBatch(events, new Date())).size).toBe(0);
+    } finally {
+      await ds.destroy();
+    }
+    expect(await sdrTables(db.url)).toEqual(before);
   });
 
   it('an event published twice (another message id) changes nothing', async () => {

@@ -17,5 +17,6 @@ export function eventData(r: OtpRow): OtpEventData {
     recipientIp: r.recipientIp,
     createdAt: r.createdAt.toISOString(),
     expiresAt: r.expiresAt.toISOString(),
+    hasStatusCallback: r.statusCallback !== null,
   };
 }

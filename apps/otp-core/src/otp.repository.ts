@@ -137,15 +137,25 @@ export abstract class OtpRepository {
     now: Date,
   ): Promise<{ request: StoredRequest; dispatches: DispatchRow[] } | undefined>;
   abstract setDeliveryStatus(dispatchId: string, status: DeliveryStatus, now: Date): Promise<void>;
+  /**
+   * Records a status that decides nothing else (not a failure), in one statement and without
+   * locking the request: only if it ranks above the dispatch's current one (statuses only move
+   * forward). False when it did not (stale, repeated, or not our dispatch).
+   */
+  abstract advanceDeliveryStatus(dispatchId: string, status: DeliveryStatus, now: Date): Promise<boolean>;
   /** The step went out; the step after it becomes due `after_seconds` from now. */
   abstract markStepDispatched(step: DispatchRow, now: Date): Promise<void>;
   /** The step can never go out; the step after it, if any, is due at once in its place. */
   abstract skipStep(step: DispatchRow, now: Date): Promise<void>;
 
   // Outbox
-  abstract appendOutbox(rows: OutboxRow[]): Promise<void>;
-  /** The oldest messages, up to `limit`, locked for this transaction (rows others hold are skipped). */
-  abstract lockOutbox(limit: number): Promise<StoredOutboxRow[]>;
+  /** Writes messages; returns them with their ids (the outbox's order). */
+  abstract appendOutbox(rows: OutboxRow[]): Promise<StoredOutboxRow[]>;
+  /**
+   * The oldest messages, up to `limit`, locked for this transaction; rows others hold and the
+   * `exclude`d ones (this process is publishing them) are skipped.
+   */
+  abstract lockOutbox(limit: number, exclude?: string[]): Promise<StoredOutboxRow[]>;
   /** Published: the messages leave the outbox. */
   abstract deleteOutbox(ids: string[]): Promise<void>;
 }
@@ -435,6 +445,17 @@ export class PostgresOtpRepository extends OtpRepository {
     ]);
   }
 
+  async advanceDeliveryStatus(dispatchId: string, status: DeliveryStatus, now: Date): Promise<boolean> {
+    const rank = (s: string) => `CASE ${s} WHEN 'queued' THEN 1 WHEN 'sent' THEN 2 ELSE 3 END`;
+    const rows: unknown[] = await this.q.query(
+      `WITH changed AS (UPDATE otp.dispatches SET delivery_status = $2, updated_at = $3
+        WHERE id = $1 AND (delivery_status IS NULL OR ${rank('delivery_status')} < ${rank('$2::text')})
+        RETURNING 1) SELECT * FROM changed`,
+      [dispatchId, status, now],
+    );
+    return rows.length > 0;
+  }
+
   async markStepDispatched(step: DispatchRow, now: Date): Promise<void> {
     await this.q.query(
       `UPDATE otp.dispatches SET state = 'dispatched', sealed_message = NULL, due_at = NULL, dispatched_at = $2, updated_at = $2 WHERE id = $1`,
@@ -458,11 +479,13 @@ export class PostgresOtpRepository extends OtpRepository {
     );
   }
 
-  async appendOutbox(rows: OutboxRow[]): Promise<void> {
-    if (rows.length) await this.q.insert(OutboxMessageEntity, rows);
+  async appendOutbox(rows: OutboxRow[]): Promise<StoredOutboxRow[]> {
+    if (!rows.length) return [];
+    const { identifiers } = await this.q.insert(OutboxMessageEntity, rows);
+    return rows.map((r, i) => ({ ...r, id: String(identifiers[i].id) }));
   }
 
-  async lockOutbox(limit: number): Promise<StoredOutboxRow[]> {
+  async lockOutbox(limit: number, exclude: string[] = []): Promise<StoredOutboxRow[]> {
     const rows: {
       id: string;
       subject: string;
@@ -471,8 +494,9 @@ export class PostgresOtpRepository extends OtpRepository {
       request_id: string | null;
       created_at: Date;
     }[] = await this.q.query(
-      `SELECT id, subject, msg_id, payload, request_id, created_at FROM otp.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [limit],
+      `SELECT id, subject, msg_id, payload, request_id, created_at FROM otp.outbox WHERE NOT (id = ANY($2::bigint[]))
+          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [limit, exclude],
     );
     return rows.map((r) => ({
       id: r.id,

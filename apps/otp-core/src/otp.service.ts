@@ -88,9 +88,9 @@ export class OtpService {
     });
     const plan = planDispatches(row, command, code, now);
 
+    const outbox = new OutboxWriter(now);
     try {
       await this.requests.transaction(async (tx) => {
-        const outbox = new OutboxWriter(now);
         await this.supersedePending(tx, row, command.guardTime, now, outbox);
         await tx.insert(row);
         outbox.event('created', eventData(row));
@@ -106,7 +106,8 @@ export class OtpService {
       }
       throw error;
     }
-    this.relay.kick();
+    // Committed: on its way to JetStream now (the relay's poller is the safety net).
+    this.relay.publishCommitted(outbox.stored);
     sends.inc({ channel: row.channel });
     return { code: 200, message: 'OK', requestID: id, ...limitState(limit) };
   }
@@ -159,10 +160,11 @@ export class OtpService {
       });
     }
 
+    const outbox = new OutboxWriter(now);
     const verified = await this.requests.transaction(async (tx) => {
       const row = await tx.transition(matched.id, { status: 'verified', reason: null }, now);
       if (!row) return false;
-      const outbox = new OutboxWriter(now).event('verified', eventData(row));
+      outbox.event('verified', eventData(row));
       // The person proved possession: codes still alive for the same destination end here.
       const others = await tx.transitionSiblings(row, { status: 'canceled', reason: 'sibling_verified' }, now);
       for (const other of others) outbox.event('canceled', { ...eventData(other), reason: 'sibling_verified' });
@@ -174,7 +176,7 @@ export class OtpService {
       verifies.inc({ result: 'refused' });
       throw statusError(await this.reload(matched.id, now));
     }
-    this.relay.kick();
+    this.relay.publishCommitted(outbox.stored);
     verifies.inc({ result: 'verified' });
     return { code: 200, message: 'OK', requestID: matched.id, ...(limit ? limitState(limit) : {}) };
   }
@@ -183,14 +185,15 @@ export class OtpService {
     const now = this.clock.now();
     const { newest: request } = await this.requests.findLive(command.accountSid, { requestId: command.requestId }, now);
     if (!request) throw new DomainError(490);
+    const outbox = new OutboxWriter(now);
     const canceled = await this.requests.transaction(async (tx) => {
       const row = await tx.transition(request.id, { status: 'canceled', reason: 'canceled_by_client' }, now);
       if (!row) return false;
-      await new OutboxWriter(now).event('canceled', { ...eventData(row), reason: 'canceled_by_client' }).flush(tx);
+      await outbox.event('canceled', { ...eventData(row), reason: 'canceled_by_client' }).flush(tx);
       return true;
     });
     if (!canceled) throw statusError(await this.reload(request.id, now));
-    this.relay.kick();
+    this.relay.publishCommitted(outbox.stored);
     return { code: 200, message: 'canceled', requestID: request.id };
   }
 
@@ -215,8 +218,8 @@ export class OtpService {
   }
 
   private async recordWrongCode(primary: OtpRow, attempts: number, now: Date): Promise<void> {
+    const outbox = new OutboxWriter(now).event('verify_failed', { ...eventData(primary), attempts });
     await this.requests.transaction(async (tx) => {
-      const outbox = new OutboxWriter(now).event('verify_failed', { ...eventData(primary), attempts });
       if (attempts >= primary.maxAttempts) {
         // Attempts exhausted: the request is locked for good, even for the right code.
         const locked = await tx.transition(
@@ -229,7 +232,7 @@ export class OtpService {
       }
       await outbox.flush(tx);
     });
-    this.relay.kick();
+    this.relay.publishCommitted(outbox.stored);
   }
 
   private async replayIdempotent(

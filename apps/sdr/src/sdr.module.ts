@@ -3,6 +3,7 @@ import { serviceDataSourceProvider } from '@app/platform';
 import { priceTableProvider } from './prices/price-table.provider';
 import { SdrProjector } from './records/sdr-projector';
 import { SdrQueries } from './records/sdr-queries';
+import { PostgresSdrRecordsRepository, SdrRecordsRepository } from './records/sdr-records.repository';
 import { SdrStore } from './records/sdr-store';
 import { SdrController } from './sdr.controller';
 import { SDR_DATA_SOURCE, SDR_DATABASE } from './sdr.database';
@@ -13,6 +14,7 @@ import { SDR_DATA_SOURCE, SDR_DATABASE } from './sdr.database';
   providers: [
     serviceDataSourceProvider(SDR_DATA_SOURCE, SDR_DATABASE),
     priceTableProvider,
+    { provide: SdrRecordsRepository, useClass: PostgresSdrRecordsRepository },
     SdrStore,
     SdrProjector,
     SdrQueries,

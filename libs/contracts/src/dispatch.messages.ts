@@ -25,6 +25,8 @@ export const DispatchMessage = z.object({
   /** ISO-8601. A message still queued after the code expired is not worth sending. */
   expiresAt: z.string(),
   createdAt: z.string(),
+  /** Whether the request has a statusCallback; copied into the dispatch's delivery_status events. */
+  hasStatusCallback: z.boolean().optional(),
 });
 export type DispatchMessage = z.infer<typeof DispatchMessage>;
 

@@ -89,6 +89,12 @@ const lifecycleData = z.object({
    * dispatch's (a fallback may use another channel and destination than the request's first).
    */
   dispatchId: text(64).optional(),
+  /**
+   * Whether the request has a `statusCallback` (absent from older events and from other
+   * publishers' events, which means "unknown"). Consumers that only act for requests with a
+   * callback skip the others without a lookup.
+   */
+  hasStatusCallback: z.boolean().optional(),
 });
 export type OtpEventData = z.infer<typeof lifecycleData>;
 
@@ -130,6 +136,12 @@ const deliveryData = z.object({
   attempt: z.number().int().min(1).max(1_000_000),
   /** Billable units (SMS segments); 1 for voice and email. */
   units: z.number().int().min(0).max(1000).optional(),
+  /**
+   * Whether the request has a `statusCallback` (absent from older events and from other
+   * publishers' events, which means "unknown"). Consumers that only act for requests with a
+   * callback skip the others without a lookup.
+   */
+  hasStatusCallback: z.boolean().optional(),
 });
 export type DeliveryStatusEventData = z.infer<typeof deliveryData>;
 

@@ -315,6 +315,7 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
       error,
       attempt: record.attempt,
       units: record.units,
+      hasStatusCallback: record.hasStatusCallback,
     };
     await this.statusPublisher.publish(data, this.d.clock.now());
     statuses.inc({ channel: this.d.channel, status });
@@ -339,5 +340,6 @@ function recordOf(message: DispatchMessage, provider: string, attempt: number): 
     providerMessageId: '',
     attempt,
     units: 1,
+    hasStatusCallback: message.hasStatusCallback,
   };
 }

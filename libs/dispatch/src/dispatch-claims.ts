@@ -175,6 +175,8 @@ export interface SentRecord {
   providerMessageId: string;
   attempt: number;
   units: number;
+  /** Carried from the dispatch message into its delivery_status events. */
+  hasStatusCallback?: boolean;
 }
 
 function keyOf(dispatchId: string): string {

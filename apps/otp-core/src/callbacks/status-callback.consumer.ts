@@ -69,6 +69,8 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
   async handle(msg: JsMsg): Promise<MessageOutcome> {
     const event = this.parse(msg);
     if (!event) return { drop: 'invalid event' };
+    // The event says the request has no callback: nothing to look up, nothing to send.
+    if (event.hasStatusCallback === false) return { ack: true };
     let url: string | undefined;
     try {
       url = await this.requests.statusCallbackOf(event.requestId, event.accountSid);
@@ -86,7 +88,16 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
    */
   private parse(
     msg: JsMsg,
-  ): { body: string; type: string; eventId: string; requestId: string; accountSid: string } | undefined {
+  ):
+    | {
+        body: string;
+        type: string;
+        eventId: string;
+        requestId: string;
+        accountSid: string;
+        hasStatusCallback?: boolean;
+      }
+    | undefined {
     let event: AnyOtpEvent | undefined;
     try {
       event = parseOtpEvent(decodeJson(msg.data));
@@ -100,6 +111,7 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
       eventId: event.metadata.eventId,
       requestId: event.data.requestId,
       accountSid: event.data.accountSid,
+      hasStatusCallback: event.data.hasStatusCallback,
     };
   }
 

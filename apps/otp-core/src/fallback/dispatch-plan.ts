@@ -77,5 +77,6 @@ function render(row: OtpRequestEntity, seq: number, spec: MessageSpec, code: str
     repeat: call ? (spec.repeat ?? 1) : undefined,
     expiresAt: row.expiresAt.toISOString(),
     createdAt: now.toISOString(),
+    hasStatusCallback: row.statusCallback !== null,
   };
 }

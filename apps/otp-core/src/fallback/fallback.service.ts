@@ -99,6 +99,9 @@ export class FallbackService {
    * nothing. Returns whether anything was written (the caller then kicks the outbox relay).
    */
   async onDeliveryStatus(dispatchId: string, status: DeliveryStatus, now: Date): Promise<boolean> {
+    // Only a failure may move the request on; anything else is recorded in one statement. Row
+    // locks order it against a failure being handled: whichever comes second sees the first.
+    if (!FAILURES.includes(status)) return this.requests.advanceDeliveryStatus(dispatchId, status, now);
     return this.requests.transaction(async (tx) => {
       const outbox = new OutboxWriter(now);
       const locked = await tx.lockDispatchesOf(dispatchId, now);

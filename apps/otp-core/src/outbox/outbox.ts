@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { OtpEvent, OtpEventData, OtpLifecycleEventType } from '@app/contracts';
 import { Subjects } from '@app/contracts';
 import { currentRequestId } from '@app/platform';
-import type { OtpRepository, OutboxRow } from '../otp.repository';
+import type { OtpRepository, OutboxRow, StoredOutboxRow } from '../otp.repository';
 
 /** Queues messages for JetStream inside the caller's transaction. */
 export class OutboxWriter {
   private readonly rows: OutboxRow[] = [];
+  private written: StoredOutboxRow[] = [];
 
   constructor(private readonly now: Date) {}
 
@@ -33,6 +34,11 @@ export class OutboxWriter {
 
   /** Writes the queued messages in the transaction `tx`. */
   async flush(tx: OtpRepository): Promise<void> {
-    await tx.appendOutbox(this.rows);
+    this.written = await tx.appendOutbox(this.rows);
+  }
+
+  /** What {@link flush} wrote, for the relay to publish once the transaction committed. */
+  get stored(): readonly StoredOutboxRow[] {
+    return this.written;
   }
 }
