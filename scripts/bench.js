@@ -20,7 +20,7 @@
  *
  * Environment: BENCH_DURATION_S (5), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3),
  * BENCH_SCALE_SIZES (10000,1000000,10000000), BENCH_SCALE_VERIFIES (2000), BENCH_LOG_LEVEL
- * (warn), and DATABASE_URL / REDIS_URL / NATS_URL as for the tests. Everything runs on
+ * (warn), BENCH_CPU_PROF (a directory for CPU profiles of every process), and DATABASE_URL / REDIS_URL / NATS_URL as for the tests. Everything runs on
  * scratch databases, its own NATS prefixes and Redis key prefixes, removed at the end.
  */
 const { fork, execFileSync } = require('node:child_process');
@@ -145,7 +145,9 @@ async function freePort() {
 
 function spawn(name, file, env, children) {
   const log = fs.openSync(path.join(LOGS, `${name}.log`), 'a');
-  const child = fork(file, [], { env, execArgv: ['-r', PROBE], stdio: ['ignore', log, log, 'ipc'] });
+  // BENCH_CPU_PROF=DIR: each process writes a V8 CPU profile there when it stops (`node --cpu-prof`).
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = fork(file, [], { env, execArgv: ['-r', PROBE, ...prof], stdio: ['ignore', log, log, 'ipc'] });
   child.benchName = name;
   children.push(child);
   child.once('exit', (code) => {

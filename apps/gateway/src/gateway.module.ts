@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { serviceDataSourceProvider } from '@app/platform';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
+import { AuthCache } from './auth/auth-cache';
 import { AuthGuard } from './auth/auth.guard';
 import { ProviderCallbacksController } from './callbacks/provider-callbacks.controller';
 import { DevOutboxHttpController } from './dev-outbox/dev-outbox.controller';
@@ -30,6 +31,7 @@ import { VendorOtpController } from './vendor/vendor-otp.controller';
   providers: [
     serviceDataSourceProvider(GATEWAY_DATA_SOURCE, GATEWAY_DATABASE),
     AccountsService,
+    AuthCache,
     SessionRepository,
     SessionsService,
     // Every route is guarded unless marked @Public().

@@ -4,6 +4,7 @@ import { DomainError } from '@app/contracts';
 import { IS_PUBLIC } from '@app/platform';
 import type { Request } from 'express';
 import { type Account, AccountsService } from '../accounts/accounts.service';
+import { AuthCache } from './auth-cache';
 import { sessionCookieOf } from '../sessions/session-cookie';
 import { csrfTokenMatches, type Session, SessionsService } from '../sessions/sessions.service';
 
@@ -35,6 +36,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly accounts: AccountsService,
     private readonly sessions: SessionsService,
+    private readonly cache: AuthCache,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -55,10 +57,19 @@ export class AuthGuard implements CanActivate {
       return true;
     }
     const credentials = scheme === 'basic' ? basicCredentials(request) : apiKeyCredentials(request);
-    const account = credentials && (await this.accounts.authenticate(credentials.sid, credentials.token));
+    const account = credentials && (await this.authenticate(credentials.sid, credentials.token));
     if (!account) throw new DomainError(401);
     request.account = account;
     return true;
+  }
+
+  /** From the short-lived cache, or the database (whose answer, when it accepts, is cached). */
+  private async authenticate(sid: string, token: string): Promise<Account | undefined> {
+    const cached = this.cache.get(sid, token);
+    if (cached) return cached;
+    const account = await this.accounts.authenticate(sid, token);
+    if (account) this.cache.put(sid, token, account);
+    return account;
   }
 }
 
