@@ -78,6 +78,21 @@ export abstract class OtpRepository {
 
   // Requests
   abstract insert(row: OtpRow): Promise<void>;
+  /**
+   * A send in one statement (one round trip, atomic like a transaction): the request, its
+   * dispatches and its outbox messages are written together, and, with `guardUntil`, the live
+   * requests of the destination get their guard time ({@link guardLive}). Without `guardUntil`
+   * nothing is written when a live request of the destination exists (it must be superseded,
+   * with events: the caller then takes the transaction path). Returns the outbox rows written,
+   * or undefined when nothing was.
+   */
+  abstract createAtOnce(
+    row: OtpRow,
+    dispatches: NewDispatch[],
+    outbox: OutboxRow[],
+    now: Date,
+    guardUntil?: Date,
+  ): Promise<StoredOutboxRow[] | undefined>;
   /** The request holding an Idempotency-Key of the account (with its request hash), if any. */
   abstract findByIdempotencyKey(accountSid: string, key: string): Promise<OtpRow | undefined>;
   /** A key older than its window no longer binds: the request lets go of it. */
@@ -236,6 +251,88 @@ export class PostgresOtpRepository extends OtpRepository {
 
   async insert(row: OtpRow): Promise<void> {
     await this.q.insert(OtpRequestEntity, row);
+  }
+
+  async createAtOnce(
+    row: OtpRow,
+    dispatches: NewDispatch[],
+    outbox: OutboxRow[],
+    now: Date,
+    guardUntil?: Date,
+  ): Promise<StoredOutboxRow[] | undefined> {
+    const d = <K extends keyof NewDispatch>(k: K) => dispatches.map((x) => x[k]);
+    const o = <K extends keyof OutboxRow>(k: K) => outbox.map((x) => x[k]);
+    const key = `account_sid = $2 AND service = $4 AND destination = $7`;
+    const params: unknown[] = [
+      row.id,
+      row.accountSid,
+      row.parentAccountSid,
+      row.service,
+      row.channel,
+      row.from,
+      row.destination,
+      row.codeHash,
+      row.status,
+      row.statusReason,
+      row.attempts,
+      row.maxAttempts,
+      row.createdAt,
+      row.expiresAt,
+      row.recipientIp,
+      row.idempotencyKey,
+      row.requestHash,
+      row.statusCallback,
+      now,
+      d('id'),
+      d('requestId'),
+      d('seq'),
+      d('channel'),
+      d('destination'),
+      d('afterSeconds'),
+      d('state'),
+      d('dueAt'),
+      d('sealedMessage'),
+      d('dispatchedAt'),
+      d('updatedAt'),
+      o('subject'),
+      o('msgId'),
+      outbox.map((x) => JSON.stringify(x.payload)),
+      o('requestId'),
+      o('createdAt'),
+    ];
+    if (guardUntil) params.push(guardUntil);
+    const rows: { outbox_ids: string[] | null; created: number }[] = await this.q.query(
+      `WITH ${
+        guardUntil
+          ? `guarded AS (UPDATE otp.otp_requests SET guard_until = $36::timestamptz
+                WHERE ${key} AND status = 'pending' AND expires_at > $36::timestamptz
+                  AND (guard_until IS NULL OR guard_until > $36::timestamptz) AND $19::timestamptz < $36::timestamptz),
+             `
+          : ''
+      }request AS (
+         INSERT INTO otp.otp_requests (id, account_sid, parent_account_sid, service, channel, from_address, destination, code_hash, status,
+                                       status_reason, attempts, max_attempts, created_at, expires_at, recipient_ip,
+                                       idempotency_key, request_hash, status_callback)
+         SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, $11::int, $12::int,
+                $13::timestamptz, $14::timestamptz, $15::text, $16::text, $17::text, $18::text
+          ${guardUntil ? '' : `WHERE NOT EXISTS (SELECT 1 FROM otp.otp_requests WHERE ${key} AND ${LIVE('$19::timestamptz')})`}
+         RETURNING id),
+       dispatches AS (
+         INSERT INTO otp.dispatches (id, request_id, seq, channel, destination, after_seconds, state, due_at, sealed_message, dispatched_at, updated_at)
+         SELECT t.* FROM unnest($20::text[], $21::text[], $22::int[], $23::text[], $24::text[], $25::int[], $26::text[], $27::timestamptz[],
+                                $28::text[], $29::timestamptz[], $30::timestamptz[]) AS t, request),
+       outbox AS (
+         INSERT INTO otp.outbox (subject, msg_id, payload, request_id, created_at)
+         SELECT t.s, t.m, t.p, t.r, t.c
+           FROM unnest($31::text[], $32::text[], $33::jsonb[], $34::text[], $35::timestamptz[]) WITH ORDINALITY AS t(s, m, p, r, c, n), request
+          ORDER BY t.n
+         RETURNING id)
+       SELECT (SELECT count(*) FROM request)::int AS created, (SELECT array_agg(id ORDER BY id) FROM outbox) AS outbox_ids`,
+      params,
+    );
+    if (!rows[0].created) return undefined;
+    const ids = rows[0].outbox_ids ?? [];
+    return outbox.map((r, i) => ({ ...r, id: String(ids[i]) }));
   }
 
   async findByIdempotencyKey(accountSid: string, key: string): Promise<OtpRow | undefined> {

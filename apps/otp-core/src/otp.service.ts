@@ -16,7 +16,7 @@ import { planDispatches } from './fallback/dispatch-plan';
 import { FallbackService } from './fallback/fallback.service';
 import { OtpRequestEntity } from './otp-request.entity';
 import { eventData, type OtpRow } from './otp-row';
-import { OtpRepository, type StoredRequest } from './otp.repository';
+import { OtpRepository, type StoredOutboxRow, type StoredRequest } from './otp.repository';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { OutboxWriter } from './outbox/outbox';
 
@@ -88,16 +88,22 @@ export class OtpService {
     });
     const plan = planDispatches(row, command, code, now);
 
-    const outbox = new OutboxWriter(now);
+    let written: readonly StoredOutboxRow[] | undefined;
     try {
-      await this.requests.transaction(async (tx) => {
-        await this.supersedePending(tx, row, command.guardTime, now, outbox);
-        await tx.insert(row);
-        outbox.event('created', eventData(row));
-        // The first dispatch and its `dispatched` event; fallback steps wait, sealed.
-        await this.fallback.start(tx, row, plan, now, outbox);
-        await outbox.flush(tx);
-      });
+      written = await this.createAtOnce(row, plan, command.guardTime, now);
+      if (!written) {
+        // A live request of the destination must be superseded, with its event: a transaction.
+        const outbox = new OutboxWriter(now);
+        await this.requests.transaction(async (tx) => {
+          await this.supersedePending(tx, row, command.guardTime, now, outbox);
+          await tx.insert(row);
+          outbox.event('created', eventData(row));
+          // The first dispatch and its `dispatched` event; fallback steps wait, sealed.
+          await this.fallback.start(tx, row, plan, now, outbox);
+          await outbox.flush(tx);
+        });
+        written = outbox.stored;
+      }
     } catch (error) {
       // Two sends with one Idempotency-Key raced: the first one's answer stands.
       if (command.idempotencyKey && (error as { code?: string }).code === UNIQUE_VIOLATION) {
@@ -107,7 +113,7 @@ export class OtpService {
       throw error;
     }
     // Committed: on its way to JetStream now (the relay's poller is the safety net).
-    this.relay.publishCommitted(outbox.stored);
+    this.relay.publishCommitted(written);
     sends.inc({ channel: row.channel });
     return { code: 200, message: 'OK', requestID: id, ...limitState(limit) };
   }
@@ -195,6 +201,23 @@ export class OtpService {
     if (!canceled) throw statusError(await this.reload(request.id, now));
     this.relay.publishCommitted(outbox.stored);
     return { code: 200, message: 'canceled', requestID: request.id };
+  }
+
+  /**
+   * The common send in one statement: nothing to supersede (or a guard time to set), so the
+   * request, its dispatches and its messages go in one round trip. Undefined when a live
+   * request of the destination has to be superseded first.
+   */
+  private async createAtOnce(
+    row: OtpRow,
+    plan: ReturnType<typeof planDispatches>,
+    guardTime: number | undefined,
+    now: Date,
+  ): Promise<readonly StoredOutboxRow[] | undefined> {
+    const outbox = new OutboxWriter(now).event('created', eventData(row));
+    const dispatches = this.fallback.startAtOnce(row, plan, now, outbox);
+    const guardUntil = guardTime ? new Date(now.getTime() + guardTime * 1000) : undefined;
+    return this.requests.createAtOnce(row, dispatches, [...outbox.pending], now, guardUntil);
   }
 
   /**

@@ -86,9 +86,7 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
    * The event as it will be POSTed: re-serialised from what the contract validated, so only the
    * contract's fields go out (our own events byte for byte as published).
    */
-  private parse(
-    msg: JsMsg,
-  ):
+  private parse(msg: JsMsg):
     | {
         body: string;
         type: string;

@@ -3,7 +3,7 @@ import { DELIVERY_STATUS_RANK, type DeliveryStatus, type DispatchMessage, Subjec
 import { APP_CONFIG, type AppConfig } from '@app/platform';
 import { Counter } from 'prom-client';
 import { eventData, type OtpRow } from '../otp-row';
-import { type DispatchRow, OtpRepository } from '../otp.repository';
+import { type DispatchRow, type NewDispatch, OtpRepository } from '../otp.repository';
 import { OutboxWriter } from '../outbox/outbox';
 import type { PlannedDispatch } from './dispatch-plan';
 import { DispatchSeal } from './dispatch-seal';
@@ -46,25 +46,33 @@ export class FallbackService {
 
   /** At send, in its transaction: the first dispatch goes out, the steps wait (the next one with a due time). */
   async start(tx: OtpRepository, row: OtpRow, plan: PlannedDispatch[], now: Date, outbox: OutboxWriter): Promise<void> {
-    await tx.insertDispatches(
-      plan.map((d) => {
-        const first = d.seq === 1;
-        return {
-          id: d.message.dispatchId,
-          requestId: row.id,
-          seq: d.seq,
-          channel: d.message.channel,
-          destination: d.message.to,
-          afterSeconds: d.after,
-          state: first ? 'dispatched' : 'planned',
-          dueAt: d.seq === 2 ? new Date(now.getTime() + d.after * 1000) : null,
-          sealedMessage: first ? null : this.seal.seal(d.message),
-          dispatchedAt: first ? now : null,
-          updatedAt: now,
-        };
-      }),
-    );
+    await tx.insertDispatches(this.dispatchRows(row, plan, now));
     announce(outbox, row, plan[0].message);
+  }
+
+  /** What a send stores of its plan (the first dispatch out, the steps sealed) and announces, for one statement. */
+  startAtOnce(row: OtpRow, plan: PlannedDispatch[], now: Date, outbox: OutboxWriter): NewDispatch[] {
+    announce(outbox, row, plan[0].message);
+    return this.dispatchRows(row, plan, now);
+  }
+
+  private dispatchRows(row: OtpRow, plan: PlannedDispatch[], now: Date): NewDispatch[] {
+    return plan.map((d) => {
+      const first = d.seq === 1;
+      return {
+        id: d.message.dispatchId,
+        requestId: row.id,
+        seq: d.seq,
+        channel: d.message.channel,
+        destination: d.message.to,
+        afterSeconds: d.after,
+        state: first ? 'dispatched' : 'planned',
+        dueAt: d.seq === 2 ? new Date(now.getTime() + d.after * 1000) : null,
+        sealedMessage: first ? null : this.seal.seal(d.message),
+        dispatchedAt: first ? now : null,
+        updatedAt: now,
+      };
+    });
   }
 
   /**

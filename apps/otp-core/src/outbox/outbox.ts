@@ -37,6 +37,11 @@ export class OutboxWriter {
     this.written = await tx.appendOutbox(this.rows);
   }
 
+  /** The messages queued so far (not written yet). */
+  get pending(): readonly OutboxRow[] {
+    return this.rows;
+  }
+
   /** What {@link flush} wrote, for the relay to publish once the transaction committed. */
   get stored(): readonly StoredOutboxRow[] {
     return this.written;
