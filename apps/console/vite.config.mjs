@@ -1,9 +1,10 @@
 // Builds the console into dist/console (served by the gateway at /console). Offline: every
 // module comes from node_modules; no CDN, no network at run time.
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
+const here = dirname(fileURLToPath(import.meta.url));
 
 export default defineConfig({
   root: here,
@@ -11,7 +12,7 @@ export default defineConfig({
   logLevel: 'warn',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
-    outDir: fileURLToPath(new URL('../../dist/console', import.meta.url)),
+    outDir: join(here, '../../dist/console'),
     emptyOutDir: true,
     target: 'es2022',
     // Strict CSP: nothing inlined as a data: script, and one CSS file.

@@ -29,6 +29,7 @@ export async function launchBrowser(): Promise<Browser> {
 
 /** Builds dist/console when it is missing or older than apps/console, as `npm start` does. */
 export function buildConsoleIfNeeded(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { consoleStaleReason } = require('../../scripts/build-if-needed.js') as {
     consoleStaleReason: () => string | undefined;
   };

@@ -57,7 +57,11 @@ export function LimitsPage(props: { query: URLSearchParams }) {
           resource={limits}
           label="limits"
           isEmpty={(reply) => reply.data.total === 0}
-          empty={<p>No limits yet. Create one above; sends then name it in `limits`.</p>}
+          empty={
+            <p>
+              No limits yet. Create one above; a send then names it in <code>limits</code>.
+            </p>
+          }
         >
           {(reply) => (
             <>

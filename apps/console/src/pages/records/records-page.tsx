@@ -119,7 +119,7 @@ export function RecordsPage(props: { query: URLSearchParams }) {
                     <tr key={r.requestId}>
                       <td>{formatTime(r.dateCreated)}</td>
                       <td>
-                        <Link href={`/records/${r.requestId}`} class="mono">
+                        <Link href={`/records/${r.requestId}`} class="mono id" title={r.requestId}>
                           {r.requestId}
                         </Link>
                       </td>
