@@ -1,31 +1,21 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { serviceDataSourceProvider } from '@app/platform';
-import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { AuthGuard } from './auth/auth.guard';
-import { ProviderCallbacksController } from './callbacks/provider-callbacks.controller';
-import { DevOutboxHttpController } from './dev-outbox/dev-outbox.controller';
+import { buildOpenApiDocument } from './docs/openapi.document';
+import { OPENAPI_DOCUMENT } from './docs/openapi.token';
+import { DOCUMENTED_CONTROLLERS, GATEWAY_CONTROLLERS } from './gateway.controllers';
 import { GATEWAY_DATA_SOURCE, GATEWAY_DATABASE } from './gateway.database';
-import { LimitsHttpController } from './limits/limits-http.controller';
-import { OtpHttpController } from './otp/otp-http.controller';
-import { SdrHttpController } from './sdr/sdr-http.controller';
-import { VendorOtpController } from './vendor/vendor-otp.controller';
 
 /** The HTTP API: accounts, authentication, and the edge of the OTP commands. */
 @Module({
-  controllers: [
-    OtpHttpController,
-    AccountsController,
-    DevOutboxHttpController,
-    VendorOtpController,
-    LimitsHttpController,
-    ProviderCallbacksController,
-    SdrHttpController,
-  ],
+  controllers: GATEWAY_CONTROLLERS,
   providers: [
     serviceDataSourceProvider(GATEWAY_DATA_SOURCE, GATEWAY_DATABASE),
     AccountsService,
+    // Built once at start; a route without @ApiOperation stops the start, naming the route.
+    { provide: OPENAPI_DOCUMENT, useFactory: () => buildOpenApiDocument(DOCUMENTED_CONTROLLERS) },
     // Every route is guarded unless marked @Public().
     { provide: APP_GUARD, useClass: AuthGuard },
   ],

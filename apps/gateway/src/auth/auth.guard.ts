@@ -7,7 +7,7 @@ import { type Account, AccountsService } from '../accounts/accounts.service';
 
 /** How a route authenticates: HTTP Basic (the /2fa API) or the second vendor's headers. */
 export type AuthScheme = 'basic' | 'api-key';
-const AUTH_SCHEME = 'auth-scheme';
+export const AUTH_SCHEME = 'auth-scheme';
 export const UseAuthScheme = (scheme: AuthScheme) => SetMetadata(AUTH_SCHEME, scheme);
 
 export interface AuthenticatedRequest extends Request {
