@@ -5,9 +5,7 @@ import {
   DomainError,
   SEND_DEFAULTS,
   newId,
-  type OtpEventData,
   type OtpReply,
-  type OtpStatus,
   type SendOtpCommand,
   type VerifyOtpCommand,
 } from '@app/contracts';
