@@ -6,6 +6,7 @@ import { DocsController } from './docs/docs.controller';
 import { LimitsHttpController } from './limits/limits-http.controller';
 import { OtpHttpController } from './otp/otp-http.controller';
 import { SdrHttpController } from './sdr/sdr-http.controller';
+import { SessionsController } from './sessions/sessions.controller';
 import { VendorOtpController } from './vendor/vendor-otp.controller';
 
 /** The gateway's own HTTP controllers: a new one goes here, and its routes into the OpenAPI document. */
@@ -17,6 +18,7 @@ export const GATEWAY_CONTROLLERS = [
   LimitsHttpController,
   ProviderCallbacksController,
   SdrHttpController,
+  SessionsController,
   DocsController,
 ];
 

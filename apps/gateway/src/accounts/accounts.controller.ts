@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { DomainError, emailAddress, firstIssue, nonEmpty } from '@app/contracts';
 import { z } from 'zod';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
@@ -16,10 +16,25 @@ const CreateSubAccount = z.object({
 
 const CreatedAccountBody = okWith(CreatedAccount);
 
-/** `POST /2fa/accounts`: an account creates a sub-account of its own. */
+/** `POST /2fa/accounts`: an account creates a sub-account of its own; `GET /2fa/accounts` lists them. */
 @Controller('2fa/accounts')
 export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
+
+  @ApiOperation({
+    operationId: 'listAccounts',
+    tag: 'Accounts',
+    summary: "The caller's sub-accounts",
+    description: 'A sub-account has none. Tokens are never shown again.',
+    response: okWith(z.array(CreatedAccount.omit({ authToken: true }))),
+    errors: [],
+  })
+  @Get()
+  async list(
+    @Req() req: AuthenticatedRequest,
+  ): Promise<{ code: 200; message: 'OK'; data: Omit<CreatedAccount, 'authToken'>[] }> {
+    return { code: 200, message: 'OK', data: await this.accounts.subAccountsOf(req.account.sid) };
+  }
 
   @ApiOperation({
     operationId: 'createAccount',

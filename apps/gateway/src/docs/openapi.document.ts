@@ -8,7 +8,8 @@ import {
   type ZodOpenApiOperationObject,
   type ZodOpenApiPathsObject,
 } from 'zod-openapi';
-import { AUTH_SCHEME, type AuthScheme } from '../auth/auth.guard';
+import { AUTH_SCHEME, type AuthScheme, CSRF_HEADER } from '../auth/auth.guard';
+import { SESSION_COOKIE_NAME } from '../sessions/session-cookie';
 import { errorBodyOf } from '../http/reply.schemas';
 import { examplesOf } from './examples';
 
@@ -25,8 +26,10 @@ export interface GatewayRoute {
   handler: string;
 }
 
-/** Codes that answer with `Retry-After` (the default limit, a named limit, an outage). */
-const RETRY_AFTER_CODES: readonly number[] = [453, 454, 503];
+/** Codes that answer with `Retry-After` (the default limit, a named limit, sign-in throttling, an outage). */
+const RETRY_AFTER_CODES: readonly number[] = [453, 454, 486, 503];
+/** Methods that change nothing: with the console's cookie, every other one needs the CSRF token. */
+const SAFE_METHODS: readonly string[] = ['get', 'head', 'options'];
 
 const HEADERS = {
   'Retry-After': {
@@ -57,6 +60,10 @@ const TAGS = [
   { name: 'Limits', description: 'Named rate limits made of ordered buckets (SPEC 3.4, section 6).' },
   { name: 'Records', description: 'Session detail records and usage (SPEC 3.5). Never the code.' },
   { name: 'Accounts', description: 'Sub-accounts of the calling account.' },
+  {
+    name: 'Console session',
+    description: 'The console signs in once and then uses a session cookie (SPEC 11) instead of HTTP Basic.',
+  },
   {
     name: 'Second vendor',
     description: "The seed 003 vendor's shape: `api-login` / `api-key` headers, `code: 0` on success.",
@@ -94,16 +101,21 @@ export function gatewayRoutes(controllers: readonly ControllerClass[]): GatewayR
   return routes;
 }
 
-const SECURITY: Record<GatewayRoute['security'], Record<string, string[]>[]> = {
-  none: [],
-  basic: [{ basicAuth: [] }],
-  'api-key': [{ apiLogin: [], apiKey: [] }],
-};
+/** HTTP Basic, or the console's session cookie (with its CSRF token on a request that changes something). */
+function securityOf(route: GatewayRoute): Record<string, string[]>[] {
+  if (route.security === 'none') return [];
+  if (route.security === 'api-key') return [{ apiLogin: [], apiKey: [] }];
+  const cookie: Record<string, string[]> = SAFE_METHODS.includes(route.method)
+    ? { sessionCookie: [] }
+    : { sessionCookie: [], csrfToken: [] };
+  return [{ basicAuth: [] }, cookie];
+}
 
 /** The catalog codes a route answers, grouped by HTTP status. */
 function errorCodesByStatus(route: GatewayRoute, doc: ApiOperationDoc): Map<number, ErrorCode[]> {
   const codes = new Set<ErrorCode>([...doc.errors, 500]);
   if (route.security !== 'none') codes.add(401);
+  if (route.security === 'basic' && !SAFE_METHODS.includes(route.method)) codes.add(487);
   if (doc.body || doc.query || doc.path) codes.add(400);
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of [...codes].sort((a, b) => a - b)) {
@@ -157,7 +169,7 @@ function operationOf(route: GatewayRoute, doc: ApiOperationDoc): ZodOpenApiOpera
     tags: [doc.tag],
     summary: doc.summary,
     ...(doc.description ? { description: doc.description } : {}),
-    security: SECURITY[route.security],
+    security: securityOf(route),
     ...(doc.query || doc.path || doc.headers
       ? {
           requestParams: {
@@ -260,6 +272,18 @@ export function buildOpenApiDocument(controllers: readonly ControllerClass[]): R
           },
           apiLogin: { type: 'apiKey', in: 'header', name: 'api-login', description: 'The account SID (seed 003).' },
           apiKey: { type: 'apiKey', in: 'header', name: 'api-key', description: 'The auth token (seed 003).' },
+          sessionCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: SESSION_COOKIE_NAME,
+            description: "The console's session, set by `POST /2fa/session` (`__Host-smart2fa_session` over HTTPS).",
+          },
+          csrfToken: {
+            type: 'apiKey',
+            in: 'header',
+            name: CSRF_HEADER,
+            description: "The session's `csrfToken`: required with the cookie on every request that changes something.",
+          },
         },
         headers: HEADERS,
       },
