@@ -6,7 +6,7 @@ import { otpCoreService } from '../../apps/otp-core/src/otp-core.definition';
 import { eventually } from '../support/eventually';
 import type { Credentials } from '../support/http';
 import { deliveryStatuses } from '../support/jetstream-helpers';
-import { createAccount, sendOtp, uniqueNumber } from '../support/otp-helpers';
+import { createAccount, sendOtpSurely, uniqueNumber } from '../support/otp-helpers';
 import { hostPort, serviceUrls } from '../support/services';
 import { startStack, type Stack } from '../support/stack';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -64,14 +64,14 @@ describe('a Redis outage longer than the attempt budget', () => {
 
   it('loses no send, spends no attempt, and sends each once when Redis is back', async () => {
     // Works first, so what follows cannot pass for a dispatcher that sends nothing.
-    const warm = await sendOtp(stack, auth, uniqueNumber());
+    const warm = await sendOtpSurely(stack, auth, uniqueNumber());
     await eventually(() => expect(hook.requests.map((r) => r.body.reference)).toContain(`${warm}-1`), 20_000);
 
     proxy.cut();
     const ids: string[] = [];
     try {
       for (let i = 0; i < SENDS; i += 10)
-        ids.push(...(await Promise.all(Array.from({ length: 10 }, () => sendOtp(stack, auth, uniqueNumber())))));
+        ids.push(...(await Promise.all(Array.from({ length: 10 }, () => sendOtpSurely(stack, auth, uniqueNumber())))));
       await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
     } finally {
       // Nothing could be claimed, so nothing went out.

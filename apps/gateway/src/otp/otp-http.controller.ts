@@ -1,11 +1,12 @@
 import { Body, Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { type CommandInput, DomainError } from '@app/contracts';
+import type { CommandInput } from '@app/contracts';
 import { NatsRpcClient } from '@app/platform';
 import type { Response } from 'express';
 import { AccountsService } from '../accounts/accounts.service';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { bodyObject } from '../http/body';
 import { sendReply } from '../http/reply';
+import { idempotencyKeyHeader, sendOtpCommand } from './otp-send';
 
 /**
  * `/2fa/send`, `/2fa/verify`, `/2fa/cancel`: authenticate, resolve the acting account, and
@@ -27,12 +28,10 @@ export class OtpHttpController {
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<void> {
     const body = bodyObject(raw);
-    if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
-      throw new DomainError(400, 'Idempotency-Key must be 1 to 255 characters', { field: 'Idempotency-Key' });
-    }
+    const key = idempotencyKeyHeader(idempotencyKey);
     const actor = await this.accounts.actingAccount(req.account, body.accountSid);
-    const command = { ...body, ...actor, idempotencyKey } as CommandInput<'otp.v1.send'>;
-    sendReply(res, await this.rpc.request('otp.v1.send', command));
+    const command = { ...body, ...actor, idempotencyKey: key } as CommandInput<'otp.v1.send'>;
+    sendReply(res, await sendOtpCommand(this.rpc, command));
   }
 
   @Post('verify')

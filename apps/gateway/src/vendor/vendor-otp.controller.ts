@@ -1,10 +1,11 @@
-import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { type CommandInput, type ErrorReply, httpStatusOf, isErrorReply } from '@app/contracts';
 import { NatsRpcClient } from '@app/platform';
 import type { Response } from 'express';
 import { AccountsService } from '../accounts/accounts.service';
 import { type AuthenticatedRequest, UseAuthScheme } from '../auth/auth.guard';
 import { bodyObject } from '../http/body';
+import { idempotencyKeyHeader, sendOtpCommand } from '../otp/otp-send';
 
 /** Our field names back to the second vendor's, so a 400 names the field the caller sent. */
 const VENDOR_FIELD: Record<string, string> = {
@@ -43,8 +44,14 @@ export class VendorOtpController {
 
   @Post('generate')
   @HttpCode(200)
-  async generate(@Req() req: AuthenticatedRequest, @Body() raw: unknown, @Res() res: Response): Promise<void> {
+  async generate(
+    @Req() req: AuthenticatedRequest,
+    @Body() raw: unknown,
+    @Res() res: Response,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<void> {
     const b = bodyObject(raw);
+    const key = idempotencyKeyHeader(idempotencyKey);
     const actor = await this.accounts.actingAccount(req.account, b.accountSid);
     const text = typeof b.text === 'string' && !b.text.includes('{code}') ? `${b.text} {code}` : b.text;
     const channel =
@@ -70,8 +77,9 @@ export class VendorOtpController {
       // The voice options mean something to a voice_sms only; an sms ignores them, as the seed does.
       ...(channel === 'call' ? { language: b.voice_language, voice: b.voice_gender } : {}),
       ...actor,
+      idempotencyKey: key,
     } as CommandInput<'otp.v1.send'>;
-    const reply = await this.rpc.request('otp.v1.send', command);
+    const reply = await sendOtpCommand(this.rpc, command);
     if (isErrorReply(reply)) return vendorError(res, reply);
     res
       .status(200)
@@ -105,5 +113,7 @@ function vendorError(res: Response, reply: ErrorReply): void {
     message,
     ...(field ? { field } : {}),
     ...(reply.requestID ? { ticket_number: reply.requestID } : {}),
+    // An unknown outcome (457): the key to send the same request again with, safely.
+    ...(reply.idempotencyKey ? { idempotency_key: reply.idempotencyKey } : {}),
   });
 }
