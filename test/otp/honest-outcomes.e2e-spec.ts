@@ -97,7 +97,7 @@ describe('honest outcomes at the edge', () => {
       } finally {
         coreNats.upstreamDelayMs = 0;
       }
-      expect(unknown.status).toBe(504);
+      expect(unknown.status).toBe(503);
       expect(unknown.body).toMatchObject({
         code: 457,
         message: 'Outcome unknown: retry with the same Idempotency-Key',

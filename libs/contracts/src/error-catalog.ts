@@ -44,7 +44,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, CatalogEntry>> = {
   404: { http: 404, message: 'Not Found' },
   453: { http: 404, message: 'Too many OTP request to same destination Number' },
   454: { http: 429, message: 'Limit exceeded: ' },
-  457: { http: 504, message: 'Outcome unknown: retry with the same Idempotency-Key' },
+  457: { http: 503, message: 'Outcome unknown: retry with the same Idempotency-Key' },
   470: { http: 404, message: 'Invalid OTP Unique Id' },
   471: { http: 409, message: 'OTP is already verified' },
   472: { http: 410, message: 'OTP is expired' },

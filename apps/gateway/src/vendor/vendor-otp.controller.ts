@@ -1,38 +1,25 @@
-import { Body, Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { type CommandInput, type ErrorReply, httpStatusOf, isErrorReply } from '@app/contracts';
-import { NatsRpcClient } from '@app/platform';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Post, Put, Query, Req, Res } from '@nestjs/common';
+import {
+  type CommandInput,
+  DomainError,
+  type ErrorReply,
+  httpStatusOf,
+  isErrorReply,
+  phoneNumber,
+} from '@app/contracts';
+import { APP_CONFIG, type AppConfig, NatsRpcClient } from '@app/platform';
 import type { Response } from 'express';
 import { AccountsService } from '../accounts/accounts.service';
 import { type AuthenticatedRequest, UseAuthScheme } from '../auth/auth.guard';
 import { bodyObject } from '../http/body';
 import { idempotencyKeyHeader, sendOtpCommand } from '../otp/otp-send';
-
-/** Our field names back to the second vendor's, so a 400 names the field the caller sent. */
-const VENDOR_FIELD: Record<string, string> = {
-  to: 'phone_number',
-  body: 'text',
-  from: 'sender',
-  channel: 'channel',
-  length: 'code_length',
-  allowDigits: 'allow_digits',
-  allowUpperCase: 'allow_upper_case',
-  allowLowerCase: 'allow_lower_case',
-  allowSpecialChars: 'allow_special_chars',
-  timeout: 'validity_period',
-  maxWrongAttempts: 'max_wrong_attempts',
-  recipientIp: 'recipient_ip',
-  language: 'voice_language',
-  voice: 'voice_gender',
-  requestId: 'otp_request_token',
-  code: 'code',
-};
-
-const CHANNEL: Record<string, string> = { sms: 'sms', voice_sms: 'call' };
+import { VENDOR_FIELD, vendorSendCommand } from './vendor-send';
 
 /**
  * The second vendor's shape (seed 003, SPEC 3.6): `POST /otp/generate` and `/otp/validate`,
  * authenticated by `api-login` / `api-key` headers, answering `code: 0` on success. A thin
- * adapter: the same otp-core commands run underneath.
+ * adapter: the same otp-core commands run underneath. `GET`/`PUT /otp/sender`: the account's
+ * default sender, used when a generate names none (or one that cannot be used).
  */
 @Controller('otp')
 @UseAuthScheme('api-key')
@@ -40,6 +27,7 @@ export class VendorOtpController {
   constructor(
     private readonly rpc: NatsRpcClient,
     private readonly accounts: AccountsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Post('generate')
@@ -53,37 +41,22 @@ export class VendorOtpController {
     const b = bodyObject(raw);
     const key = idempotencyKeyHeader(idempotencyKey);
     const actor = await this.accounts.actingAccount(req.account, b.accountSid);
-    const text = typeof b.text === 'string' && !b.text.includes('{code}') ? `${b.text} {code}` : b.text;
-    const channel =
-      b.channel === undefined
-        ? undefined
-        : typeof b.channel === 'string'
-          ? (CHANNEL[b.channel] ?? b.channel)
-          : b.channel;
-    const command = {
-      service: typeof b.service === 'string' ? b.service : 'otp',
-      to: b.phone_number,
-      body: text,
-      from: b.sender,
-      channel,
-      length: b.code_length,
-      allowDigits: b.allow_digits,
-      allowUpperCase: b.allow_upper_case,
-      allowLowerCase: b.allow_lower_case,
-      allowSpecialChars: b.allow_special_chars,
-      timeout: b.validity_period,
-      maxWrongAttempts: b.max_wrong_attempts,
-      recipientIp: b.recipient_ip,
-      // The voice options mean something to a voice_sms only; an sms ignores them, as the seed does.
-      ...(channel === 'call' ? { language: b.voice_language, voice: b.voice_gender } : {}),
-      ...actor,
-      idempotencyKey: key,
-    } as CommandInput<'otp.v1.send'>;
-    const reply = await sendOtpCommand(this.rpc, command);
+    const defaultSender = (await this.accounts.defaultSenderOf(actor.accountSid)) ?? this.config.defaultSender;
+    const { command, warnings } = vendorSendCommand(b, actor, defaultSender);
+    if (command.from === undefined) {
+      throw new DomainError(400, 'sender is required: this account has no default sender (PUT /otp/sender)', {
+        field: 'sender',
+      });
+    }
+    const reply = await sendOtpCommand(this.rpc, { ...command, idempotencyKey: key });
     if (isErrorReply(reply)) return vendorError(res, reply);
-    res
-      .status(200)
-      .json({ code: 0, message: 'OK', ticket_number: reply.requestID, otp_request_token: reply.requestID });
+    res.status(200).json({
+      code: 0,
+      message: 'OK',
+      ticket_number: reply.requestID,
+      otp_request_token: reply.requestID,
+      ...(warnings.length ? { warnings } : {}),
+    });
   }
 
   @Post('validate')
@@ -98,6 +71,31 @@ export class VendorOtpController {
     } as CommandInput<'otp.v1.verify'>);
     if (isErrorReply(reply)) return vendorError(res, reply);
     res.status(200).json({ code: 0, message: 'OK', ticket_number: reply.requestID });
+  }
+
+  /** The account's default sender (`null`: none; then DEFAULT_SENDER, if the operator set one). */
+  @Get('sender')
+  async sender(@Req() req: AuthenticatedRequest, @Query('accountSid') accountSid?: string): Promise<object> {
+    const actor = await this.accounts.actingAccount(req.account, accountSid);
+    return { code: 0, message: 'OK', sender: (await this.accounts.defaultSenderOf(actor.accountSid)) ?? null };
+  }
+
+  /** Sets (or with `null`, clears) the account's default sender: an E.164 number or a 3-11 character sender ID. */
+  @Put('sender')
+  async setSender(@Req() req: AuthenticatedRequest, @Body() raw: unknown): Promise<object> {
+    const b = bodyObject(raw);
+    const actor = await this.accounts.actingAccount(req.account, b.accountSid);
+    const sender = b.sender;
+    const valid =
+      sender === null ||
+      (typeof sender === 'string' && (/^[A-Za-z0-9]{3,11}$/.test(sender) || phoneNumber.safeParse(sender).success));
+    if (!valid) {
+      throw new DomainError(400, 'sender must be an E.164 number, a 3-11 character alphanumeric sender ID, or null', {
+        field: 'sender',
+      });
+    }
+    await this.accounts.setDefaultSender(actor.accountSid, sender as string | null);
+    return { code: 0, message: 'OK', sender };
   }
 }
 

@@ -41,6 +41,7 @@ describe('configuration', () => {
     ['DISPATCH_ACK_WAIT_MS', '500'],
     ['DISPATCH_ACK_WAIT_MS', 'later'],
     ['HOST', 'localhost'],
+    ['DEFAULT_SENDER', 'A!'],
     ['HOST', '0.0.0.0:3000'],
     ['NATS_STREAM_REPLICAS', '0'],
     ['NATS_STREAM_REPLICAS', '7'],

@@ -53,6 +53,14 @@ const EnvSchema = z.object({
   REDIS_PREFIX: z.string().max(64).default(''),
   OTP_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   DEV_OUTBOX: bool.default(false),
+  // The sender of a second-vendor send (POST /otp/generate) that names none, when its account has no default.
+  DEFAULT_SENDER: z
+    .string()
+    .regex(
+      /^([A-Za-z0-9]{3,11}|\+[1-9][0-9]{6,14})$/,
+      'must be an E.164 number or a 3-11 character alphanumeric sender ID',
+    )
+    .optional(),
   DEFAULT_LIMIT_MAX: int(1, 1_000_000).default(1),
   DEFAULT_LIMIT_INTERVAL: int(1, 31_536_000).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -124,6 +132,8 @@ export interface AppConfig {
   readonly otpSecret: string;
   readonly otpSecretIsDevDefault: boolean;
   readonly devOutbox: boolean;
+  /** Sender of a `POST /otp/generate` that names none and whose account has no default. */
+  readonly defaultSender?: string;
   readonly defaultLimit: { readonly max: number; readonly intervalSeconds: number };
   readonly logLevel: string;
   readonly sweepIntervalMs: number;
@@ -214,6 +224,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     otpSecret: e.OTP_SECRET ?? DEV_OTP_SECRET,
     otpSecretIsDevDefault: e.OTP_SECRET === undefined,
     devOutbox: e.DEV_OUTBOX,
+    defaultSender: e.DEFAULT_SENDER,
     defaultLimit: { max: e.DEFAULT_LIMIT_MAX, intervalSeconds: e.DEFAULT_LIMIT_INTERVAL },
     logLevel: e.LOG_LEVEL,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
