@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
-  DeliveryStatusEventSchema,
-  OTP_EVENT_TYPES,
-  otpRequestId,
+  type AnyOtpEvent,
+  parseOtpEvent,
   signBody,
   STATUS_CALLBACK_EVENT_ID_HEADER,
   STATUS_CALLBACK_EVENT_TYPE_HEADER,
   SIGNATURE_HEADER,
+  Subjects,
 } from '@app/contracts';
 import {
   APP_CONFIG,
@@ -61,7 +61,7 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
     const { maxAttempts, timeoutMs } = this.config.statusCallback;
     return {
       durable: 'otp-core-status-callbacks',
-      filterSubject: 'otp.v1.events.>',
+      filterSubject: Subjects.allOtpEvents,
       concurrency: CONCURRENCY,
       maxDeliver: maxAttempts,
       ackWaitMs: timeoutMs + 30_000,
@@ -87,48 +87,26 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
     return this.post(url, event, msg.info.redeliveryCount);
   }
 
-  /** The event as it will be POSTed (re-serialised from what was validated), with the fields the lookup needs. */
+  /**
+   * The event as it will be POSTed: re-serialised from what the contract validated, so only the
+   * contract's fields go out (our own events byte for byte as published).
+   */
   private parse(
     msg: JsMsg,
   ): { body: string; type: string; eventId: string; requestId: string; accountSid: string } | undefined {
-    let payload: {
-      type?: unknown;
-      data?: { requestId?: unknown; accountSid?: unknown };
-      metadata?: { eventId?: unknown };
-    };
+    let event: AnyOtpEvent | undefined;
     try {
-      payload = decodeJson(msg.data) as typeof payload;
+      event = parseOtpEvent(decodeJson(msg.data));
     } catch {
       return undefined;
     }
-    if (payload?.type === 'delivery_status') {
-      // Published by dispatchers, possibly other teams': only the contract's fields go out.
-      const parsed = DeliveryStatusEventSchema.safeParse(payload);
-      if (!parsed.success) return undefined;
-      const { data, metadata } = parsed.data;
-      return {
-        body: JSON.stringify(parsed.data),
-        type: 'delivery_status',
-        eventId: metadata.eventId,
-        requestId: data.requestId,
-        accountSid: data.accountSid,
-      };
-    }
-    const { type, data, metadata } = payload ?? {};
-    if (
-      !OTP_EVENT_TYPES.includes(type as never) ||
-      !otpRequestId.safeParse(data?.requestId).success ||
-      typeof data?.accountSid !== 'string' ||
-      typeof metadata?.eventId !== 'string'
-    ) {
-      return undefined;
-    }
+    if (!event) return undefined;
     return {
-      body: JSON.stringify(payload),
-      type: type as string,
-      eventId: metadata.eventId,
-      requestId: data.requestId as string,
-      accountSid: data.accountSid,
+      body: JSON.stringify(event),
+      type: event.type,
+      eventId: event.metadata.eventId,
+      requestId: event.data.requestId,
+      accountSid: event.data.accountSid,
     };
   }
 

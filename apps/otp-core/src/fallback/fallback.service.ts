@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type DeliveryStatus, type DispatchMessage, Subjects } from '@app/contracts';
+import { DELIVERY_STATUS_RANK, type DeliveryStatus, type DispatchMessage, Subjects } from '@app/contracts';
 import { APP_CONFIG, type AppConfig } from '@app/platform';
 import { Counter } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -11,8 +11,6 @@ import { DispatchSeal } from './dispatch-seal';
 
 const BATCH = 200;
 const FAILURES: readonly DeliveryStatus[] = ['failed', 'undelivered'];
-/** Statuses only move forward: a late `sent` does not undo a `delivered` or a `failed`. */
-const RANK: Record<DeliveryStatus, number> = { queued: 1, sent: 2, delivered: 3, undelivered: 3, failed: 3 };
 
 const fallbacks = new Counter({
   name: 'otp_fallback_dispatches_total',
@@ -151,7 +149,9 @@ export class FallbackService {
         [found.request_id],
       );
       const current = dispatches.find((d) => d.id === dispatchId)!;
-      if (current.delivery_status && RANK[current.delivery_status] >= RANK[status]) return false;
+      // Statuses only move forward: a late `sent` does not undo a `delivered` or a `failed`.
+      if (current.delivery_status && DELIVERY_STATUS_RANK[current.delivery_status] >= DELIVERY_STATUS_RANK[status])
+        return false;
       await manager.query(`UPDATE otp.dispatches SET delivery_status = $2, updated_at = $3 WHERE id = $1`, [
         dispatchId,
         status,

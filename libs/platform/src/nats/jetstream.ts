@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { streamName, Streams, withPrefix } from '@app/contracts';
+import { STREAMS, streamName, withPrefix } from '@app/contracts';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -13,35 +13,24 @@ import {
 import { isDependencyOutage } from '../errors';
 import { REQUEST_ID_HEADER, runWithRequestId } from '../logging/request-context';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
 /**
- * Declares the streams of the contract. Idempotent: every publisher and consumer calls it at
- * start, so no start order between services matters. `replicas` (NATS_STREAM_REPLICAS) is
- * applied to a new stream and to an existing one with another count (on a NATS cluster,
- * JetStream then moves it to that many nodes).
+ * Declares the streams of the contract (`STREAMS` in libs/contracts). Idempotent: every
+ * publisher and consumer calls it at start, so no start order between services matters.
+ * `replicas` (NATS_STREAM_REPLICAS) is applied to a new stream and to an existing one with
+ * another count (on a NATS cluster, JetStream then moves it to that many nodes).
  */
 export async function ensureStreams(jsm: JetStreamManager, prefix: string, replicas = 1): Promise<void> {
-  await ensureStream(jsm, {
-    name: streamName(prefix, Streams.dispatch),
-    subjects: [withPrefix(prefix, 'dispatch.v1.>')],
-    // A message leaves the queue once a dispatcher acknowledged it.
-    retention: RetentionPolicy.Workqueue,
-    storage: StorageType.File,
-    // Publishing with the same message id within this window stores the message once.
-    duplicate_window: nanos(10 * 60 * 1000),
-    max_age: nanos(DAY_MS),
-    num_replicas: replicas,
-  });
-  await ensureStream(jsm, {
-    name: streamName(prefix, Streams.otpEvents),
-    subjects: [withPrefix(prefix, 'otp.v1.events.>')],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    duplicate_window: nanos(10 * 60 * 1000),
-    max_age: nanos(30 * DAY_MS),
-    num_replicas: replicas,
-  });
+  for (const stream of Object.values(STREAMS)) {
+    await ensureStream(jsm, {
+      name: streamName(prefix, stream.name),
+      subjects: stream.subjects.map((subject) => withPrefix(prefix, subject)),
+      retention: stream.retention === 'workqueue' ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
+      storage: StorageType.File,
+      duplicate_window: nanos(stream.duplicateWindowMs),
+      max_age: nanos(stream.maxAgeMs),
+      num_replicas: replicas,
+    });
+  }
 }
 
 async function ensureStream(
