@@ -24,8 +24,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Counter } from 'prom-client';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
-import type { DataSource } from 'typeorm';
-import { OTP_DATA_SOURCE } from '../otp-core.tokens';
+import { OtpRepository } from '../otp.repository';
 
 const CONCURRENCY = 16;
 const RETRY_CAP_MS = 10 * 60 * 1000;
@@ -50,7 +49,7 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
 
   constructor(
     @Inject(NATS_CONNECTION) nc: NatsConnection,
-    @Inject(OTP_DATA_SOURCE) private readonly db: DataSource,
+    private readonly requests: OtpRepository,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly clock: Clock,
   ) {
@@ -73,11 +72,7 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
     if (!event) return { drop: 'invalid event' };
     let url: string | undefined;
     try {
-      const [row]: { status_callback: string | null }[] = await this.db.query(
-        `SELECT status_callback FROM otp.otp_requests WHERE id = $1 AND account_sid = $2`,
-        [event.requestId, event.accountSid],
-      );
-      url = row?.status_callback ?? undefined;
+      url = await this.requests.statusCallbackOf(event.requestId, event.accountSid);
     } catch (error) {
       if (isDependencyOutage(error)) return { unavailable: (error as Error).message };
       this.logger.warn(`status callback lookup failed, retrying: ${(error as Error).message}`);
