@@ -14,12 +14,12 @@ import { WebhookServer } from '../support/webhook-server';
 
 const SENDS = 30;
 const MAX_ATTEMPTS = 2;
-const ACK_WAIT_MS = 1000;
 /**
- * Longer than the old budget of DISPATCH_MAX_ATTEMPTS + 10 deliveries one ack wait apart, after
- * which every message the dispatcher held was terminated without a word.
+ * Longer than the old budget of DISPATCH_MAX_ATTEMPTS + 10 deliveries, one second apart (the
+ * delay a failed claim was handed back with), after which every message the dispatcher held
+ * was terminated without a word.
  */
-const OUTAGE_MS = (MAX_ATTEMPTS + 12) * ACK_WAIT_MS;
+const OUTAGE_MS = (MAX_ATTEMPTS + 12) * 1000;
 
 /**
  * Redis out of reach of the dispatcher for longer than its whole attempt budget: the sends
@@ -46,8 +46,6 @@ describe('a Redis outage longer than the attempt budget', () => {
         SMS_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
         DEFAULT_LIMIT_MAX: '1000',
         DISPATCH_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
-        DISPATCH_ACK_WAIT_MS: String(ACK_WAIT_MS),
-        PROVIDER_TIMEOUT_MS: '2000',
         // The sends are not what is tested: a busy machine must not turn them into 503s.
         NATS_REQUEST_TIMEOUT_MS: '15000',
       },
