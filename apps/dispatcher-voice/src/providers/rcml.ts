@@ -1,4 +1,4 @@
-import type { DispatchMessage } from '@app/contracts';
+import { type DispatchMessage, SEND_DEFAULTS } from '@app/contracts';
 
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
@@ -30,9 +30,9 @@ export function localeOf(language: string | undefined): string {
  * digit, `repeat` times (`loop`), in the requested voice (man/woman) and locale.
  */
 export function buildRcml(message: Pick<DispatchMessage, 'text' | 'language' | 'voice' | 'repeat'>): string {
-  const voice = message.voice ?? 'woman';
+  const voice = message.voice ?? SEND_DEFAULTS.voice;
   const language = localeOf(message.language);
-  const loop = message.repeat ?? 1;
+  const loop = message.repeat ?? SEND_DEFAULTS.repeat;
   return (
     '<?xml version="1.0" encoding="UTF-8"?>' +
     `<Response><Say voice="${escapeXml(voice)}" language="${escapeXml(language)}" loop="${loop}">${escapeXml(spellDigits(message.text))}</Say></Response>`

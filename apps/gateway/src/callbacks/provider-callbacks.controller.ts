@@ -9,10 +9,20 @@ import {
   verifyBody,
   withPrefix,
 } from '@app/contracts';
-import { APP_CONFIG, type AppConfig, Clock, encodeJson, ensureStreams, NATS_CONNECTION, Public } from '@app/platform';
+import {
+  APP_CONFIG,
+  type AppConfig,
+  Clock,
+  encodeJson,
+  ensureStreams,
+  NATS_CONNECTION,
+  Public,
+  ApiOperation,
+} from '@app/platform';
 import type { Request } from 'express';
 import type { NatsConnection } from 'nats';
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { RawBodyRequest } from '../gateway.http';
 
 /** The channels whose providers call back over HTTP, and where their shared secret lives. */
@@ -37,6 +47,20 @@ export class ProviderCallbacksController {
     private readonly clock: Clock,
   ) {}
 
+  @ApiOperation({
+    operationId: 'providerCallback',
+    tag: 'Providers',
+    summary: "A provider's delivery report",
+    description:
+      'Signed with the channel\'s webhook secret: `X-Smart2FA-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`. 404 when the channel has no secret configured.',
+    path: z.object({ channel: z.enum(Object.keys(CALLBACK_CHANNELS) as [string, ...string[]]) }),
+    headers: z.object({
+      [SIGNATURE_HEADER]: z.string().meta({ description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">' }),
+    }),
+    body: ProviderCallback,
+    response: z.object({ code: z.literal(200), message: z.literal('OK') }),
+    errors: [404, 503],
+  })
   @Public()
   @Post(':channel')
   @HttpCode(200)

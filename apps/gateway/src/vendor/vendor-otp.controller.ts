@@ -2,18 +2,93 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Post, Put, Query, Req
 import {
   type CommandInput,
   DomainError,
+  type ErrorCode,
   type ErrorReply,
   httpStatusOf,
   isErrorReply,
   phoneNumber,
+  SEND_FIELDS,
+  VERIFY_FIELDS,
 } from '@app/contracts';
-import { APP_CONFIG, type AppConfig, NatsRpcClient } from '@app/platform';
+import { APP_CONFIG, type AppConfig, NatsRpcClient, ApiOperation } from '@app/platform';
 import type { Response } from 'express';
+import { z } from 'zod';
 import { AccountsService } from '../accounts/accounts.service';
 import { type AuthenticatedRequest, UseAuthScheme } from '../auth/auth.guard';
 import { bodyObject } from '../http/body';
 import { idempotencyKeyHeader, sendOtpCommand } from '../otp/otp-send';
-import { VENDOR_FIELD, vendorSendCommand } from './vendor-send';
+import { CHANNEL, VENDOR_FIELD, vendorSendCommand } from './vendor-send';
+
+/** A field of ours under the vendor's name: the same rules, since otp-core validates it as ours. */
+const theirs = <K extends keyof typeof SEND_FIELDS>(ours: K) => [VENDOR_FIELD[ours], SEND_FIELDS[ours]] as const;
+
+/** The seed 003 body of `/otp/generate`, documented from our send fields it is mapped onto. */
+const GenerateBody = z.object({
+  ...Object.fromEntries(
+    (
+      [
+        'to',
+        'from',
+        'length',
+        'allowDigits',
+        'allowUpperCase',
+        'allowLowerCase',
+        'allowSpecialChars',
+        'timeout',
+        'maxWrongAttempts',
+        'recipientIp',
+        'language',
+        'voice',
+      ] as const
+    ).map(theirs),
+  ),
+  text: z.string().meta({ description: 'The message; ` {code}` is appended when it has no `{code}`.' }),
+  channel: z.enum(Object.keys(CHANNEL) as [string, ...string[]]).default('sms'),
+  service: SEND_FIELDS.service.optional().meta({ description: 'Defaults to `otp`.' }),
+  accountSid: SEND_FIELDS.accountSid,
+});
+const ValidateBody = z.object({
+  otp_request_token: VERIFY_FIELDS.requestId.unwrap().meta({ description: 'The token generate answered.' }),
+  code: VERIFY_FIELDS.code,
+  accountSid: VERIFY_FIELDS.accountSid,
+});
+const GenerateOk = z.object({
+  code: z.literal(0),
+  message: z.string(),
+  ticket_number: z.string(),
+  otp_request_token: z.string(),
+  warnings: z
+    .array(z.object({ field: z.string(), message: z.string() }))
+    .optional()
+    .meta({ description: 'Optional values that could not be used: left out (their default applied), not refused.' }),
+});
+const SenderBody = z.object({
+  sender: z
+    .string()
+    .nullable()
+    .meta({ description: 'An E.164 number or a 3-11 character alphanumeric sender ID; `null` clears it.' }),
+  accountSid: SEND_FIELDS.accountSid,
+});
+const SenderQuery = z.object({ accountSid: SEND_FIELDS.accountSid });
+const SenderOk = z.object({ code: z.literal(0), message: z.string(), sender: z.string().nullable() });
+const IdempotencyHeaders = z.object({
+  'Idempotency-Key': z.string().min(1).max(255).optional().meta({
+    description: 'The same key from the same account within 24 h answers the first response and never sends again.',
+  }),
+});
+const ValidateOk = z.object({ code: z.literal(0), message: z.string(), ticket_number: z.string() });
+/** The vendor's error shape: the catalog code, the vendor's field name, the request as `ticket_number`. */
+const vendorErrorBody = (codes: readonly [ErrorCode, ...ErrorCode[]]) =>
+  z.object({
+    code: z.literal(codes),
+    message: z.string(),
+    field: z.string().optional(),
+    ticket_number: z.string().optional(),
+    idempotency_key: z
+      .string()
+      .optional()
+      .meta({ description: 'An unknown outcome (457): the key to send the same request again with, safely.' }),
+  });
 
 /**
  * The second vendor's shape (seed 003, SPEC 3.6): `POST /otp/generate` and `/otp/validate`,
@@ -30,6 +105,18 @@ export class VendorOtpController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  @ApiOperation({
+    operationId: 'vendorGenerate',
+    tag: 'Second vendor',
+    summary: 'Generate and send an OTP (seed 003)',
+    description:
+      'Lenient as seed 003 promises: values cast, unusable optional values ignored and listed in `warnings`; `sender` optional (the account default, else DEFAULT_SENDER).',
+    body: GenerateBody,
+    headers: IdempotencyHeaders,
+    response: GenerateOk,
+    errorBody: vendorErrorBody,
+    errors: [403, 453, 454, 457, 495, 503],
+  })
   @Post('generate')
   @HttpCode(200)
   async generate(
@@ -59,6 +146,15 @@ export class VendorOtpController {
     });
   }
 
+  @ApiOperation({
+    operationId: 'vendorValidate',
+    tag: 'Second vendor',
+    summary: 'Validate an OTP (seed 003)',
+    body: ValidateBody,
+    response: ValidateOk,
+    errorBody: vendorErrorBody,
+    errors: [403, 457, 470, 471, 472, 473, 474, 475, 476, 503],
+  })
   @Post('validate')
   @HttpCode(200)
   async validate(@Req() req: AuthenticatedRequest, @Body() raw: unknown, @Res() res: Response): Promise<void> {
@@ -74,13 +170,29 @@ export class VendorOtpController {
   }
 
   /** The account's default sender (`null`: none; then DEFAULT_SENDER, if the operator set one). */
+  @ApiOperation({
+    operationId: 'vendorGetSender',
+    tag: 'Second vendor',
+    summary: "The account's default sender for generate",
+    query: SenderQuery,
+    response: SenderOk,
+    errors: [403, 503],
+  })
   @Get('sender')
-  async sender(@Req() req: AuthenticatedRequest, @Query('accountSid') accountSid?: string): Promise<object> {
+  async sender(@Req() req: AuthenticatedRequest, @Headers('account-sid') accountSid?: string): Promise<object> {
     const actor = await this.accounts.actingAccount(req.account, accountSid);
-    return { code: 0, message: 'OK', sender: (await this.accounts.defaultSenderOf(actor.accountSid)) ?? null };
+    return { code: 0, message: 'OK', sender: await this.accounts.defaultSenderOf(actor.accountSid) };
   }
 
   /** Sets (or with `null`, clears) the account's default sender: an E.164 number or a 3-11 character sender ID. */
+  @ApiOperation({
+    operationId: 'vendorSetSender',
+    tag: 'Second vendor',
+    summary: "Sets (or clears) the account's default sender for generate",
+    body: SenderBody,
+    response: SenderOk,
+    errors: [403, 503],
+  })
   @Put('sender')
   async setSender(@Req() req: AuthenticatedRequest, @Body() raw: unknown): Promise<object> {
     const b = bodyObject(raw);

@@ -20,7 +20,7 @@ export const VENDOR_FIELD: Record<string, string> = {
   code: 'code',
 };
 
-const CHANNEL: Record<string, string> = { sms: 'sms', voice_sms: 'call' };
+export const CHANNEL: Record<string, string> = { sms: 'sms', voice_sms: 'call' };
 const INTEGERS = { code_length: 'length', validity_period: 'timeout', max_wrong_attempts: 'maxWrongAttempts' } as const;
 const BOOLEANS = {
   allow_digits: 'allowDigits',
