@@ -179,9 +179,9 @@ export class VendorOtpController {
     errors: [403, 503],
   })
   @Get('sender')
-  async sender(@Req() req: AuthenticatedRequest, @Headers('account-sid') accountSid?: string): Promise<object> {
+  async sender(@Req() req: AuthenticatedRequest, @Query('accountSid') accountSid?: string): Promise<object> {
     const actor = await this.accounts.actingAccount(req.account, accountSid);
-    return { code: 0, message: 'OK', sender: await this.accounts.defaultSenderOf(actor.accountSid) };
+    return { code: 0, message: 'OK', sender: (await this.accounts.defaultSenderOf(actor.accountSid)) ?? null };
   }
 
   /** Sets (or with `null`, clears) the account's default sender: an E.164 number or a 3-11 character sender ID. */
