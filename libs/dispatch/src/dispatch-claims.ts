@@ -29,6 +29,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+/** Extends the lease only if it is still ours. */
+const RENEW_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
 /** `failed`, if the claim is our lease or has lapsed; never over a `sent` or another's lease. */
 const FAIL_LUA = `
 local v = redis.call('GET', KEYS[1])
@@ -46,6 +52,7 @@ interface WithScripts {
     ttl: number,
   ): Promise<[string, number]>;
   dispatchRelease(keys: number, claim: string, value: string): Promise<number>;
+  dispatchRenew(keys: number, claim: string, lease: string, leaseMs: number): Promise<number>;
   dispatchFail(keys: number, claim: string, lease: string, ttl: number): Promise<number>;
 }
 
@@ -64,8 +71,8 @@ export type Claim = { kind: 'claimed'; lease: Lease } | { kind: 'already-done' }
  *
  * JetStream delivers at least once: a redelivery after an ack was lost, a replica killed
  * mid-send, or a re-publish that escaped the stream's de-duplication window. Before sending,
- * a replica takes a lease on the dispatch id, owned by a random token and lasting a little
- * longer than one provider call. `sent` and `failed` are final (7 days): a copy is acknowledged
+ * a replica takes a lease on the dispatch id, owned by a random token, short (a few seconds)
+ * and renewed while the provider call runs, so a crashed holder's lease lapses soon. `sent` and `failed` are final (7 days): a copy is acknowledged
  * and not sent again. A live lease of another holder means "someone is at the provider right
  * now": the copy comes back once the lease can have lapsed. A holder that crashed leaves its
  * lease to lapse, and the next delivery sends again with the same dispatch id as the
@@ -89,6 +96,7 @@ export class DispatchClaims implements OnModuleInit {
     if ('dispatchClaim' in this.redis) return;
     this.redis.defineCommand('dispatchClaim', { lua: CLAIM_LUA });
     this.redis.defineCommand('dispatchRelease', { lua: RELEASE_LUA });
+    this.redis.defineCommand('dispatchRenew', { lua: RENEW_LUA });
     this.redis.defineCommand('dispatchFail', { lua: FAIL_LUA });
   }
 
@@ -106,6 +114,14 @@ export class DispatchClaims implements OnModuleInit {
     if (kind === 'done') return { kind: 'already-done' };
     // PTTL is -1 only for a key without expiry, which we never write; be safe anyway.
     return { kind: 'busy', retryInMs: Number(n) > 0 ? Number(n) : leaseMs };
+  }
+
+  /**
+   * Keeps our lease alive while the provider call runs (a short lease, renewed, lets another
+   * replica take over soon after a crash). False if it is no longer ours.
+   */
+  async renew(lease: Lease, leaseMs: number): Promise<boolean> {
+    return (await this.scripts.dispatchRenew(1, keyOf(lease.dispatchId), leaseOf(lease.token), leaseMs)) === 1;
   }
 
   /**

@@ -110,7 +110,9 @@ export class ProviderCallbacksController {
 
   private async publish(subject: string, receipt: DeliveryReceipt, msgID: string): Promise<void> {
     const prefix = this.config.nats.prefix;
-    this.streamsReady ??= this.nc.jetstreamManager().then((jsm) => ensureStreams(jsm, prefix));
+    this.streamsReady ??= this.nc
+      .jetstreamManager()
+      .then((jsm) => ensureStreams(jsm, prefix, this.config.nats.streamReplicas));
     try {
       await this.streamsReady;
       await this.nc.jetstream().publish(withPrefix(prefix, subject), encodeJson(receipt), { msgID });
