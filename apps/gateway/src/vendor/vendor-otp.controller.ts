@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { AccountsService } from '../accounts/accounts.service';
 import { type AuthenticatedRequest, UseAuthScheme } from '../auth/auth.guard';
 import { bodyObject } from '../http/body';
+import { errorBodyOf } from '../http/reply.schemas';
 
 /** Our field names back to the second vendor's, so a 400 names the field the caller sent. */
 const VENDOR_FIELD: Record<string, string> = {
@@ -77,14 +78,21 @@ const GenerateOk = z.object({
   otp_request_token: z.string(),
 });
 const ValidateOk = z.object({ code: z.literal(0), message: z.string(), ticket_number: z.string() });
-/** The vendor's error shape: the catalog code, the vendor's field name, the request as `ticket_number`. */
+/**
+ * The vendor's error shape (the catalog code, the vendor's field name, the request as
+ * `ticket_number`) for what otp-core refused; what the gateway refuses before (credentials,
+ * a body that is not an object) comes in the catalog's shape, as on every route.
+ */
 const vendorErrorBody = (codes: readonly [ErrorCode, ...ErrorCode[]]) =>
-  z.object({
-    code: z.literal(codes),
-    message: z.string(),
-    field: z.string().optional(),
-    ticket_number: z.string().optional(),
-  });
+  z.union([
+    z.object({
+      code: z.literal(codes),
+      message: z.string(),
+      field: z.string().optional(),
+      ticket_number: z.string().optional(),
+    }),
+    errorBodyOf(codes),
+  ]);
 
 /**
  * The second vendor's shape (seed 003, SPEC 3.6): `POST /otp/generate` and `/otp/validate`,
