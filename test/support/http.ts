@@ -1,4 +1,10 @@
-/** A small HTTP client for tests, speaking to the gateway as an application would. */
+import { checkContract } from './contract';
+
+/**
+ * A small HTTP client for tests, speaking to the gateway as an application would. Every
+ * response is checked against the gateway's OpenAPI document (./contract.ts): a route missing
+ * from it, or a response that drifts from it, fails the test that received it.
+ */
 export interface Credentials {
   accountSid: string;
   authToken: string;
@@ -31,5 +37,7 @@ export async function http<T = Record<string, unknown>>(
   } catch {
     // not JSON: keep the text
   }
-  return { status: res.status, body: body as T, headers: res.headers };
+  const result = { status: res.status, body: body as T, headers: res.headers };
+  checkContract(method, `${base}${path}`, result);
+  return result;
 }

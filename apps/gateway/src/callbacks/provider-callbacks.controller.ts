@@ -59,7 +59,8 @@ export class ProviderCallbacksController {
     }),
     body: ProviderCallback,
     response: z.object({ code: z.literal(200), message: z.literal('OK') }),
-    errors: [404, 503],
+    // 401: a missing, wrong or stale signature (the route is public: the signature is its credential).
+    errors: [401, 404, 503],
   })
   @Public()
   @Post(':channel')

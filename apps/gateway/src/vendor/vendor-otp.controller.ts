@@ -18,6 +18,7 @@ import { type AuthenticatedRequest, UseAuthScheme } from '../auth/auth.guard';
 import { bodyObject } from '../http/body';
 import { idempotencyKeyHeader, sendOtpCommand } from '../otp/otp-send';
 import { CHANNEL, VENDOR_FIELD, vendorSendCommand } from './vendor-send';
+import { errorBodyOf } from '../http/reply.schemas';
 
 /** A field of ours under the vendor's name: the same rules, since otp-core validates it as ours. */
 const theirs = <K extends keyof typeof SEND_FIELDS>(ours: K) => [VENDOR_FIELD[ours], SEND_FIELDS[ours]] as const;
@@ -77,18 +78,25 @@ const IdempotencyHeaders = z.object({
   }),
 });
 const ValidateOk = z.object({ code: z.literal(0), message: z.string(), ticket_number: z.string() });
-/** The vendor's error shape: the catalog code, the vendor's field name, the request as `ticket_number`. */
+/**
+ * The vendor's error shape (the catalog code, the vendor's field name, the request as
+ * `ticket_number`) for what otp-core refused; what the gateway refuses before (credentials,
+ * a body that is not an object) comes in the catalog's shape, as on every route.
+ */
 const vendorErrorBody = (codes: readonly [ErrorCode, ...ErrorCode[]]) =>
-  z.object({
-    code: z.literal(codes),
-    message: z.string(),
-    field: z.string().optional(),
-    ticket_number: z.string().optional(),
-    idempotency_key: z
-      .string()
-      .optional()
-      .meta({ description: 'An unknown outcome (457): the key to send the same request again with, safely.' }),
-  });
+  z.union([
+    z.object({
+      code: z.literal(codes),
+      message: z.string(),
+      field: z.string().optional(),
+      ticket_number: z.string().optional(),
+      idempotency_key: z
+        .string()
+        .optional()
+        .meta({ description: 'An unknown outcome (457): the key to send the same request again with, safely.' }),
+    }),
+    errorBodyOf(codes),
+  ]);
 
 /**
  * The second vendor's shape (seed 003, SPEC 3.6): `POST /otp/generate` and `/otp/validate`,
