@@ -1,9 +1,12 @@
 import { type BeforeApplicationShutdown, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import {
+  CALLBACK_REPLY_HEADER,
   type Channel,
   DeliveryReceipt,
   type DeliveryStatusEventData,
   DispatchMessage,
+  ProviderCallbackRequest,
+  type ProviderCallbackVerdict,
   streamName,
   Streams,
   Subjects,
@@ -24,7 +27,8 @@ import { Counter } from 'prom-client';
 import { DeliveryStatusPublisher } from './delivery-status.publisher';
 import type { DevOutboxStore } from './dev-outbox.store';
 import { type Claim, type DispatchClaims, type Lease, type SentRecord } from './dispatch-claims';
-import { type ChannelProvider, type ProviderReceipt, ProviderError, withTimeout } from './provider';
+import { type Accepted, type CallbackVerdict, type ChannelProvider, ProviderError, withTimeout } from './provider';
+import type { ProviderChain } from './provider-chain';
 
 const CONCURRENCY = 16;
 /** A lease outlives one provider call by this much: the claim and recording around it. */
@@ -36,6 +40,8 @@ const RETRY_CAP_MS = 30_000;
 const INFRA_SLACK = 10;
 /** A receipt may outrun the record of its send by a moment; it is not kept waiting for ever. */
 const RECEIPT_MAX_DELIVER = 10;
+/** A delivery report is checked and queued in a moment; one that keeps failing is not worth more. */
+const CALLBACK_MAX_DELIVER = 5;
 
 const outcomes = new Counter({
   name: 'dispatch_messages_total',
@@ -52,7 +58,8 @@ export interface ChannelDispatcherDeps {
   channel: Channel;
   nc: NatsConnection;
   config: AppConfig;
-  provider: ChannelProvider;
+  /** The channel's providers in order, with routing by country and circuit breakers. */
+  chain: ProviderChain;
   claims: DispatchClaims;
   outbox: DevOutboxStore;
   clock: Clock;
@@ -73,6 +80,7 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private readonly statusPublisher: DeliveryStatusPublisher;
   private worker?: JetStreamWorker;
   private receiptWorker?: JetStreamWorker;
+  private callbackWorker?: JetStreamWorker;
 
   constructor(private readonly d: ChannelDispatcherDeps) {
     this.logger = new Logger(`Dispatcher(${d.channel})`);
@@ -86,7 +94,8 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
   async start(): Promise<void> {
     const prefix = this.d.config.nats.prefix;
     await ensureStreams(await this.d.nc.jetstreamManager(), prefix);
-    this.d.provider.onReceipt?.((receipt) => this.publishReceipt(receipt));
+    for (const provider of this.d.chain.providers)
+      provider.onReceipt?.((receipt) => this.publishReceipt(provider.name, receipt));
     const stream = streamName(prefix, Streams.dispatch);
     this.worker = new JetStreamWorker(this.d.nc, {
       stream,
@@ -106,8 +115,18 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
       ackWaitMs: this.d.config.dispatch.ackWaitMs,
       handle: (msg) => this.handleReceipt(msg),
     });
+    this.callbackWorker = new JetStreamWorker(this.d.nc, {
+      stream,
+      durable: `${this.durable}-callbacks`,
+      filterSubject: withPrefix(prefix, `${Subjects.providerCallback(this.d.channel, '')}>`),
+      concurrency: CONCURRENCY,
+      maxDeliver: CALLBACK_MAX_DELIVER,
+      ackWaitMs: this.d.config.dispatch.ackWaitMs,
+      handle: (msg) => this.handleCallback(msg),
+    });
     await this.worker.start();
     await this.receiptWorker.start();
+    await this.callbackWorker.start();
   }
 
   onApplicationBootstrap(): Promise<void> {
@@ -123,7 +142,9 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
   async stop(): Promise<void> {
     await this.worker?.stop();
     await this.receiptWorker?.stop();
-    await this.d.provider.close?.().catch((error: Error) => this.logger.warn(`closing provider: ${error.message}`));
+    await this.callbackWorker?.stop();
+    for (const provider of this.d.chain.providers)
+      await provider.close?.().catch((error: Error) => this.logger.warn(`closing provider: ${error.message}`));
   }
 
   async handle(msg: JsMsg): Promise<MessageOutcome> {
@@ -160,11 +181,17 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
       });
       return this.count({ retryAfterMs: retryInMs }, 'leased_elsewhere');
     }
-    return this.send(message, claim.lease, now);
+    return this.send(message, claim.lease, now, msg);
   }
 
-  private async send(message: DispatchMessage, lease: Lease, now: Date): Promise<MessageOutcome> {
-    const { provider, claims, config } = this.d;
+  /**
+   * One attempt: the providers serving the destination in order, under the one lease. A
+   * transient failure (or an open circuit) hands the same dispatch id to the next provider, so
+   * the message goes out once; a permanent one ends the attempt (another provider would refuse
+   * the same number too). Only when every provider failed transiently is the attempt retried.
+   */
+  private async send(message: DispatchMessage, lease: Lease, now: Date, msg?: JsMsg): Promise<MessageOutcome> {
+    const { claims, config } = this.d;
     const attempt = lease.attempt;
     if (attempt > 1)
       this.logger.log({
@@ -172,12 +199,41 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
         dispatchId: message.dispatchId,
         attempt,
       });
-    let accepted;
-    try {
-      accepted = await withTimeout(provider.send(message), config.dispatch.providerTimeoutMs);
-    } catch (thrown) {
-      return this.refused(message, lease, ProviderError.from(thrown));
+    let accepted: Accepted | undefined;
+    let provider: ChannelProvider | undefined;
+    let lastError = new ProviderError('no_route', 'no provider serves this destination', true);
+    let tried = 0;
+    for (const candidate of this.d.chain.candidates(message.to)) {
+      if (tried++ > 0) {
+        // The next provider gets a full lease and ack wait of its own.
+        msg?.working();
+        const ours = await claims.extend(lease, config.dispatch.providerTimeoutMs + LEASE_MARGIN_MS).catch(() => false);
+        if (!ours) {
+          candidate.settle('none', 0);
+          return this.count({ retryAfterMs: 1000 }, 'leased_elsewhere');
+        }
+        this.logger.warn({
+          message: 'failing over to the next provider',
+          dispatchId: message.dispatchId,
+          from: provider?.name,
+          to: candidate.provider.name,
+          error: lastError.code,
+        });
+      }
+      provider = candidate.provider;
+      const started = process.hrtime.bigint();
+      const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+      try {
+        accepted = await withTimeout(candidate.provider.send(message), config.dispatch.providerTimeoutMs);
+        candidate.settle('sent', seconds());
+        break;
+      } catch (thrown) {
+        lastError = ProviderError.from(thrown);
+        candidate.settle(lastError.permanent ? 'permanent' : 'transient', seconds());
+        if (lastError.permanent) break;
+      }
     }
+    if (!accepted || !provider) return this.refused(message, lease, lastError, provider?.name ?? 'none');
     const record: SentRecord = {
       ...recordOf(message, provider.name, attempt),
       providerMessageId: accepted.providerMessageId,
@@ -204,10 +260,15 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /** The provider did not take it: retry with back-off, or give up with `failed`. */
-  private async refused(message: DispatchMessage, lease: Lease, error: ProviderError): Promise<MessageOutcome> {
-    const { claims, config, provider } = this.d;
+  private async refused(
+    message: DispatchMessage,
+    lease: Lease,
+    error: ProviderError,
+    providerName: string,
+  ): Promise<MessageOutcome> {
+    const { claims, config } = this.d;
     const attempt = lease.attempt;
-    const base = recordOf(message, provider.name, attempt);
+    const base = recordOf(message, providerName, attempt);
     const reason = { code: error.code, message: error.message.slice(0, 500) };
     if (error.permanent || attempt >= config.dispatch.maxAttempts) {
       const ours = await claims.markFailed(lease).catch(() => true);
@@ -217,7 +278,7 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
       this.logger.warn({
         message: 'delivery failed',
         dispatchId: message.dispatchId,
-        provider: provider.name,
+        provider: providerName,
         permanent: error.permanent,
         attempt,
         error: reason.message,
@@ -238,7 +299,7 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.logger.warn({
       message: 'provider refused, retrying',
       dispatchId: message.dispatchId,
-      provider: provider.name,
+      provider: providerName,
       error: reason.message,
       retryInMs: delay,
     });
@@ -255,15 +316,19 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /** A receipt a provider reported on its own connection: onto JetStream, like a callback. */
-  private async publishReceipt(receipt: ProviderReceipt): Promise<void> {
+  private async publishReceipt(providerName: string, receipt: Omit<DeliveryReceipt, 'channel'>): Promise<void> {
     const body: DeliveryReceipt = {
       channel: this.d.channel,
+      dispatchId: receipt.dispatchId,
       providerMessageId: receipt.providerMessageId,
+      provider: providerName,
       status: receipt.status,
       error: receipt.error,
     };
     const id = createHash('sha256')
-      .update(`${this.d.provider.name}|${receipt.providerMessageId}|${receipt.status}`)
+      .update(
+        `${providerName}|${receipt.dispatchId ?? ''}|${receipt.providerMessageId ?? ''}|${receipt.status}|${receipt.error?.code ?? ''}`,
+      )
       .digest('hex');
     await this.d.nc
       .jetstream()
@@ -281,7 +346,10 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     try {
       const dispatchId =
         receipt.dispatchId ??
-        (await this.d.claims.dispatchIdOf(this.d.provider.name, receipt.providerMessageId as string));
+        (await this.d.claims.dispatchIdOf(
+          receipt.provider ?? this.d.chain.providers[0].name,
+          receipt.providerMessageId as string,
+        ));
       record = dispatchId ? await this.d.claims.record(dispatchId) : null;
     } catch (error) {
       this.logger.warn(`cannot resolve receipt, retrying: ${(error as Error).message}`);
@@ -294,6 +362,57 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     }
     const data = { ...record, providerMessageId: receipt.providerMessageId ?? record.providerMessageId };
     await this.status(data, receipt.status, receipt.error ?? null);
+    return this.count({ ack: true }, 'receipt');
+  }
+
+  /**
+   * A vendor's delivery report handed over by the gateway: the provider it names checks the
+   * vendor's signature and reads it; what it said goes on as receipts (resolved like any other),
+   * and the verdict goes back to the gateway waiting on the reply inbox (200, 400, 401, 404).
+   */
+  async handleCallback(msg: JsMsg): Promise<MessageOutcome> {
+    const parsed = ProviderCallbackRequest.safeParse(decodeJson(msg.data));
+    if (!parsed.success) return this.count({ drop: 'invalid provider callback' }, 'receipt_dropped');
+    const request = parsed.data;
+    const reply = (verdict: ProviderCallbackVerdict) => {
+      const inbox = msg.headers?.get(CALLBACK_REPLY_HEADER);
+      if (inbox) this.d.nc.publish(inbox, encodeJson(verdict));
+    };
+    const provider = this.d.chain.byCallbackName(request.name);
+    if (!provider?.handleCallback) {
+      reply({ status: 404 });
+      return this.count({ ack: true }, 'receipt_dropped');
+    }
+    let verdict: CallbackVerdict;
+    try {
+      verdict = await provider.handleCallback({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        body: Buffer.from(request.body, 'base64'),
+        receivedAt: new Date(request.receivedAt),
+      });
+    } catch (error) {
+      // A report that trips the parser is not retried: it would trip it again.
+      this.logger.warn({ message: 'delivery report could not be read', provider: provider.name, error: String(error) });
+      verdict = { kind: 'invalid', message: 'delivery report could not be read', field: 'body' };
+    }
+    if (verdict.kind === 'forged') {
+      this.logger.warn({ message: 'delivery report refused', provider: provider.name, reason: verdict.reason });
+      reply({ status: 401 });
+      return this.count({ ack: true }, 'receipt_dropped');
+    }
+    if (verdict.kind === 'invalid') {
+      reply({ status: 400, message: verdict.message, field: verdict.field });
+      return this.count({ ack: true }, 'receipt_dropped');
+    }
+    try {
+      for (const report of verdict.reports) await this.publishReceipt(provider.name, report);
+    } catch (error) {
+      this.logger.warn(`could not queue a delivery report, retrying: ${(error as Error).message}`);
+      return { retryAfterMs: 1000 };
+    }
+    reply({ status: 200 });
     return this.count({ ack: true }, 'receipt');
   }
 

@@ -29,6 +29,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+/** Lengthens our lease (one more provider of the chain is about to be called); 0 if it is not ours. */
+const EXTEND_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
 /** `failed`, if the claim is our lease or has lapsed; never over a `sent` or another's lease. */
 const FAIL_LUA = `
 local v = redis.call('GET', KEYS[1])
@@ -46,6 +52,7 @@ interface WithScripts {
     ttl: number,
   ): Promise<[string, number]>;
   dispatchRelease(keys: number, claim: string, value: string): Promise<number>;
+  dispatchExtend(keys: number, claim: string, lease: string, leaseMs: number): Promise<number>;
   dispatchFail(keys: number, claim: string, lease: string, ttl: number): Promise<number>;
 }
 
@@ -90,6 +97,7 @@ export class DispatchClaims implements OnModuleInit {
     this.redis.defineCommand('dispatchClaim', { lua: CLAIM_LUA });
     this.redis.defineCommand('dispatchRelease', { lua: RELEASE_LUA });
     this.redis.defineCommand('dispatchFail', { lua: FAIL_LUA });
+    this.redis.defineCommand('dispatchExtend', { lua: EXTEND_LUA });
   }
 
   async claim(dispatchId: string, leaseMs: number): Promise<Claim> {
@@ -155,6 +163,11 @@ export class DispatchClaims implements OnModuleInit {
 
   async dispatchIdOf(provider: string, providerMessageId: string): Promise<string | null> {
     return this.redis.get(messageKey(provider, providerMessageId));
+  }
+
+  /** Keeps our lease for another `leaseMs` (failing over to the next provider); false if we lost it. */
+  async extend(lease: Lease, leaseMs: number): Promise<boolean> {
+    return (await this.scripts.dispatchExtend(1, keyOf(lease.dispatchId), leaseOf(lease.token), leaseMs)) === 1;
   }
 
   /** The provider refused: let a later delivery try again. Only our own lease is released. */
