@@ -46,10 +46,10 @@ module.exports = {
     },
     {
       name: 'no-test-code-in-production',
-      comment: 'Production code never imports test support (test/, libs/testing) or test files.',
+      comment: 'Production code never imports test support (test/) or test files.',
       severity: 'error',
-      from: { path: '^(apps|libs)/', pathNot: [TEST_FILE, '^libs/testing/'] },
-      to: { path: ['^test/', '^libs/testing/', TEST_FILE] },
+      from: { path: '^(apps|libs)/', pathNot: TEST_FILE },
+      to: { path: ['^test/', TEST_FILE] },
     },
     {
       name: 'no-dev-deps-in-production',
@@ -57,7 +57,7 @@ module.exports = {
         'Production code imports only dependencies: the image runs after `npm prune --omit=dev`. ' +
         'Type-only imports vanish at compile time and are allowed.',
       severity: 'error',
-      from: { path: '^(apps|libs)/', pathNot: [TEST_FILE, '^libs/testing/'] },
+      from: { path: '^(apps|libs)/', pathNot: TEST_FILE },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
     {

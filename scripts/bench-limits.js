@@ -13,7 +13,6 @@
  * Needs Postgres, Redis and NATS as for the tests (DATABASE_URL, REDIS_URL, NATS_URL).
  */
 const path = require('node:path');
-const { performance } = require('node:perf_hooks');
 const { randomBytes } = require('node:crypto');
 const { ROOT, buildIfNeeded } = require('./build-if-needed');
 const { deleteStreams, scratchDatabase } = require('./bench-support');

@@ -12,7 +12,6 @@
  * BENCH_REUSE=true then times the queries on it again without seeding.
  */
 const path = require('node:path');
-const { performance } = require('node:perf_hooks');
 const { ROOT, buildIfNeeded } = require('./build-if-needed');
 const { deleteStreams, scratchDatabase, withClient } = require('./bench-support');
 

@@ -72,6 +72,7 @@ async function startContainers(): Promise<void> {
         Object.values(HOW_TO_START)
           .map((h) => `  ${h}`)
           .join('\n'),
+      { cause: error },
     );
   }
 }

@@ -16,7 +16,7 @@ export interface RawBodyRequest {
 const CALLBACKS_PATH = '/2fa/callbacks';
 
 /** Largest JSON body accepted: an email body is at most 10,000 characters. */
-export const BODY_LIMIT = '64kb';
+const BODY_LIMIT = '64kb';
 /** Far more than any contract needs (fallback steps are the deepest, at three levels). */
 const MAX_BODY_DEPTH = 32;
 

@@ -1,6 +1,6 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 
-export interface Alphabet {
+interface Alphabet {
   allowDigits?: boolean;
   allowUpperCase?: boolean;
   allowLowerCase?: boolean;

@@ -4,9 +4,7 @@ import {
   type ConsumeLimitsReply,
   DomainError,
   newId,
-  type OtpEventData,
   type OtpReply,
-  type OtpStatus,
   type SendOtpCommand,
   type VerifyOtpCommand,
 } from '@app/contracts';

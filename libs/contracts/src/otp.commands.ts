@@ -26,7 +26,6 @@ export const limitRefs = z.preprocess(
     .min(1, 'must name at least one limit')
     .max(10, 'may name at most 10 limits'),
 );
-export type LimitRef = z.infer<typeof limitRefs>[number];
 
 const SENDER_ID = /^[A-Za-z0-9]{3,11}$/;
 const LANGUAGE = /^([A-Za-z0-9]+\.)?[a-z]{2,3}-[A-Z]{2,3}$/;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accountSid, boolField, intField } from './validation';
+import { accountSid, intField } from './validation';
 
 /**
  * Paging, filtering and sorting shared by every search (limits, session records, usage), in
@@ -73,9 +73,6 @@ export function sortBy<F extends string>(fields: readonly [F, ...F[]], fallback:
 export const searchScope = {
   accountSids: z.array(accountSid).min(1, 'must name at least one account').max(10_000),
 };
-
-/** The `subAccounts` switch as it comes in a query string. */
-export const subAccountsField = boolField.optional();
 
 /** A page of results, exactly in seed 001's envelope. */
 export interface Page<T> {

@@ -1,20 +1,9 @@
 /**
- * NATS subjects. They are a public API: never renamed, only versioned. Every subject is
- * placed under the deployment's `NATS_PREFIX` with {@link withPrefix}.
+ * NATS subjects other than the request-reply commands, whose subjects are the keys of
+ * `COMMAND_SCHEMAS` (command-map.ts). They are a public API: never renamed, only versioned.
+ * Every subject is placed under the deployment's `NATS_PREFIX` with {@link withPrefix}.
  */
 export const Subjects = {
-  otpSend: 'otp.v1.send',
-  otpVerify: 'otp.v1.verify',
-  otpCancel: 'otp.v1.cancel',
-  limiterConsume: 'limiter.v1.consume',
-  limiterCreate: 'limiter.v1.create',
-  limiterUpdate: 'limiter.v1.update',
-  limiterDelete: 'limiter.v1.delete',
-  limiterGet: 'limiter.v1.get',
-  limiterSearch: 'limiter.v1.search',
-  sdrSearch: 'sdr.v1.search',
-  sdrGet: 'sdr.v1.get',
-  sdrUsage: 'sdr.v1.usage',
   /** Development outbox query, answered by the dispatcher of that channel. */
   devOutbox: (channel: Channel) => `dev.v1.outbox.${channel}` as const,
   /** JetStream work queue, one subject per channel. */

@@ -58,7 +58,7 @@ export class SmtpEmailProvider implements ChannelProvider {
  * A Message-ID derived from the dispatch id, so a re-send after a dispatcher crashed mid-call is
  * recognisably the same mail (`<dispatchId@sender's domain>`, `smart2fa.local` without one).
  */
-export function messageIdOf(message: Pick<DispatchMessage, 'dispatchId' | 'from'>): string {
+function messageIdOf(message: Pick<DispatchMessage, 'dispatchId' | 'from'>): string {
   const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(message.from ?? '')?.[1] ?? 'smart2fa.local';
   return `<${message.dispatchId}@${domain}>`;
 }

@@ -34,7 +34,7 @@ interface Rollup {
 }
 
 /** Every dimension, and the small daily and monthly summaries most usage reports read (see the migration). */
-export const ROLLUPS: readonly Rollup[] = [
+const ROLLUPS: readonly Rollup[] = [
   {
     table: 'usage_daily',
     dimensions: ['accountSid', 'day', 'service', 'channel', 'countryCode', 'status', 'deliveryStatus'],

@@ -7,9 +7,9 @@ const GSM_BASIC =
   '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
 const GSM_EXTENDED = '^{}\\[~]|€\f';
 
-export type SmsEncoding = 'gsm7' | 'ucs2';
+type SmsEncoding = 'gsm7' | 'ucs2';
 
-export function encodingOf(text: string): SmsEncoding {
+function encodingOf(text: string): SmsEncoding {
   for (const c of text) if (!GSM_BASIC.includes(c) && !GSM_EXTENDED.includes(c)) return 'ucs2';
   return 'gsm7';
 }
