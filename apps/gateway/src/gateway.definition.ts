@@ -1,9 +1,9 @@
-import { defineService } from '@app/platform';
+import { defineService, RedisModule } from '@app/platform';
 import { configureGatewayHttp } from './gateway.http';
 import { GatewayModule } from './gateway.module';
 
 export const gatewayService = defineService({
   service: 'gateway',
-  imports: [GatewayModule],
+  imports: [RedisModule, GatewayModule],
   configureHttp: configureGatewayHttp,
 });

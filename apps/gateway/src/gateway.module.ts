@@ -10,9 +10,12 @@ import { GATEWAY_DATA_SOURCE, GATEWAY_DATABASE } from './gateway.database';
 import { LimitsHttpController } from './limits/limits-http.controller';
 import { OtpHttpController } from './otp/otp-http.controller';
 import { SdrHttpController } from './sdr/sdr-http.controller';
+import { SessionRepository } from './sessions/session.repository';
+import { SessionsController } from './sessions/sessions.controller';
+import { SessionsService } from './sessions/sessions.service';
 import { VendorOtpController } from './vendor/vendor-otp.controller';
 
-/** The HTTP API: accounts, authentication, and the edge of the OTP commands. */
+/** The HTTP API: accounts, authentication (HTTP Basic, console sessions), and the edge of the OTP commands. Needs RedisModule. */
 @Module({
   controllers: [
     OtpHttpController,
@@ -22,10 +25,13 @@ import { VendorOtpController } from './vendor/vendor-otp.controller';
     LimitsHttpController,
     ProviderCallbacksController,
     SdrHttpController,
+    SessionsController,
   ],
   providers: [
     serviceDataSourceProvider(GATEWAY_DATA_SOURCE, GATEWAY_DATABASE),
     AccountsService,
+    SessionRepository,
+    SessionsService,
     // Every route is guarded unless marked @Public().
     { provide: APP_GUARD, useClass: AuthGuard },
   ],

@@ -6,10 +6,9 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, Clock } from '@app/platform';
-import type { DataSource } from 'typeorm';
-import { eventData, fromRaw, type OtpRowRaw, RETURNING } from './otp-row';
+import { eventData } from './otp-row';
 import { FallbackService } from './fallback/fallback.service';
-import { OTP_DATA_SOURCE } from './otp-core.tokens';
+import { OtpRepository } from './otp.repository';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { OutboxWriter } from './outbox/outbox';
 
@@ -29,7 +28,7 @@ export class OtpSweeper implements OnApplicationBootstrap, BeforeApplicationShut
   private running?: Promise<unknown>;
 
   constructor(
-    @Inject(OTP_DATA_SOURCE) private readonly db: DataSource,
+    private readonly requests: OtpRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly relay: OutboxRelay,
@@ -65,26 +64,12 @@ export class OtpSweeper implements OnApplicationBootstrap, BeforeApplicationShut
     const now = this.clock.now();
     let ended = 0;
     for (;;) {
-      const count = await this.db.transaction(async (manager) => {
-        const guardEnded: OtpRowRaw[] = await manager.query(
-          `WITH changed AS (UPDATE otp.otp_requests SET status = 'canceled', status_reason = 'guard_time_elapsed', ended_at = guard_until
-            WHERE id IN (SELECT id FROM otp.otp_requests WHERE status = 'pending' AND guard_until <= $1
-                          ORDER BY guard_until LIMIT $2 FOR UPDATE SKIP LOCKED)
-            RETURNING ${RETURNING}) SELECT * FROM changed`,
-          [now, BATCH],
-        );
-        const expired: OtpRowRaw[] = await manager.query(
-          `WITH changed AS (UPDATE otp.otp_requests SET status = 'expired', ended_at = expires_at
-            WHERE id IN (SELECT id FROM otp.otp_requests WHERE status = 'pending' AND expires_at <= $1
-                          ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-            RETURNING ${RETURNING}) SELECT * FROM changed`,
-          [now, BATCH],
-        );
+      const count = await this.requests.transaction(async (tx) => {
+        const { guardEnded, expired } = await tx.endElapsed(now, BATCH);
         const outbox = new OutboxWriter(now);
-        for (const r of guardEnded)
-          outbox.event('canceled', { ...eventData(fromRaw(r)), reason: 'guard_time_elapsed' });
-        for (const r of expired) outbox.event('expired', eventData(fromRaw(r)));
-        await outbox.flush(manager);
+        for (const r of guardEnded) outbox.event('canceled', { ...eventData(r), reason: 'guard_time_elapsed' });
+        for (const r of expired) outbox.event('expired', eventData(r));
+        await outbox.flush(tx);
         return guardEnded.length + expired.length;
       });
       ended += count;

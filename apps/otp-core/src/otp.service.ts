@@ -11,13 +11,12 @@ import {
 import { APP_CONFIG, type AppConfig, Clock, NatsRpcClient } from '@app/platform';
 import { createHash } from 'node:crypto';
 import { Counter } from 'prom-client';
-import type { DataSource, EntityManager } from 'typeorm';
 import { alphabetOf, codeMatches, generateCode, hashCode } from './otp-code';
 import { planDispatches } from './fallback/dispatch-plan';
 import { FallbackService } from './fallback/fallback.service';
 import { OtpRequestEntity } from './otp-request.entity';
-import { effectiveStatus, eventData, fromRaw, type OtpRow, type OtpRowRaw, RETURNING } from './otp-row';
-import { OTP_DATA_SOURCE } from './otp-core.tokens';
+import { eventData, type OtpRow } from './otp-row';
+import { OtpRepository, type StoredRequest } from './otp.repository';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { OutboxWriter } from './outbox/outbox';
 
@@ -30,17 +29,15 @@ const UNIQUE_VIOLATION = '23505';
 const sends = new Counter({ name: 'otp_sends_total', help: 'OTP requests created', labelNames: ['channel'] });
 const verifies = new Counter({ name: 'otp_verifies_total', help: 'OTP verify outcomes', labelNames: ['result'] });
 
-export { effectiveStatus, eventData, fromRaw, RETURNING, type OtpRowRaw } from './otp-row';
-
 /**
  * The OTP lifecycle. Codes exist only as keyed hashes; every state change is a conditional
- * UPDATE whose row count decides (so concurrent verifies consume a code once); every change
- * writes its events to the outbox in the same transaction.
+ * transition of the repository whose row count decides (so concurrent verifies consume a code
+ * once); every change writes its events to the outbox in the same transaction.
  */
 @Injectable()
 export class OtpService {
   constructor(
-    @Inject(OTP_DATA_SOURCE) private readonly db: DataSource,
+    private readonly requests: OtpRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly rpc: NatsRpcClient,
@@ -92,14 +89,14 @@ export class OtpService {
     const plan = planDispatches(row, command, code, now);
 
     try {
-      await this.db.transaction(async (manager) => {
+      await this.requests.transaction(async (tx) => {
         const outbox = new OutboxWriter(now);
-        await this.supersedePending(manager, row, command.guardTime, now, outbox);
-        await manager.insert(OtpRequestEntity, row);
+        await this.supersedePending(tx, row, command.guardTime, now, outbox);
+        await tx.insert(row);
         outbox.event('created', eventData(row));
         // The first dispatch and its `dispatched` event; fallback steps wait, sealed.
-        await this.fallback.start(manager, row, plan, now, outbox);
-        await outbox.flush(manager);
+        await this.fallback.start(tx, row, plan, now, outbox);
+        await outbox.flush(tx);
       });
     } catch (error) {
       // Two sends with one Idempotency-Key raced: the first one's answer stands.
@@ -125,39 +122,32 @@ export class OtpService {
         limits: command.limits,
       }));
     // By number, the newest request and those a guard time keeps alive all accept a code.
-    const candidates =
+    const { live, newest } = await this.requests.findLive(
+      command.accountSid,
       command.number !== undefined
-        ? await this.findByDestination(command.accountSid, command.service!, command.number)
-        : await this.findById(command.accountSid, command.requestId!, 470);
-    const live = candidates.filter((c) => effectiveStatus(c, now) === 'pending');
+        ? { service: command.service!, destination: command.number }
+        : { requestId: command.requestId! },
+      now,
+    );
+    if (!newest) throw new DomainError(470);
     if (!live.length) {
       verifies.inc({ result: 'refused' });
-      throw statusError(candidates[0], now);
+      throw statusError(newest);
     }
     const primary = live[0];
 
     // Count the attempt before comparing (an attacker's parallel guesses all count), and
     // only while attempts remain.
-    const counted: { attempts: number }[] = await this.db.query(
-      `WITH changed AS (UPDATE otp.otp_requests SET attempts = attempts + 1
-        WHERE id = $1 AND status = 'pending' AND attempts < max_attempts
-          AND expires_at > $2 AND (guard_until IS NULL OR guard_until > $2)
-        RETURNING attempts) SELECT * FROM changed`,
-      [primary.id, now],
-    );
-    if (!counted.length) {
+    const attempts = await this.requests.countAttempt(primary.id, now);
+    if (attempts === undefined) {
       verifies.inc({ result: 'refused' });
-      throw statusError(await this.reload(primary.id), now);
+      throw statusError(await this.reload(primary.id, now));
     }
-    const attempts = counted[0].attempts;
 
-    const hashes: { id: string; code_hash: string }[] = await this.db.query(
-      `SELECT id, code_hash FROM otp.otp_requests WHERE id = ANY($1::text[])`,
-      [live.map((c) => c.id)],
-    );
+    const hashes = await this.requests.codeHashes(live.map((c) => c.id));
     const matched = live.find((c) => {
-      const stored = hashes.find((h) => h.id === c.id);
-      return stored !== undefined && codeMatches(this.config.otpSecret, c.id, command.code, stored.code_hash);
+      const stored = hashes.get(c.id);
+      return stored !== undefined && codeMatches(this.config.otpSecret, c.id, command.code, stored);
     });
 
     if (!matched) {
@@ -169,31 +159,20 @@ export class OtpService {
       });
     }
 
-    const verified = await this.db.transaction(async (manager) => {
-      const rows: OtpRowRaw[] = await manager.query(
-        `WITH changed AS (UPDATE otp.otp_requests SET status = 'verified', status_reason = NULL, ended_at = $2
-          WHERE id = $1 AND status = 'pending' AND expires_at > $2 AND (guard_until IS NULL OR guard_until > $2)
-          RETURNING ${RETURNING}) SELECT * FROM changed`,
-        [matched.id, now],
-      );
-      if (!rows.length) return false;
-      const outbox = new OutboxWriter(now).event('verified', eventData(fromRaw(rows[0])));
+    const verified = await this.requests.transaction(async (tx) => {
+      const row = await tx.transition(matched.id, { status: 'verified', reason: null }, now);
+      if (!row) return false;
+      const outbox = new OutboxWriter(now).event('verified', eventData(row));
       // The person proved possession: codes still alive for the same destination end here.
-      const others: OtpRowRaw[] = await manager.query(
-        `WITH changed AS (UPDATE otp.otp_requests SET status = 'canceled', status_reason = 'sibling_verified', ended_at = $5
-          WHERE account_sid = $1 AND service = $2 AND destination = $3 AND id <> $4 AND status = 'pending'
-          RETURNING ${RETURNING}) SELECT * FROM changed`,
-        [matched.accountSid, matched.service, matched.destination, matched.id, now],
-      );
-      for (const other of others)
-        outbox.event('canceled', { ...eventData(fromRaw(other)), reason: 'sibling_verified' });
-      await outbox.flush(manager);
+      const others = await tx.transitionSiblings(row, { status: 'canceled', reason: 'sibling_verified' }, now);
+      for (const other of others) outbox.event('canceled', { ...eventData(other), reason: 'sibling_verified' });
+      await outbox.flush(tx);
       return true;
     });
     if (!verified) {
       // Another verify consumed it first (exactly-once), or it ended meanwhile.
       verifies.inc({ result: 'refused' });
-      throw statusError(await this.reload(matched.id), now);
+      throw statusError(await this.reload(matched.id, now));
     }
     this.relay.kick();
     verifies.inc({ result: 'verified' });
@@ -202,21 +181,15 @@ export class OtpService {
 
   async cancel(command: CancelOtpCommand): Promise<OtpReply> {
     const now = this.clock.now();
-    const [request] = await this.findById(command.accountSid, command.requestId, 490);
-    const canceled = await this.db.transaction(async (manager) => {
-      const rows: OtpRowRaw[] = await manager.query(
-        `WITH changed AS (UPDATE otp.otp_requests SET status = 'canceled', status_reason = 'canceled_by_client', ended_at = $2
-          WHERE id = $1 AND status = 'pending' AND expires_at > $2 AND (guard_until IS NULL OR guard_until > $2)
-          RETURNING ${RETURNING}) SELECT * FROM changed`,
-        [request.id, now],
-      );
-      if (!rows.length) return false;
-      await new OutboxWriter(now)
-        .event('canceled', { ...eventData(fromRaw(rows[0])), reason: 'canceled_by_client' })
-        .flush(manager);
+    const { newest: request } = await this.requests.findLive(command.accountSid, { requestId: command.requestId }, now);
+    if (!request) throw new DomainError(490);
+    const canceled = await this.requests.transaction(async (tx) => {
+      const row = await tx.transition(request.id, { status: 'canceled', reason: 'canceled_by_client' }, now);
+      if (!row) return false;
+      await new OutboxWriter(now).event('canceled', { ...eventData(row), reason: 'canceled_by_client' }).flush(tx);
       return true;
     });
-    if (!canceled) throw statusError(await this.reload(request.id), now);
+    if (!canceled) throw statusError(await this.reload(request.id, now));
     this.relay.kick();
     return { code: 200, message: 'canceled', requestID: request.id };
   }
@@ -226,47 +199,35 @@ export class OtpService {
    * or, with a guard time, once that many seconds have passed (capped by their own expiry).
    */
   private async supersedePending(
-    manager: EntityManager,
+    tx: OtpRepository,
     row: OtpRow,
     guardTime: number | undefined,
     now: Date,
     outbox: OutboxWriter,
   ): Promise<void> {
     if (guardTime) {
-      const guardUntil = new Date(now.getTime() + guardTime * 1000);
       // Only shortens: a guard already running, or an expiry sooner than the guard, stays.
-      await manager.query(
-        `UPDATE otp.otp_requests SET guard_until = $5
-          WHERE account_sid = $1 AND service = $2 AND destination = $3 AND status = 'pending'
-            AND expires_at > $5 AND (guard_until IS NULL OR guard_until > $5) AND $4 < $5`,
-        [row.accountSid, row.service, row.destination, now, guardUntil],
-      );
+      await tx.guardLive(row, now, new Date(now.getTime() + guardTime * 1000));
       return;
     }
-    const superseded: OtpRowRaw[] = await manager.query(
-      `WITH changed AS (UPDATE otp.otp_requests SET status = 'canceled', status_reason = 'superseded', ended_at = $4
-        WHERE account_sid = $1 AND service = $2 AND destination = $3 AND status = 'pending'
-          AND expires_at > $4 AND (guard_until IS NULL OR guard_until > $4)
-        RETURNING ${RETURNING}) SELECT * FROM changed`,
-      [row.accountSid, row.service, row.destination, now],
-    );
-    for (const s of superseded) outbox.event('canceled', { ...eventData(fromRaw(s)), reason: 'superseded' });
+    for (const s of await tx.supersedeLive(row, now))
+      outbox.event('canceled', { ...eventData(s), reason: 'superseded' });
   }
 
   private async recordWrongCode(primary: OtpRow, attempts: number, now: Date): Promise<void> {
-    await this.db.transaction(async (manager) => {
+    await this.requests.transaction(async (tx) => {
       const outbox = new OutboxWriter(now).event('verify_failed', { ...eventData(primary), attempts });
       if (attempts >= primary.maxAttempts) {
         // Attempts exhausted: the request is locked for good, even for the right code.
-        const locked: OtpRowRaw[] = await manager.query(
-          `WITH changed AS (UPDATE otp.otp_requests SET status = 'failed', status_reason = 'attempts_exhausted', ended_at = $2
-            WHERE id = $1 AND status = 'pending' RETURNING ${RETURNING}) SELECT * FROM changed`,
-          [primary.id, now],
+        const locked = await tx.transition(
+          primary.id,
+          { status: 'failed', reason: 'attempts_exhausted' },
+          now,
+          'pending',
         );
-        if (locked.length)
-          outbox.event('verify_failed', { ...eventData(fromRaw(locked[0])), attempts, reason: 'attempts_exhausted' });
+        if (locked) outbox.event('verify_failed', { ...eventData(locked), attempts, reason: 'attempts_exhausted' });
       }
-      await outbox.flush(manager);
+      await outbox.flush(tx);
     });
     this.relay.kick();
   }
@@ -277,47 +238,21 @@ export class OtpService {
     requestHash: string,
     now: Date,
   ): Promise<OtpReply | undefined> {
-    const existing = await this.db
-      .getRepository(OtpRequestEntity)
-      .findOne({ where: { accountSid, idempotencyKey: key } });
+    const existing = await this.requests.findByIdempotencyKey(accountSid, key);
     if (!existing) return undefined;
     if (now.getTime() - existing.createdAt.getTime() > IDEMPOTENCY_WINDOW_MS) {
       // The key is older than its 24 h window: it no longer binds, so it is released.
-      await this.db.query(`UPDATE otp.otp_requests SET idempotency_key = NULL WHERE id = $1`, [existing.id]);
+      await this.requests.releaseIdempotencyKey(existing.id);
       return undefined;
     }
     if (existing.requestHash !== requestHash) throw new DomainError(497, undefined, { requestID: existing.id });
     return { code: 200, message: 'OK', requestID: existing.id };
   }
 
-  /** A request the account may see: its own, or one of its sub-accounts'. Else `unknownCode`. */
-  private async findById(accountSid: string, id: string, unknownCode: 470 | 490): Promise<OtpRow[]> {
-    const rows = await this.db
-      .getRepository(OtpRequestEntity)
-      .createQueryBuilder('r')
-      .where('r.id = :id', { id })
-      .andWhere('(r.account_sid = :accountSid OR r.parent_account_sid = :accountSid)', { accountSid })
-      .getMany();
-    if (!rows.length) throw new DomainError(unknownCode);
-    return rows;
-  }
-
-  /** The newest requests to a destination, newest first (only a guard keeps older ones alive). */
-  private async findByDestination(accountSid: string, service: string, destination: string): Promise<OtpRow[]> {
-    const rows = await this.db
-      .getRepository(OtpRequestEntity)
-      .createQueryBuilder('r')
-      .where('(r.account_sid = :accountSid OR r.parent_account_sid = :accountSid)', { accountSid })
-      .andWhere('r.service = :service AND r.destination = :destination', { service, destination })
-      .orderBy('r.created_at', 'DESC')
-      .limit(10)
-      .getMany();
-    if (!rows.length) throw new DomainError(470);
-    return rows;
-  }
-
-  private async reload(id: string): Promise<OtpRow> {
-    return this.db.getRepository(OtpRequestEntity).findOneByOrFail({ id });
+  private async reload(id: string, now: Date): Promise<StoredRequest> {
+    const row = await this.requests.find(id, now);
+    if (!row) throw new Error(`request ${id} vanished`);
+    return row;
   }
 }
 
@@ -326,9 +261,9 @@ function limitState(limit: ConsumeLimitsReply): Pick<OtpReply, 'remaining' | 're
   return { remaining: limit.remaining, resetIn: limit.resetIn, limit: limit.limit };
 }
 
-function statusError(r: OtpRow, now: Date): DomainError {
+function statusError(r: StoredRequest): DomainError {
   const extra = { requestID: r.id };
-  switch (effectiveStatus(r, now)) {
+  switch (r.effectiveStatus) {
     case 'verified':
       return new DomainError(471, undefined, extra);
     case 'canceled':

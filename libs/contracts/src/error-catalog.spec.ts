@@ -26,6 +26,10 @@ const SPEC_TABLE: ReadonlyArray<readonly [code: number, http: number, message: s
   [476, 410, 'OTP delivery failed'],
   // Ours: a session record (SDR) the caller cannot see: unknown, or a stranger's.
   [481, 404, 'Unknown session record'],
+  // Ours: the console's sign-in after too many failures for that account SID or client (Retry-After set).
+  [486, 429, 'Too many failed sign-ins'],
+  // Ours: a mutating request made with a console session cookie but without its CSRF token.
+  [487, 403, 'CSRF token missing or invalid'],
   [490, 404, 'Invalid OTP Unique Id'],
   [492, 409, 'Limit with that Name already exists'],
   [493, 409, 'Invalid Limit Id'],

@@ -2,7 +2,6 @@ export * from './command-map';
 export * from './dispatch.messages';
 export * from './error-catalog';
 export * from './events';
-export * from './events.schemas';
 export * from './ids';
 export * from './limiter.commands';
 export * from './masking';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DELIVERY_STATUSES, type DeliveryStatus, type OtpStatus } from './events';
+import { DELIVERY_STATUSES, type DeliveryStatus, OTP_STATUSES, type OtpStatus } from './events';
 import { type Page, pageFields, searchScope, sortBy, timeBound } from './paging';
 import { CHANNELS, type Channel } from './subjects';
 import { accountSid, otpRequestId } from './validation';
@@ -9,14 +9,6 @@ import { accountSid, otpRequestId } from './validation';
  * by apps/sdr from `otp.v1.events.>`, and usage roll-ups per account, day, service, channel,
  * country and status.
  */
-
-export const OTP_STATUSES = [
-  'pending',
-  'verified',
-  'canceled',
-  'expired',
-  'failed',
-] as const satisfies readonly OtpStatus[];
 
 const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
   z.enum(values, { error: `must be one of ${values.join(', ')}` });

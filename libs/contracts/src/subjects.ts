@@ -20,6 +20,8 @@ export const Subjects = {
   providerCallback: (channel: Channel, name: string) => `dispatch.v1.callbacks.${channel}.${name}` as const,
   /** JetStream lifecycle events. */
   otpEvent: (type: OtpEventType) => `otp.v1.events.${type}` as const,
+  /** Every event type, for a consumer that takes them all. */
+  allOtpEvents: 'otp.v1.events.>',
 } as const;
 
 export const CHANNELS = ['sms', 'call', 'email'] as const;
@@ -42,10 +44,48 @@ export const OTP_EVENT_TYPES = [
 ] as const;
 export type OtpEventType = (typeof OTP_EVENT_TYPES)[number];
 
-/** JetStream stream names (no dots allowed there), likewise prefixed. */
+/** A JetStream stream of the contract; names and subjects before the deployment's prefix. */
+export interface StreamDefinition {
+  /** JetStream names cannot hold dots; {@link streamName} prefixes it. */
+  name: string;
+  subjects: readonly string[];
+  /** `workqueue`: a message leaves once a consumer acknowledged it; `limits`: kept until `maxAgeMs`. */
+  retention: 'workqueue' | 'limits';
+  /** Publishing the same message id within this window stores the message once. */
+  duplicateWindowMs: number;
+  maxAgeMs: number;
+}
+
+const MINUTE_MS = 60 * 1000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+
+/**
+ * The streams, declared once: every publisher and consumer creates them at start from this
+ * (libs/platform `ensureStreams`), so no start order between services matters.
+ */
+export const STREAMS = {
+  /** The dispatch work queues and the providers' receipts (`dispatch.v1.<channel>`, `dispatch.v1.receipts.<channel>`). */
+  dispatch: {
+    name: 'DISPATCH',
+    subjects: ['dispatch.v1.>'],
+    retention: 'workqueue',
+    duplicateWindowMs: 10 * MINUTE_MS,
+    maxAgeMs: DAY_MS,
+  },
+  /** Lifecycle and delivery status events (`otp.v1.events.<type>`), kept for replays and new projections. */
+  otpEvents: {
+    name: 'OTP_EVENTS',
+    subjects: [Subjects.allOtpEvents],
+    retention: 'limits',
+    duplicateWindowMs: 10 * MINUTE_MS,
+    maxAgeMs: 30 * DAY_MS,
+  },
+} as const satisfies Record<string, StreamDefinition>;
+
+/** JetStream stream names, likewise prefixed with {@link streamName}. */
 export const Streams = {
-  dispatch: 'DISPATCH',
-  otpEvents: 'OTP_EVENTS',
+  dispatch: STREAMS.dispatch.name,
+  otpEvents: STREAMS.otpEvents.name,
 } as const;
 
 export function withPrefix(prefix: string, subject: string): string {

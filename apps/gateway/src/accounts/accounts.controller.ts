@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { DomainError, emailAddress, firstIssue, nonEmpty } from '@app/contracts';
 import { z } from 'zod';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
@@ -7,10 +7,18 @@ import { AccountsService, type CreatedAccount } from './accounts.service';
 
 const CreateSubAccount = z.object({ email: emailAddress, friendlyName: nonEmpty(64).optional() });
 
-/** `POST /2fa/accounts`: an account creates a sub-account of its own. */
+/** `POST /2fa/accounts`: an account creates a sub-account of its own; `GET /2fa/accounts` lists them. */
 @Controller('2fa/accounts')
 export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
+
+  /** The caller's sub-accounts (a sub-account has none); tokens are never shown again. */
+  @Get()
+  async list(
+    @Req() req: AuthenticatedRequest,
+  ): Promise<{ code: 200; message: 'OK'; data: Omit<CreatedAccount, 'authToken'>[] }> {
+    return { code: 200, message: 'OK', data: await this.accounts.subAccountsOf(req.account.sid) };
+  }
 
   @Post()
   @HttpCode(200)

@@ -67,6 +67,20 @@ export class AccountsService {
     };
   }
 
+  /** The caller's sub-accounts, oldest first (never their tokens). */
+  async subAccountsOf(parentSid: string): Promise<Omit<CreatedAccount, 'authToken'>[]> {
+    const rows = await this.db
+      .getRepository(AccountEntity)
+      .find({ where: { parentSid }, order: { createdAt: 'ASC', sid: 'ASC' } });
+    return rows.map((row) => ({
+      accountSid: row.sid,
+      email: row.email,
+      friendlyName: row.friendlyName,
+      parentAccountSid: row.parentSid,
+      dateCreated: formatTimestamp(row.createdAt),
+    }));
+  }
+
   /** The account whose sid and token these are, or undefined. Constant time in the token. */
   async authenticate(sid: string, token: string): Promise<Account | undefined> {
     const row = isId('account', sid)

@@ -4,6 +4,8 @@ import { DomainError } from '@app/contracts';
 import { IS_PUBLIC } from '@app/platform';
 import type { Request } from 'express';
 import { type Account, AccountsService } from '../accounts/accounts.service';
+import { sessionCookieOf } from '../sessions/session-cookie';
+import { csrfTokenMatches, type Session, SessionsService } from '../sessions/sessions.service';
 
 /** How a route authenticates: HTTP Basic (the /2fa API) or the second vendor's headers. */
 export type AuthScheme = 'basic' | 'api-key';
@@ -12,17 +14,27 @@ export const UseAuthScheme = (scheme: AuthScheme) => SetMetadata(AUTH_SCHEME, sc
 
 export interface AuthenticatedRequest extends Request {
   account: Account;
+  /** Set when the caller is the console, signed in with a session cookie. */
+  consoleSession?: Session;
 }
+
+/** The header that carries a console session's CSRF token. */
+export const CSRF_HEADER = 'x-csrf-token';
+/** Methods that change nothing; every other one needs the CSRF token when a session cookie authenticates it. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Guards every route of the gateway (registered globally): a route is open only when marked
- * `@Public()` (probes, metrics).
+ * `@Public()` (probes, metrics). The /2fa API takes HTTP Basic, or the console's session
+ * cookie (SPEC 11) when no Authorization header is sent; a mutating request made with the
+ * cookie must also carry the session's CSRF token, so another site cannot make the browser act.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly accounts: AccountsService,
+    private readonly sessions: SessionsService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -31,6 +43,17 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const scheme = this.reflector.getAllAndOverride<AuthScheme>(AUTH_SCHEME, targets) ?? 'basic';
+    const cookie = scheme === 'basic' && !request.headers.authorization ? sessionCookieOf(request) : undefined;
+    if (cookie !== undefined) {
+      const session = await this.sessions.resume(cookie);
+      if (!session) throw new DomainError(401);
+      if (!SAFE_METHODS.has(request.method) && !csrfTokenMatches(session, request.headers[CSRF_HEADER])) {
+        throw new DomainError(487);
+      }
+      request.account = session.account;
+      request.consoleSession = session;
+      return true;
+    }
     const credentials = scheme === 'basic' ? basicCredentials(request) : apiKeyCredentials(request);
     const account = credentials && (await this.accounts.authenticate(credentials.sid, credentials.token));
     if (!account) throw new DomainError(401);

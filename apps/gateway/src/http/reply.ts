@@ -23,7 +23,10 @@ export function sendReply(res: Response, reply: { code: number; message: string;
     res.setHeader('RateLimit-Remaining', String(remaining));
     res.setHeader('RateLimit-Reset', String(resetIn));
   }
-  if (reply.code === 401) res.setHeader('WWW-Authenticate', 'Basic realm="smart2fa"');
+  // Not for the console's own requests: the browser would pop up its Basic sign-in dialog.
+  if (reply.code === 401 && !res.req?.headers['x-requested-with']) {
+    res.setHeader('WWW-Authenticate', 'Basic realm="smart2fa"');
+  }
   if (reply.code !== 200 && !('requestID' in body)) (body as ErrorReply).requestID = null;
   res.json(body);
 }

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
-  DeliveryStatusEventSchema,
-  OTP_EVENT_TYPES,
-  otpRequestId,
+  type AnyOtpEvent,
+  parseOtpEvent,
   signBody,
   STATUS_CALLBACK_EVENT_ID_HEADER,
   STATUS_CALLBACK_EVENT_TYPE_HEADER,
   SIGNATURE_HEADER,
+  Subjects,
 } from '@app/contracts';
 import {
   APP_CONFIG,
@@ -23,8 +23,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Counter } from 'prom-client';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
-import type { DataSource } from 'typeorm';
-import { OTP_DATA_SOURCE } from '../otp-core.tokens';
+import { OtpRepository } from '../otp.repository';
 
 const CONCURRENCY = 16;
 const RETRY_CAP_MS = 10 * 60 * 1000;
@@ -49,7 +48,7 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
 
   constructor(
     @Inject(NATS_CONNECTION) nc: NatsConnection,
-    @Inject(OTP_DATA_SOURCE) private readonly db: DataSource,
+    private readonly requests: OtpRepository,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly clock: Clock,
   ) {
@@ -60,7 +59,7 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
     const { maxAttempts, timeoutMs } = this.config.statusCallback;
     return {
       durable: 'otp-core-status-callbacks',
-      filterSubject: 'otp.v1.events.>',
+      filterSubject: Subjects.allOtpEvents,
       concurrency: CONCURRENCY,
       maxDeliver: maxAttempts,
       ackWaitMs: timeoutMs + 30_000,
@@ -72,11 +71,7 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
     if (!event) return { drop: 'invalid event' };
     let url: string | undefined;
     try {
-      const [row]: { status_callback: string | null }[] = await this.db.query(
-        `SELECT status_callback FROM otp.otp_requests WHERE id = $1 AND account_sid = $2`,
-        [event.requestId, event.accountSid],
-      );
-      url = row?.status_callback ?? undefined;
+      url = await this.requests.statusCallbackOf(event.requestId, event.accountSid);
     } catch (error) {
       this.logger.warn(`status callback lookup failed, retrying: ${(error as Error).message}`);
       return { retryAfterMs: 1000 };
@@ -85,48 +80,26 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
     return this.post(url, event, msg.info.redeliveryCount);
   }
 
-  /** The event as it will be POSTed (re-serialised from what was validated), with the fields the lookup needs. */
+  /**
+   * The event as it will be POSTed: re-serialised from what the contract validated, so only the
+   * contract's fields go out (our own events byte for byte as published).
+   */
   private parse(
     msg: JsMsg,
   ): { body: string; type: string; eventId: string; requestId: string; accountSid: string } | undefined {
-    let payload: {
-      type?: unknown;
-      data?: { requestId?: unknown; accountSid?: unknown };
-      metadata?: { eventId?: unknown };
-    };
+    let event: AnyOtpEvent | undefined;
     try {
-      payload = decodeJson(msg.data) as typeof payload;
+      event = parseOtpEvent(decodeJson(msg.data));
     } catch {
       return undefined;
     }
-    if (payload?.type === 'delivery_status') {
-      // Published by dispatchers, possibly other teams': only the contract's fields go out.
-      const parsed = DeliveryStatusEventSchema.safeParse(payload);
-      if (!parsed.success) return undefined;
-      const { data, metadata } = parsed.data;
-      return {
-        body: JSON.stringify(parsed.data),
-        type: 'delivery_status',
-        eventId: metadata.eventId,
-        requestId: data.requestId,
-        accountSid: data.accountSid,
-      };
-    }
-    const { type, data, metadata } = payload ?? {};
-    if (
-      !OTP_EVENT_TYPES.includes(type as never) ||
-      !otpRequestId.safeParse(data?.requestId).success ||
-      typeof data?.accountSid !== 'string' ||
-      typeof metadata?.eventId !== 'string'
-    ) {
-      return undefined;
-    }
+    if (!event) return undefined;
     return {
-      body: JSON.stringify(payload),
-      type: type as string,
-      eventId: metadata.eventId,
-      requestId: data.requestId as string,
-      accountSid: data.accountSid,
+      body: JSON.stringify(event),
+      type: event.type,
+      eventId: event.metadata.eventId,
+      requestId: event.data.requestId,
+      accountSid: event.data.accountSid,
     };
   }
 

@@ -1,4 +1,10 @@
-import { type Channel, type DispatchMessage, resolveFallbackStep, type SendOtpCommand } from '@app/contracts';
+import {
+  type Channel,
+  type DispatchMessage,
+  dispatchIdOf,
+  resolveFallbackStep,
+  type SendOtpCommand,
+} from '@app/contracts';
 import { renderBody } from '../otp-code';
 import type { OtpRequestEntity } from '../otp-request.entity';
 
@@ -19,11 +25,6 @@ interface MessageSpec {
   language?: string;
   voice?: 'man' | 'woman';
   repeat?: number;
-}
-
-/** Dispatch ids are `<requestId>-<n>`, the de-duplication key all the way to the provider. */
-export function dispatchIdOf(requestId: string, seq: number): string {
-  return `${requestId}-${seq}`;
 }
 
 /**

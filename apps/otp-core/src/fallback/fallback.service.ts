@@ -1,18 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type DeliveryStatus, type DispatchMessage, Subjects } from '@app/contracts';
+import { DELIVERY_STATUS_RANK, type DeliveryStatus, type DispatchMessage, Subjects } from '@app/contracts';
 import { APP_CONFIG, type AppConfig } from '@app/platform';
 import { Counter } from 'prom-client';
-import type { DataSource, EntityManager } from 'typeorm';
-import { OTP_DATA_SOURCE } from '../otp-core.tokens';
-import { effectiveStatus, eventData, fromRaw, type OtpRow, type OtpRowRaw, RETURNING } from '../otp-row';
+import { eventData, type OtpRow } from '../otp-row';
+import { type DispatchRow, OtpRepository } from '../otp.repository';
 import { OutboxWriter } from '../outbox/outbox';
 import type { PlannedDispatch } from './dispatch-plan';
 import { DispatchSeal } from './dispatch-seal';
 
 const BATCH = 200;
 const FAILURES: readonly DeliveryStatus[] = ['failed', 'undelivered'];
-/** Statuses only move forward: a late `sent` does not undo a `delivered` or a `failed`. */
-const RANK: Record<DeliveryStatus, number> = { queued: 1, sent: 2, delivered: 3, undelivered: 3, failed: 3 };
 
 const fallbacks = new Counter({
   name: 'otp_fallback_dispatches_total',
@@ -23,16 +20,6 @@ const deliveryFailures = new Counter({
   name: 'otp_delivery_failed_total',
   help: 'Requests failed because every dispatch failed',
 });
-
-interface DispatchRow {
-  id: string;
-  request_id: string;
-  seq: number;
-  state: 'planned' | 'dispatched' | 'skipped';
-  delivery_status: DeliveryStatus | null;
-  after_seconds: number;
-  sealed_message: string | null;
-}
 
 /**
  * Channel fallback (SPEC section 5). A send stores every dispatch it may make: the first goes
@@ -51,41 +38,31 @@ export class FallbackService {
   private readonly seal: DispatchSeal;
 
   constructor(
-    @Inject(OTP_DATA_SOURCE) private readonly db: DataSource,
+    private readonly requests: OtpRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.seal = new DispatchSeal(config.otpSecret);
   }
 
   /** At send, in its transaction: the first dispatch goes out, the steps wait (the next one with a due time). */
-  async start(
-    manager: EntityManager,
-    row: OtpRow,
-    plan: PlannedDispatch[],
-    now: Date,
-    outbox: OutboxWriter,
-  ): Promise<void> {
-    const values = plan.map((d) => {
-      const first = d.seq === 1;
-      const dueAt = d.seq === 2 ? new Date(now.getTime() + d.after * 1000) : null;
-      return [
-        d.message.dispatchId,
-        row.id,
-        d.seq,
-        d.message.channel,
-        d.message.to,
-        d.after,
-        first ? 'dispatched' : 'planned',
-        dueAt,
-        first ? null : this.seal.seal(d.message),
-        first ? now : null,
-        now,
-      ];
-    });
-    await manager.query(
-      `INSERT INTO otp.dispatches (id, request_id, seq, channel, destination, after_seconds, state, due_at, sealed_message, dispatched_at, updated_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[], $9::text[], $10::timestamptz[], $11::timestamptz[])`,
-      transpose(values, 11),
+  async start(tx: OtpRepository, row: OtpRow, plan: PlannedDispatch[], now: Date, outbox: OutboxWriter): Promise<void> {
+    await tx.insertDispatches(
+      plan.map((d) => {
+        const first = d.seq === 1;
+        return {
+          id: d.message.dispatchId,
+          requestId: row.id,
+          seq: d.seq,
+          channel: d.message.channel,
+          destination: d.message.to,
+          afterSeconds: d.after,
+          state: first ? 'dispatched' : 'planned',
+          dueAt: d.seq === 2 ? new Date(now.getTime() + d.after * 1000) : null,
+          sealedMessage: first ? null : this.seal.seal(d.message),
+          dispatchedAt: first ? now : null,
+          updatedAt: now,
+        };
+      }),
     );
     announce(outbox, row, plan[0].message);
   }
@@ -95,32 +72,20 @@ export class FallbackService {
    * sealed texts of requests that ended. Returns how many steps went out.
    */
   async dispatchDue(now: Date): Promise<number> {
-    await this.db.query(
-      `UPDATE otp.dispatches d SET state = 'skipped', sealed_message = NULL, due_at = NULL, updated_at = $1
-        FROM otp.otp_requests r WHERE d.request_id = r.id AND d.state = 'planned' AND r.status <> 'pending'`,
-      [now],
-    );
+    await this.requests.skipStepsOfEnded(now);
     let sent = 0;
     for (;;) {
-      const count = await this.db.transaction(async (manager) => {
+      const count = await this.requests.transaction(async (tx) => {
         // Both rows locked: a verify or cancel waits for us or we skip its request until next time.
-        const due: (DispatchRow & { raw: OtpRowRaw })[] = await manager.query(
-          `SELECT d.id, d.request_id, d.seq, d.state, d.delivery_status, d.after_seconds, d.sealed_message
-             FROM otp.dispatches d JOIN otp.otp_requests r ON r.id = d.request_id
-            WHERE d.state = 'planned' AND d.due_at <= $1
-              AND r.status = 'pending' AND r.expires_at > $1 AND (r.guard_until IS NULL OR r.guard_until > $1)
-            ORDER BY d.due_at LIMIT $2 FOR UPDATE OF d, r SKIP LOCKED`,
-          [now, BATCH],
-        );
+        const due = await tx.lockDueSteps(now, BATCH);
         if (!due.length) return 0;
-        const requests = await this.requests(
-          manager,
-          due.map((d) => d.request_id),
+        const requests = await tx.findMany(
+          due.map((d) => d.requestId),
+          now,
         );
         const outbox = new OutboxWriter(now);
-        for (const step of due)
-          await this.send(manager, requests.get(step.request_id)!, step, now, outbox, 'after_elapsed');
-        await outbox.flush(manager);
+        for (const step of due) await this.send(tx, requests.get(step.requestId)!, step, now, outbox, 'after_elapsed');
+        await outbox.flush(tx);
         return due.length;
       });
       sent += count;
@@ -134,51 +99,38 @@ export class FallbackService {
    * nothing. Returns whether anything was written (the caller then kicks the outbox relay).
    */
   async onDeliveryStatus(dispatchId: string, status: DeliveryStatus, now: Date): Promise<boolean> {
-    return this.db.transaction(async (manager) => {
+    return this.requests.transaction(async (tx) => {
       const outbox = new OutboxWriter(now);
-      const [found]: { request_id: string }[] = await manager.query(
-        `SELECT request_id FROM otp.dispatches WHERE id = $1`,
-        [dispatchId],
-      );
+      const locked = await tx.lockDispatchesOf(dispatchId, now);
       // Not ours (another deployment's dispatch, or a request since deleted): nothing to do.
-      if (!found) return false;
-      const [raw]: OtpRowRaw[] = await manager.query(
-        `SELECT ${RETURNING} FROM otp.otp_requests WHERE id = $1 FOR UPDATE`,
-        [found.request_id],
-      );
-      const dispatches: DispatchRow[] = await manager.query(
-        `SELECT id, request_id, seq, state, delivery_status, after_seconds, sealed_message FROM otp.dispatches WHERE request_id = $1 ORDER BY seq FOR UPDATE`,
-        [found.request_id],
-      );
+      if (!locked) return false;
+      const { request, dispatches } = locked;
       const current = dispatches.find((d) => d.id === dispatchId)!;
-      if (current.delivery_status && RANK[current.delivery_status] >= RANK[status]) return false;
-      await manager.query(`UPDATE otp.dispatches SET delivery_status = $2, updated_at = $3 WHERE id = $1`, [
-        dispatchId,
-        status,
-        now,
-      ]);
-      current.delivery_status = status;
+      // Statuses only move forward: a late `sent` does not undo a `delivered` or a `failed`.
+      if (current.deliveryStatus && DELIVERY_STATUS_RANK[current.deliveryStatus] >= DELIVERY_STATUS_RANK[status])
+        return false;
+      await tx.setDeliveryStatus(dispatchId, status, now);
+      current.deliveryStatus = status;
       if (!FAILURES.includes(status)) return true;
 
-      const request = fromRaw(raw);
-      if (effectiveStatus(request, now) !== 'pending') return true;
+      if (request.effectiveStatus !== 'pending') return true;
       const sent = dispatches.filter((d) => d.state === 'dispatched');
       const next = dispatches.find((d) => d.state === 'planned');
       const newest = sent[sent.length - 1];
       if (next && newest.id === dispatchId) {
         // The dispatch out there failed: the next step goes now rather than at its `after`.
-        await this.send(manager, request, next, now, outbox, 'previous_failed');
-      } else if (!next && sent.every((d) => d.delivery_status !== null && FAILURES.includes(d.delivery_status))) {
-        await this.fail(manager, request, now, outbox);
+        await this.send(tx, request, next, now, outbox, 'previous_failed');
+      } else if (!next && sent.every((d) => d.deliveryStatus !== null && FAILURES.includes(d.deliveryStatus))) {
+        await this.fail(tx, request, now, outbox);
       }
-      await outbox.flush(manager);
+      await outbox.flush(tx);
       return true;
     });
   }
 
   /** Puts one planned step on its dispatch subject, and gives the step after it a due time. */
   private async send(
-    manager: EntityManager,
+    tx: OtpRepository,
     request: OtpRow,
     step: DispatchRow,
     now: Date,
@@ -187,7 +139,7 @@ export class FallbackService {
   ): Promise<void> {
     let message: DispatchMessage;
     try {
-      message = { ...this.seal.open(step.id, step.sealed_message ?? ''), createdAt: now.toISOString() };
+      message = { ...this.seal.open(step.id, step.sealedMessage ?? ''), createdAt: now.toISOString() };
     } catch (error) {
       // Sealed under another OTP_SECRET (rotated) or altered: it can never be sent.
       this.logger.error({
@@ -195,48 +147,21 @@ export class FallbackService {
         dispatchId: step.id,
         error: (error as Error).message,
       });
-      await manager.query(
-        `UPDATE otp.dispatches SET state = 'skipped', sealed_message = NULL, due_at = NULL, updated_at = $2 WHERE id = $1`,
-        [step.id, now],
-      );
       // The step after it, if any, is due at once in its place.
-      await manager.query(
-        `UPDATE otp.dispatches SET due_at = $3, updated_at = $3 WHERE request_id = $1 AND seq = $2 AND state = 'planned'`,
-        [request.id, step.seq + 1, now],
-      );
+      await tx.skipStep(step, now);
       return;
     }
-    await manager.query(
-      `UPDATE otp.dispatches SET state = 'dispatched', sealed_message = NULL, due_at = NULL, dispatched_at = $2, updated_at = $2 WHERE id = $1`,
-      [step.id, now],
-    );
-    await manager.query(
-      `UPDATE otp.dispatches SET due_at = $3::timestamptz + make_interval(secs => after_seconds), updated_at = $3
-        WHERE request_id = $1 AND seq = $2 AND state = 'planned'`,
-      [request.id, step.seq + 1, now],
-    );
+    await tx.markStepDispatched(step, now);
     announce(outbox, request, message);
     fallbacks.inc({ reason });
   }
 
   /** Every channel failed: the request fails for good, and says so. */
-  private async fail(manager: EntityManager, request: OtpRow, now: Date, outbox: OutboxWriter): Promise<void> {
-    const rows: OtpRowRaw[] = await manager.query(
-      `WITH changed AS (UPDATE otp.otp_requests SET status = 'failed', status_reason = 'delivery_failed', ended_at = $2
-        WHERE id = $1 AND status = 'pending' RETURNING ${RETURNING}) SELECT * FROM changed`,
-      [request.id, now],
-    );
-    if (!rows.length) return;
-    outbox.event('failed', { ...eventData(fromRaw(rows[0])), reason: 'delivery_failed' });
+  private async fail(tx: OtpRepository, request: OtpRow, now: Date, outbox: OutboxWriter): Promise<void> {
+    const failed = await tx.transition(request.id, { status: 'failed', reason: 'delivery_failed' }, now, 'pending');
+    if (!failed) return;
+    outbox.event('failed', { ...eventData(failed), reason: 'delivery_failed' });
     deliveryFailures.inc();
-  }
-
-  private async requests(manager: EntityManager, ids: string[]): Promise<Map<string, OtpRow>> {
-    const rows: OtpRowRaw[] = await manager.query(
-      `SELECT ${RETURNING} FROM otp.otp_requests WHERE id = ANY($1::text[])`,
-      [ids],
-    );
-    return new Map(rows.map((r) => [r.id, fromRaw(r)]));
   }
 }
 
@@ -248,9 +173,4 @@ function announce(outbox: OutboxWriter, request: OtpRow, message: DispatchMessag
     to: message.to,
     dispatchId: message.dispatchId,
   });
-}
-
-/** Rows to columns, for one INSERT … SELECT FROM unnest(…). */
-function transpose(rows: unknown[][], width: number): unknown[][] {
-  return Array.from({ length: width }, (_, i) => rows.map((r) => r[i]));
 }

@@ -9,8 +9,8 @@ import { withPrefix } from '@app/contracts';
 import { APP_CONFIG, type AppConfig, encodeJson, ensureStreams, REQUEST_ID_HEADER } from '@app/platform';
 import { headers, type NatsConnection } from 'nats';
 import { Counter } from 'prom-client';
-import type { DataSource } from 'typeorm';
-import { OTP_DATA_SOURCE, OUTBOX_NATS_CONNECTION } from '../otp-core.tokens';
+import { OUTBOX_NATS_CONNECTION } from '../otp-core.tokens';
+import { OtpRepository } from '../otp.repository';
 
 const BATCH = 100;
 const IDLE_POLL_MS = 500;
@@ -40,7 +40,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private streamsReady = false;
 
   constructor(
-    @Inject(OTP_DATA_SOURCE) private readonly db: DataSource,
+    private readonly requests: OtpRepository,
     @Inject(OUTBOX_NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -88,20 +88,16 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
    */
   private async publishBatch(): Promise<number> {
     let failure: unknown;
-    const count = await this.db.transaction(async (manager) => {
-      const rows: { id: string; subject: string; msg_id: string; payload: object; request_id: string | null }[] =
-        await manager.query(
-          `SELECT id, subject, msg_id, payload, request_id FROM otp.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-          [BATCH],
-        );
+    const count = await this.requests.transaction(async (tx) => {
+      const rows = await tx.lockOutbox(BATCH);
       const js = this.nc.jetstream();
       const done: string[] = [];
       for (const row of rows) {
         const h = headers();
-        if (row.request_id) h.set(REQUEST_ID_HEADER, row.request_id);
+        if (row.requestId) h.set(REQUEST_ID_HEADER, row.requestId);
         try {
           await js.publish(withPrefix(this.config.nats.prefix, row.subject), encodeJson(row.payload), {
-            msgID: row.msg_id,
+            msgID: row.msgId,
             headers: h,
             timeout: 2000,
           });
@@ -111,7 +107,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         }
         done.push(row.id);
       }
-      if (done.length) await manager.query(`DELETE FROM otp.outbox WHERE id = ANY($1::bigint[])`, [done]);
+      await tx.deleteOutbox(done);
       return done.length;
     });
     published.inc(count);

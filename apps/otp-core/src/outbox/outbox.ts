@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
 import type { OtpEvent, OtpEventData, OtpLifecycleEventType } from '@app/contracts';
 import { Subjects } from '@app/contracts';
 import { currentRequestId } from '@app/platform';
-import { OutboxMessageEntity } from './outbox-message.entity';
+import type { OtpRepository, OutboxRow } from '../otp.repository';
 
 /** Queues messages for JetStream inside the caller's transaction. */
 export class OutboxWriter {
-  private readonly rows: Partial<OutboxMessageEntity>[] = [];
+  private readonly rows: OutboxRow[] = [];
 
   constructor(private readonly now: Date) {}
 
@@ -32,7 +31,8 @@ export class OutboxWriter {
     return this.add(Subjects.otpEvent(type), eventId, event);
   }
 
-  async flush(manager: EntityManager): Promise<void> {
-    if (this.rows.length) await manager.insert(OutboxMessageEntity, this.rows);
+  /** Writes the queued messages in the transaction `tx`. */
+  async flush(tx: OtpRepository): Promise<void> {
+    await tx.appendOutbox(this.rows);
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Subjects } from '@app/contracts';
 import {
   APP_CONFIG,
   type AppConfig,
@@ -46,7 +47,7 @@ export class SdrProjector extends OtpEventsConsumer {
   protected options(): OtpEventsConsumerOptions {
     return {
       durable: this.config.sdrConsumer,
-      filterSubject: 'otp.v1.events.>',
+      filterSubject: Subjects.allOtpEvents,
       concurrency: CONCURRENCY,
       maxDeliver: MAX_DELIVER,
       ackWaitMs: ACK_WAIT_MS,

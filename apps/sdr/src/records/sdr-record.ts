@@ -1,4 +1,11 @@
-import type { Channel, DeliveryStatus, OtpStatus } from '@app/contracts';
+import {
+  type Channel,
+  DELIVERY_STATUS_RANK,
+  type DeliveryStatus,
+  dispatchIdOf,
+  type OtpStatus,
+  parseDispatchId,
+} from '@app/contracts';
 import { countryOf } from '../prices/country';
 import type { PriceTable } from '../prices/price-table';
 import type { SdrEvent } from './sdr-event';
@@ -66,8 +73,6 @@ export interface SdrAttempt {
   updatedAt: string;
 }
 
-const DELIVERY_RANK: Record<DeliveryStatus, number> = { queued: 1, sent: 2, delivered: 3, undelivered: 3, failed: 3 };
-
 /** A key that sorts as the rule says: fixed-width fields, then the ISO time, then the event id. */
 function orderKey(parts: number[], occurredAt: string, eventId: string): string {
   return `${parts.map((p) => String(p).padStart(6, '0')).join(':')}|${occurredAt}|${eventId}`;
@@ -75,12 +80,6 @@ function orderKey(parts: number[], occurredAt: string, eventId: string): string 
 
 function earliest(a: string | undefined, b: string): string {
   return a !== undefined && a <= b ? a : b;
-}
-
-/** The dispatch number of `<requestId>-<n>` (0 when it has another shape). */
-function seqOf(dispatchId: string): number {
-  const n = Number(/-(\d+)$/.exec(dispatchId)?.[1]);
-  return Number.isSafeInteger(n) ? n : 0;
 }
 
 /** Folds one event into the record (`undefined` for the first one). Pure: never mutates. */
@@ -91,7 +90,7 @@ export function applyEvent(previous: SdrRecord | undefined, event: SdrEvent, pri
     : provisional(event);
   if (event.type === 'delivery_status') {
     record = withAttempt(record, event.data.dispatchId, event.data.channel, event.data.to, (a) => {
-      const key = orderKey([event.data.attempt, DELIVERY_RANK[event.data.status]], occurredAt, eventId);
+      const key = orderKey([event.data.attempt, DELIVERY_STATUS_RANK[event.data.status]], occurredAt, eventId);
       const wins = key > a.statusKey;
       return {
         ...a,
@@ -129,7 +128,7 @@ export function applyEvent(previous: SdrRecord | undefined, event: SdrEvent, pri
   }
   if (event.type === 'dispatched') {
     // Before dispatches were numbered in the event, a request had one: `<requestId>-1`.
-    const dispatchId = data.dispatchId ?? `${data.requestId}-1`;
+    const dispatchId = data.dispatchId ?? dispatchIdOf(data.requestId, 1);
     record = withAttempt(record, dispatchId, data.channel, data.to, (a) => ({
       ...a,
       dispatchedAt: a.dispatchedAt === null ? occurredAt : earliest(a.dispatchedAt, occurredAt),
@@ -189,7 +188,7 @@ function withAttempt(
       ? record.attempts[index]
       : {
           dispatchId,
-          seq: seqOf(dispatchId),
+          seq: parseDispatchId(dispatchId)?.seq ?? 0,
           channel,
           to,
           countryCode: countryOf(channel, to),

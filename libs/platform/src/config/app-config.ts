@@ -82,6 +82,13 @@ const EnvSchema = z.object({
   PROVIDER_TIMEOUT_MS: int(100, 25_000).default(10_000),
   // How long a dispatcher may hold a message before JetStream hands it to another replica.
   DISPATCH_ACK_WAIT_MS: int(1000, 600_000).default(30_000),
+  // The console (apps/console) and its cookie sessions (README "Console").
+  CONSOLE_DIR: z.string().min(1).default('dist/console'),
+  SESSION_IDLE_TIMEOUT_S: int(60, 86_400).default(1800),
+  SESSION_ABSOLUTE_TIMEOUT_S: int(60, 30 * 86_400).default(43_200),
+  SESSION_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
+  SIGNIN_MAX_FAILURES: int(1, 1000).default(5),
+  SIGNIN_FAILURE_WINDOW_S: int(1, 86_400).default(900),
 });
 
 /** Settings a provider needs, checked only when that provider is chosen. */
@@ -167,6 +174,20 @@ export interface AppConfig {
     readonly providerTimeoutMs: number;
     readonly ackWaitMs: number;
   };
+  /** The console's static files and its cookie sessions (SPEC 11). */
+  readonly console: {
+    /** Folder of the built console (index.html and assets), relative to the working directory. */
+    readonly dir: string;
+    /** A session unused this long is gone. */
+    readonly idleTimeoutSeconds: number;
+    /** A session is gone this long after sign-in, however busy. */
+    readonly absoluteTimeoutSeconds: number;
+    /** `auto`: Secure when the request came over HTTPS (directly or as X-Forwarded-Proto says). */
+    readonly cookieSecure: 'auto' | 'true' | 'false';
+    /** Failed sign-ins per account SID within the window before sign-in is refused (4× per client address). */
+    readonly signInMaxFailures: number;
+    readonly signInFailureWindowSeconds: number;
+  };
 }
 
 /** Injection token of the {@link AppConfig}. */
@@ -193,6 +214,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (e[variable as keyof typeof e] !== value) continue;
     for (const n of needed)
       if (e[n as keyof typeof e] === undefined) throw new ConfigError(n, `is required when ${choice}`);
+  }
+  if (e.SESSION_IDLE_TIMEOUT_S > e.SESSION_ABSOLUTE_TIMEOUT_S) {
+    throw new ConfigError(
+      'SESSION_IDLE_TIMEOUT_S',
+      `must not exceed SESSION_ABSOLUTE_TIMEOUT_S (${e.SESSION_ABSOLUTE_TIMEOUT_S})`,
+    );
   }
   if (e.DISPATCH_ACK_WAIT_MS <= e.PROVIDER_TIMEOUT_MS) {
     // Otherwise a message still at its provider would be handed to another replica.
@@ -249,6 +276,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryBaseMs: e.DISPATCH_RETRY_BASE_MS,
       providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
       ackWaitMs: e.DISPATCH_ACK_WAIT_MS,
+    },
+    console: {
+      dir: e.CONSOLE_DIR,
+      idleTimeoutSeconds: e.SESSION_IDLE_TIMEOUT_S,
+      absoluteTimeoutSeconds: e.SESSION_ABSOLUTE_TIMEOUT_S,
+      cookieSecure: e.SESSION_COOKIE_SECURE,
+      signInMaxFailures: e.SIGNIN_MAX_FAILURES,
+      signInFailureWindowSeconds: e.SIGNIN_FAILURE_WINDOW_S,
     },
   });
 }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { streamName, Streams, withPrefix } from '@app/contracts';
+import { STREAMS, streamName, withPrefix } from '@app/contracts';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -12,31 +12,21 @@ import {
 } from 'nats';
 import { REQUEST_ID_HEADER, runWithRequestId } from '../logging/request-context';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
 /**
- * Declares the streams of the contract. Idempotent: every publisher and consumer calls it at
- * start, so no start order between services matters.
+ * Declares the streams of the contract (`STREAMS` in libs/contracts). Idempotent: every
+ * publisher and consumer calls it at start, so no start order between services matters.
  */
 export async function ensureStreams(jsm: JetStreamManager, prefix: string): Promise<void> {
-  await ensureStream(jsm, {
-    name: streamName(prefix, Streams.dispatch),
-    subjects: [withPrefix(prefix, 'dispatch.v1.>')],
-    // A message leaves the queue once a dispatcher acknowledged it.
-    retention: RetentionPolicy.Workqueue,
-    storage: StorageType.File,
-    // Publishing with the same message id within this window stores the message once.
-    duplicate_window: nanos(10 * 60 * 1000),
-    max_age: nanos(DAY_MS),
-  });
-  await ensureStream(jsm, {
-    name: streamName(prefix, Streams.otpEvents),
-    subjects: [withPrefix(prefix, 'otp.v1.events.>')],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    duplicate_window: nanos(10 * 60 * 1000),
-    max_age: nanos(30 * DAY_MS),
-  });
+  for (const stream of Object.values(STREAMS)) {
+    await ensureStream(jsm, {
+      name: streamName(prefix, stream.name),
+      subjects: stream.subjects.map((subject) => withPrefix(prefix, subject)),
+      retention: stream.retention === 'workqueue' ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
+      storage: StorageType.File,
+      duplicate_window: nanos(stream.duplicateWindowMs),
+      max_age: nanos(stream.maxAgeMs),
+    });
+  }
 }
 
 async function ensureStream(

@@ -1,0 +1,54 @@
+'use strict';
+/**
+ * Preloaded (`node -r`) into every process `npm run bench` starts, the service's and the
+ * reference's alike: counts the Postgres statements this process sends (every
+ * `pg.Client#query`) and the NATS messages of its connections (`nc.stats()`), and answers the
+ * benchmark's `{ probe: true }` IPC message with those counters, CPU time and RSS. Nothing of
+ * the application is changed; a process started without the benchmark never loads this.
+ */
+const counters = { statements: 0 };
+const connections = [];
+
+try {
+  const pg = require('pg');
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function countedQuery(...args) {
+    counters.statements++;
+    return query.apply(this, args);
+  };
+} catch {
+  // A process without pg (none today) counts nothing.
+}
+
+try {
+  // `nats.connect` is a getter over this module's export, so wrapping the export is enough.
+  const natsConnect = require('nats/lib/src/connect');
+  const connect = natsConnect.connect;
+  natsConnect.connect = async function trackedConnect(options) {
+    const nc = await connect(options);
+    connections.push(nc);
+    return nc;
+  };
+} catch {
+  // Likewise for NATS.
+}
+
+process.on('message', (message) => {
+  if (!message || message.probe !== true) return;
+  const nats = { inMsgs: 0, outMsgs: 0 };
+  for (const nc of connections) {
+    const s = nc.stats();
+    nats.inMsgs += s.inMsgs;
+    nats.outMsgs += s.outMsgs;
+  }
+  const cpu = process.cpuUsage();
+  process.send({
+    probe: message.id,
+    statements: counters.statements,
+    nats,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    rss: process.memoryUsage().rss,
+  });
+});
+// The IPC channel must not keep a process alive that wants to exit.
+if (process.channel) process.channel.unref();
