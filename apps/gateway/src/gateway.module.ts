@@ -1,35 +1,23 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { serviceDataSourceProvider } from '@app/platform';
-import { AccountsController } from './accounts/accounts.controller';
 import { AccountsService } from './accounts/accounts.service';
 import { AuthGuard } from './auth/auth.guard';
-import { ProviderCallbacksController } from './callbacks/provider-callbacks.controller';
-import { DevOutboxHttpController } from './dev-outbox/dev-outbox.controller';
+import { buildOpenApiDocument } from './docs/openapi.document';
+import { OPENAPI_DOCUMENT } from './docs/openapi.token';
+import { DOCUMENTED_CONTROLLERS, GATEWAY_CONTROLLERS } from './gateway.controllers';
 import { GATEWAY_DATA_SOURCE, GATEWAY_DATABASE } from './gateway.database';
-import { LimitsHttpController } from './limits/limits-http.controller';
-import { OtpHttpController } from './otp/otp-http.controller';
-import { SdrHttpController } from './sdr/sdr-http.controller';
 import { SessionRepository } from './sessions/session.repository';
-import { SessionsController } from './sessions/sessions.controller';
 import { SessionsService } from './sessions/sessions.service';
-import { VendorOtpController } from './vendor/vendor-otp.controller';
 
 /** The HTTP API: accounts, authentication (HTTP Basic, console sessions), and the edge of the OTP commands. Needs RedisModule. */
 @Module({
-  controllers: [
-    OtpHttpController,
-    AccountsController,
-    DevOutboxHttpController,
-    VendorOtpController,
-    LimitsHttpController,
-    ProviderCallbacksController,
-    SdrHttpController,
-    SessionsController,
-  ],
+  controllers: GATEWAY_CONTROLLERS,
   providers: [
     serviceDataSourceProvider(GATEWAY_DATA_SOURCE, GATEWAY_DATABASE),
     AccountsService,
+    // Built once at start; a route without @ApiOperation stops the start, naming the route.
+    { provide: OPENAPI_DOCUMENT, useFactory: () => buildOpenApiDocument(DOCUMENTED_CONTROLLERS) },
     SessionRepository,
     SessionsService,
     // Every route is guarded unless marked @Public().

@@ -3,6 +3,7 @@ import {
   type CancelOtpCommand,
   type ConsumeLimitsReply,
   DomainError,
+  SEND_DEFAULTS,
   newId,
   type OtpReply,
   type SendOtpCommand,
@@ -20,9 +21,6 @@ import { OtpRepository, type StoredRequest } from './otp.repository';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { OutboxWriter } from './outbox/outbox';
 
-const DEFAULT_LENGTH = 6;
-const DEFAULT_TIMEOUT_S = 300;
-const DEFAULT_MAX_ATTEMPTS = 5;
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const UNIQUE_VIOLATION = '23505';
 
@@ -61,9 +59,9 @@ export class OtpService {
     });
 
     const id = newId('otp');
-    const length = command.length ?? command.codeLength ?? DEFAULT_LENGTH;
+    const length = command.length ?? command.codeLength ?? SEND_DEFAULTS.length;
     const code = generateCode(length, alphabetOf(command));
-    const timeout = command.timeout ?? command.validityPeriod ?? DEFAULT_TIMEOUT_S;
+    const timeout = command.timeout ?? command.validityPeriod ?? SEND_DEFAULTS.timeout;
     const row: OtpRow = Object.assign(new OtpRequestEntity(), {
       id,
       accountSid: command.accountSid,
@@ -76,7 +74,7 @@ export class OtpService {
       status: 'pending' as const,
       statusReason: null,
       attempts: 0,
-      maxAttempts: command.maxWrongAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      maxAttempts: command.maxWrongAttempts ?? SEND_DEFAULTS.maxWrongAttempts,
       createdAt: now,
       expiresAt: new Date(now.getTime() + timeout * 1000),
       guardUntil: null,

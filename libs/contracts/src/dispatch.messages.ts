@@ -97,15 +97,19 @@ export const DevOutboxQuery = z.object({
 });
 export type DevOutboxQuery = z.infer<typeof DevOutboxQuery>;
 
-export interface DevOutboxEntry {
-  requestID: string;
-  channel: string;
-  from: string;
-  to: string;
-  subject: string | null;
-  body: string;
-  dateCreated: string;
-}
+/** A message a `log` provider kept, in full (development only). */
+export const DevOutboxEntry = z
+  .object({
+    requestID: z.string(),
+    channel: z.string(),
+    from: z.string(),
+    to: z.string(),
+    subject: z.string().nullable(),
+    body: z.string().meta({ description: 'The message as delivered, with the code.' }),
+    dateCreated: z.string(),
+  })
+  .meta({ id: 'DevOutboxMessage' });
+export type DevOutboxEntry = z.infer<typeof DevOutboxEntry>;
 
 export interface DevOutboxReply {
   code: 200;

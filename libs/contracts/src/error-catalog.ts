@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The error catalog (SPEC section 4). Codes are a public API: a code is never reused for
  * another meaning and never renumbered; new rows are only ever added. Pinned by
@@ -64,20 +66,28 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, CatalogEntry>> = {
   503: { http: 503, message: 'Service unavailable' },
 };
 
+/** Every catalog code, in the catalog's order. */
+export const ERROR_CODES = Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]];
+
 /** The body every failed operation answers with, over HTTP and over NATS alike. */
-export interface ErrorReply {
-  code: Exclude<ErrorCode, 200>;
-  message: string;
-  requestID?: string | null;
+export const ErrorReply = z.object({
+  code: z.literal(ERROR_CODES),
+  message: z.string(),
+  requestID: z.string().nullable().optional(),
   /** Validation errors name the offending field (dotted path). */
-  field?: string;
+  field: z.string().optional().meta({ description: 'Validation errors name the offending field (dotted path).' }),
   /** Seconds after which a retry may succeed (454, 503). */
-  retryAfter?: number;
+  retryAfter: z.number().int().optional(),
   /** Opaque id of a 500, to find it in the logs. */
-  errorId?: string;
+  errorId: z.string().optional().meta({ description: 'Opaque id of a 500, to find it in the logs.' }),
   /** A wrong code (474): how many more wrong codes the request takes before it locks. */
-  attemptsRemaining?: number;
-}
+  attemptsRemaining: z
+    .number()
+    .int()
+    .optional()
+    .meta({ description: 'A wrong code (474): how many more wrong codes the request takes before it locks.' }),
+});
+export type ErrorReply = z.infer<typeof ErrorReply>;
 
 /**
  * A failure with a catalog code. Services throw it; it crosses NATS as an {@link ErrorReply}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { limitRefs } from './otp.commands';
-import { type Page, pageFields, searchScope, sortBy, timeBound } from './paging';
+import { type Page, pageFields, searchScope, sortBy, timeBound, timestamp } from './paging';
 import { accountSid, idOf, intField, nonEmpty, parsedIfJsonString } from './validation';
 
 export const limitSid = idOf('LM');
@@ -9,39 +9,43 @@ export const limitSid = idOf('LM');
 export const MAX_BUCKET_MAX = 1_000_000_000;
 export const MAX_BUCKET_INTERVAL = 31_536_000;
 
-const bucket = z.object(
-  {
-    name: nonEmpty(64),
-    max: intField(1, MAX_BUCKET_MAX),
-    interval: intField(1, MAX_BUCKET_INTERVAL),
-  },
-  { error: 'each bucket must be an object {name, max, interval}' },
-);
+const bucket = z
+  .object(
+    {
+      name: nonEmpty(64).meta({ description: 'Unique in the limit.', examples: ['per-minute'] }),
+      max: intField(1, MAX_BUCKET_MAX).meta({ description: 'Sends the bucket holds per window.', examples: [1] }),
+      interval: intField(1, MAX_BUCKET_INTERVAL).meta({ description: 'The window, in seconds.', examples: [60] }),
+    },
+    { error: 'each bucket must be an object {name, max, interval}' },
+  )
+  .meta({ id: 'Bucket' });
 export type Bucket = z.infer<typeof bucket>;
 
 /**
  * 1–10 buckets with unique names, given as an array or as that array in a JSON string, with
  * numbers as numbers or numeric strings: seed 001 shows every one of these forms.
  */
-export const buckets = z.preprocess(
-  parsedIfJsonString,
-  z
-    .array(bucket, { error: 'must be an array of {name, max, interval}, or that array as a JSON string' })
-    .min(1, 'must hold at least one bucket')
-    .max(10, 'may hold at most 10 buckets')
-    .superRefine((list, ctx) => {
-      const seen = new Set<string>();
-      list.forEach((b, i) => {
-        if (seen.has(b.name))
-          ctx.addIssue({
-            code: 'custom',
-            path: [i, 'name'],
-            message: `must be unique in the limit (${b.name} repeats)`,
-          });
-        seen.add(b.name);
-      });
-    }),
-);
+export const buckets = z
+  .preprocess(
+    parsedIfJsonString,
+    z
+      .array(bucket, { error: 'must be an array of {name, max, interval}, or that array as a JSON string' })
+      .min(1, 'must hold at least one bucket')
+      .max(10, 'may hold at most 10 buckets')
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>();
+        list.forEach((b, i) => {
+          if (seen.has(b.name))
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'name'],
+              message: `must be unique in the limit (${b.name} repeats)`,
+            });
+          seen.add(b.name);
+        });
+      }),
+  )
+  .meta({ description: 'The buckets, in order (also accepted as that array in a JSON string).' });
 
 const description = z.string({ error: 'must be a string' }).max(1024, 'must be at most 1024 characters');
 const email = z.string().max(254).optional();
@@ -55,7 +59,7 @@ export const CreateLimitCommand = z.object({
   accountEmail: email,
   createdBy: accountSid.optional(),
   createdByEmail: email,
-  name: nonEmpty(64),
+  name: nonEmpty(64).meta({ description: 'Unique per account; a send names the limit by it.', examples: ['per-user'] }),
   buckets,
   description: description.optional(),
 });
@@ -89,21 +93,27 @@ export const SearchLimitsQuery = z.object({
 export type SearchLimitsQuery = z.infer<typeof SearchLimitsQuery>;
 
 /** A limit as seed 001 returns it: `buckets` as a JSON string with numbers as strings. */
-export interface LimitData {
-  sid: string;
-  name: string;
-  buckets: string;
-  description: string | null;
-  /** The account that created the limit. */
-  accountSid: string;
-  accountEmail: string | null;
-  /** The account the limit belongs to (a sub-account when created on its behalf). */
-  targetAccountSid: string;
-  targetAccountEmail: string | null;
-  uri: string;
-  dateCreated: string;
-  dateUpdated: string;
-}
+export const LimitData = z
+  .object({
+    sid: z.string().meta({ examples: ['LM6f1c3b9a0d2e4f5a6b7c8d9e0f1a2b3c'] }),
+    name: z.string(),
+    buckets: z.string().meta({
+      description: 'The buckets as a JSON string, numbers as strings (as seed 001 returns them).',
+      examples: ['[{"name":"per-minute","max":"1","interval":"60"}]'],
+    }),
+    description: z.string().nullable(),
+    accountSid: z.string().meta({ description: 'The account that created the limit.' }),
+    accountEmail: z.string().nullable(),
+    targetAccountSid: z
+      .string()
+      .meta({ description: 'The account the limit belongs to (a sub-account when created on its behalf).' }),
+    targetAccountEmail: z.string().nullable(),
+    uri: z.string(),
+    dateCreated: timestamp,
+    dateUpdated: timestamp,
+  })
+  .meta({ id: 'Limit' });
+export type LimitData = z.infer<typeof LimitData>;
 
 export interface LimitReply {
   code: 200;

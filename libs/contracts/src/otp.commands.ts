@@ -102,33 +102,72 @@ const actor = {
   parentAccountSid: accountSid.optional(),
 };
 
+/** What otp-core assumes when a send leaves these out (SPEC 3.1). */
+export const SEND_DEFAULTS = { length: 6, timeout: 300, maxWrongAttempts: 5, voice: 'woman', repeat: 1 } as const;
+
 const sendFields = z.object({
-  service: nonEmpty(64),
-  from: nonEmpty(254),
-  to: nonEmpty(254),
-  body: bodyField,
+  service: nonEmpty(64).meta({
+    description: 'Your name for what the code protects (`login`, `checkout`); verify by number names it again.',
+    examples: ['login'],
+  }),
+  from: nonEmpty(254).meta({
+    description: 'E.164 number, a 3–11 character alphanumeric sender ID (sms), or an email address (email).',
+    examples: ['Smart2FA'],
+  }),
+  to: nonEmpty(254).meta({
+    description: 'The destination: an E.164 number that libphonenumber calls valid (sms, call), or an email address.',
+    examples: ['+14155550123'],
+  }),
+  body: bodyField.meta({
+    description:
+      'The message; `{code}` is replaced by the code. At most 1224 characters (sms, call) or 10,000 (email).',
+    examples: ['Your code is {code}'],
+  }),
   channel: channelField.default('sms'),
-  subject: nonEmpty(998).optional(),
-  length: intField(4, 32).optional(),
-  codeLength: intField(4, 32).optional(),
-  allowDigits: boolField.optional(),
-  allowUpperCase: boolField.optional(),
-  allowLowerCase: boolField.optional(),
-  allowSpecialChars: boolField.optional(),
-  timeout: intField(30, 86_400).optional(),
-  validityPeriod: intField(30, 86_400).optional(),
-  guardTime: intField(0, 86_400).optional(),
-  maxWrongAttempts: intField(1, 20).optional(),
-  language: languageField.optional(),
-  voice: voiceField.optional(),
-  repeat: intField(1, 5).optional(),
-  fallback: fallbackField.optional(),
-  statusCallback: callbackUrl.optional(),
-  limits: limitRefs.optional(),
-  accountSid: accountSid.optional(),
-  recipientIp: ipAddress.optional(),
+  subject: nonEmpty(998).optional().meta({ description: 'Required for email, refused on other channels.' }),
+  length: intField(4, 32).optional().meta({ description: 'Characters in the code.', default: SEND_DEFAULTS.length }),
+  codeLength: intField(4, 32).optional().meta({ description: 'Same as `length` (seed 003 name).' }),
+  allowDigits: boolField
+    .optional()
+    .meta({ description: 'Digits in the alphabet (the default alphabet is digits only).' }),
+  allowUpperCase: boolField.optional().meta({ description: 'Upper-case letters in the alphabet.' }),
+  allowLowerCase: boolField.optional().meta({ description: 'Lower-case letters in the alphabet.' }),
+  allowSpecialChars: boolField.optional().meta({ description: 'Special characters in the alphabet.' }),
+  timeout: intField(30, 86_400)
+    .optional()
+    .meta({ description: 'Seconds the code is valid.', default: SEND_DEFAULTS.timeout }),
+  validityPeriod: intField(30, 86_400).optional().meta({ description: 'Same as `timeout` (seed 003 name).' }),
+  guardTime: intField(0, 86_400).optional().meta({
+    description: 'Seconds an earlier pending code of the same service and destination stays valid after this send.',
+    default: 0,
+  }),
+  maxWrongAttempts: intField(1, 20)
+    .optional()
+    .meta({ description: 'Wrong codes before the request locks (475).', default: SEND_DEFAULTS.maxWrongAttempts }),
+  language: languageField
+    .optional()
+    .meta({ description: 'Call only: `en-US`, or `engine.locale` as `awspolly.ja-JP`.' }),
+  voice: voiceField
+    .optional()
+    .meta({ description: 'Call only (`male`/`female` also accepted).', default: SEND_DEFAULTS.voice }),
+  repeat: intField(1, 5)
+    .optional()
+    .meta({ description: 'Call only: times the message is spoken.', default: SEND_DEFAULTS.repeat }),
+  fallback: fallbackField.optional().meta({
+    description: 'Up to 3 more channels to try, each when the previous failed or `after` seconds without a verify.',
+  }),
+  statusCallback: callbackUrl.optional().meta({ description: "An http(s) URL the request's events are POSTed to." }),
+  limits: limitRefs.optional().meta({
+    description: 'Your named limits, in order, each with the key it counts under: `{"per-user": "user-42"}`.',
+  }),
+  accountSid: accountSid.optional().meta({ description: 'Act for this sub-account of yours.' }),
+  recipientIp: ipAddress
+    .optional()
+    .meta({ description: "The person's IP address: stored on the record, usable as a limit key." }),
 });
 type SendFields = z.infer<typeof sendFields>;
+/** The fields of a send, each with its own rules: for adapters that rename them (seed 003). */
+export const SEND_FIELDS = sendFields.shape;
 
 function refineSend(req: SendFields, ctx: z.RefinementCtx): void {
   const fail = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -140,7 +179,7 @@ function refineSend(req: SendFields, ctx: z.RefinementCtx): void {
       'at least one of allowDigits, allowUpperCase, allowLowerCase, allowSpecialChars must be true',
     );
   }
-  const timeout = req.timeout ?? req.validityPeriod ?? 300;
+  const timeout = req.timeout ?? req.validityPeriod ?? SEND_DEFAULTS.timeout;
   let startsAt = 0;
   req.fallback?.forEach((step, i) => {
     const path = ['fallback', i];
@@ -265,17 +304,25 @@ export const SendOtpCommand = sendFields
 export type SendOtpCommand = z.infer<typeof SendOtpCommand>;
 
 const verifyFields = z.object({
-  code: z.preprocess(
-    (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v),
-    z.string({ error: 'must be a string' }).min(1, 'is required').max(32, 'must be at most 32 characters'),
-  ),
-  requestId: otpRequestId.optional(),
-  service: nonEmpty(64).optional(),
-  number: nonEmpty(254).optional(),
-  limits: limitRefs.optional(),
-  accountSid: accountSid.optional(),
+  code: z
+    .preprocess(
+      (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v),
+      z.string({ error: 'must be a string' }).min(1, 'is required').max(32, 'must be at most 32 characters'),
+    )
+    .meta({ description: 'The code the person typed.', examples: ['123456'] }),
+  requestId: otpRequestId
+    .optional()
+    .meta({ description: 'The `requestID` send answered; ignored when `number` is given.' }),
+  service: nonEmpty(64).optional().meta({ description: 'With `number`: the service the code was sent for.' }),
+  number: nonEmpty(254)
+    .optional()
+    .meta({ description: 'Verify by destination instead of `requestId` (with `service`).' }),
+  limits: limitRefs.optional().meta({ description: 'Named limits that throttle code checks (per IP, per user…).' }),
+  accountSid: accountSid.optional().meta({ description: 'Act for this sub-account of yours.' }),
 });
 type VerifyFields = z.infer<typeof verifyFields>;
+/** The fields of a verify, likewise. */
+export const VERIFY_FIELDS = verifyFields.shape;
 
 function refineVerify(req: VerifyFields, ctx: z.RefinementCtx): void {
   if (req.number !== undefined) {
@@ -299,22 +346,24 @@ export type VerifyOtpCommand = z.infer<typeof VerifyOtpCommand>;
 
 /** The body of `POST /2fa/cancel` (SPEC 3.3). */
 export const CancelOtpRequest = z.object({
-  requestId: otpRequestId,
-  accountSid: accountSid.optional(),
+  requestId: otpRequestId.meta({ description: 'The `requestID` send answered.' }),
+  accountSid: accountSid.optional().meta({ description: 'Act for this sub-account of yours.' }),
 });
 export type CancelOtpRequest = z.infer<typeof CancelOtpRequest>;
 
 export const CancelOtpCommand = CancelOtpRequest.extend(actor);
 export type CancelOtpCommand = z.infer<typeof CancelOtpCommand>;
 
-export interface OtpReply {
-  code: 200;
-  message: string;
-  requestID: string;
+/** What send, verify and cancel answer with (the limit state leaves HTTP as RateLimit-* headers). */
+export const OtpReply = z.object({
+  code: z.literal(200),
+  message: z.string().meta({ examples: ['OK'] }),
+  requestID: z.string().meta({ examples: ['OTP0f7c2b4a9d8e6f5a4b3c2d1e0f9a8b7c'] }),
   /** Sends (send) or attempts (verify) left in the tightest bucket that counted this one. */
-  remaining?: number;
+  remaining: z.number().int().optional(),
   /** Seconds until that bucket's window closes. */
-  resetIn?: number;
+  resetIn: z.number().int().optional(),
   /** That bucket's `max`. */
-  limit?: number;
-}
+  limit: z.number().int().optional(),
+});
+export type OtpReply = z.infer<typeof OtpReply>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accountSid, intField } from './validation';
+import { accountSid, boolField, intField } from './validation';
 
 /**
  * Paging, filtering and sorting shared by every search (limits, session records, usage), in
@@ -40,6 +40,10 @@ export const timeBound = z
       return z.NEVER;
     }
     return new Date(ms).toISOString();
+  })
+  .meta({
+    description: 'ISO-8601 date or date-time, UTC unless a zone is given; a bare date means midnight. Inclusive.',
+    examples: ['2026-11-23', '2026-11-23T22:45:32Z'],
   });
 
 export type SortDirection = 'asc' | 'desc';
@@ -50,6 +54,7 @@ export interface Sort<F extends string> {
 
 /** `SortBy=field[:asc|:desc]`, ascending when no direction is given (seed 001). */
 export function sortBy<F extends string>(fields: readonly [F, ...F[]], fallback: Sort<F>) {
+  // A prefault goes through the transform: the documented default is what a caller would send.
   const message = `must be one of ${fields.join(', ')}, optionally followed by :asc or :desc`;
   return z
     .string({ error: 'must be a string' })
@@ -63,7 +68,8 @@ export function sortBy<F extends string>(fields: readonly [F, ...F[]], fallback:
       }
       return { field, direction: dir };
     })
-    .default(() => fallback);
+    .meta({ description: `${fields.join(' | ')}, optionally followed by :asc or :desc` })
+    .prefault(`${fallback.field}:${fallback.direction}`);
 }
 
 /**
@@ -74,21 +80,31 @@ export const searchScope = {
   accountSids: z.array(accountSid).min(1, 'must name at least one account').max(10_000),
 };
 
+/** The `subAccounts` switch as it comes in a query string. */
+export const subAccountsField = boolField.optional();
+
+/** A timestamp in the seed's form, always UTC. */
+export const timestamp = z.string().meta({
+  description: "UTC, in the seed's form",
+  examples: ['2021-02-04T03:52:09.400+0000'],
+});
+
 /** A page of results, exactly in seed 001's envelope. */
-export interface Page<T> {
-  result: T[];
-  pageSize: number;
-  total: number;
-  page: number;
-  numPages: number;
-  /** Offset of the first result on this page. */
-  start: number;
-  /** Offset of the last result on this page (inclusive, as in the seed). */
-  end: number;
-  firstPageUri: string;
-  nextPageUri: string | null;
-  uri: string;
+export function pageSchema<T extends z.ZodType>(item: T) {
+  return z.object({
+    result: z.array(item),
+    pageSize: z.number().int(),
+    total: z.number().int().meta({ description: 'Results matching the search, on every page.' }),
+    page: z.number().int().meta({ description: 'This page, from 0.' }),
+    numPages: z.number().int(),
+    start: z.number().int().meta({ description: 'Offset of the first result on this page.' }),
+    end: z.number().int().meta({ description: 'Offset of the last result on this page (inclusive, as in the seed).' }),
+    firstPageUri: z.string(),
+    nextPageUri: z.string().nullable().meta({ description: 'null on the last page.' }),
+    uri: z.string(),
+  });
 }
+export type Page<T> = Omit<z.infer<ReturnType<typeof pageSchema<z.ZodUnknown>>>, 'result'> & { result: T[] };
 
 /**
  * Builds the envelope. `params` are the query's other parameters (filters, sort); they are

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DELIVERY_STATUSES, type DeliveryStatus, OTP_STATUSES, type OtpStatus } from './events';
-import { type Page, pageFields, searchScope, sortBy, timeBound } from './paging';
-import { CHANNELS, type Channel } from './subjects';
+import { DELIVERY_STATUSES, OTP_STATUSES } from './events';
+import { type Page, pageFields, searchScope, sortBy, timeBound, timestamp } from './paging';
+import { CHANNELS } from './subjects';
 import { accountSid, otpRequestId } from './validation';
 
 /**
@@ -76,64 +76,63 @@ export const UsageQuery = z.object({
 });
 export type UsageQuery = z.infer<typeof UsageQuery>;
 
+const deliveryStatus = z.enum(DELIVERY_STATUSES);
+
 /** One dispatch of a request: a channel, a destination, what the provider said. */
-export interface SdrAttemptData {
-  dispatchId: string;
-  channel: Channel;
-  /** Masked unless the caller owns the record. */
-  to: string;
-  countryCode: string | null;
-  provider: string | null;
-  providerMessageId: string | null;
-  /** Last delivery status (null until a dispatcher reported one). */
-  status: DeliveryStatus | null;
-  error: { code: string; message: string } | null;
-  /** Delivery attempts the dispatcher made. */
-  attempt: number;
-  /** Billable units (SMS segments). */
-  units: number;
-  price: string;
-  dateDispatched: string | null;
-  /** When each delivery status was first reported. */
-  statusTimes: Partial<Record<DeliveryStatus, string>>;
-  dateUpdated: string;
-}
+export const SdrAttemptData = z
+  .object({
+    dispatchId: z.string(),
+    channel: z.enum(CHANNELS),
+    to: z.string().meta({ description: 'Masked unless the caller owns the record.' }),
+    countryCode: z.string().nullable(),
+    provider: z.string().nullable(),
+    providerMessageId: z.string().nullable(),
+    status: deliveryStatus
+      .nullable()
+      .meta({ description: 'Last delivery status (null until a dispatcher reported one).' }),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    attempt: z.number().int().meta({ description: 'Delivery attempts the dispatcher made.' }),
+    units: z.number().int().meta({ description: 'Billable units (SMS segments).' }),
+    price: z.string(),
+    dateDispatched: timestamp.nullable(),
+    statusTimes: z
+      .partialRecord(deliveryStatus, timestamp)
+      .meta({ description: 'When each delivery status was first reported.' }),
+    dateUpdated: timestamp,
+  })
+  .meta({ id: 'SessionAttempt' });
+export type SdrAttemptData = z.infer<typeof SdrAttemptData>;
 
 /** One OTP session. Never the code. */
-export interface SdrData {
-  requestId: string;
-  accountSid: string;
-  parentAccountSid: string | null;
-  service: string;
-  /** The channel asked for. */
-  channel: Channel;
-  /** Every channel a dispatch went through, in order. */
-  channels: Channel[];
-  from: string | null;
-  /** Masked unless the caller owns the record. */
-  to: string;
-  /** From the number; null for email. */
-  countryCode: string | null;
-  status: OtpStatus;
-  statusReason: string | null;
-  /** The latest dispatch's delivery status. */
-  deliveryStatus: DeliveryStatus | null;
-  /** Wrong codes entered. */
-  wrongAttempts: number;
-  /** Codes entered (wrong ones plus the one that verified). */
-  verifyAttempts: number;
-  dateCreated: string;
-  dateExpires: string;
-  dateVerified: string | null;
-  dateCanceled: string | null;
-  dateExpired: string | null;
-  dateFailed: string | null;
-  /** Decimal string in the price table's currency. */
-  price: string;
-  priceUnit: string;
-  attempts: SdrAttemptData[];
-  uri: string;
-}
+export const SdrData = z
+  .object({
+    requestId: z.string(),
+    accountSid: z.string(),
+    parentAccountSid: z.string().nullable(),
+    service: z.string(),
+    channel: z.enum(CHANNELS).meta({ description: 'The channel asked for.' }),
+    channels: z.array(z.enum(CHANNELS)).meta({ description: 'Every channel a dispatch went through, in order.' }),
+    from: z.string().nullable(),
+    to: z.string().meta({ description: 'Masked unless the caller owns the record.' }),
+    countryCode: z.string().nullable().meta({ description: 'From the number; null for email.' }),
+    status: z.enum(OTP_STATUSES),
+    statusReason: z.string().nullable(),
+    deliveryStatus: deliveryStatus.nullable().meta({ description: "The latest dispatch's delivery status." }),
+    wrongAttempts: z.number().int().meta({ description: 'Wrong codes entered.' }),
+    verifyAttempts: z.number().int().meta({ description: 'Codes entered (wrong ones plus the one that verified).' }),
+    dateCreated: timestamp,
+    dateExpires: timestamp,
+    dateVerified: timestamp.nullable(),
+    dateCanceled: timestamp.nullable(),
+    dateExpired: timestamp.nullable(),
+    dateFailed: timestamp.nullable(),
+    price: z.string().meta({ description: "Decimal string in the price table's currency." }),
+    priceUnit: z.string(),
+    attempts: z.array(SdrAttemptData),
+    uri: z.string(),
+  })
+  .meta({ id: 'SessionRecord' });
+export type SdrData = z.infer<typeof SdrData>;
 
 export interface SdrReply {
   code: 200;
@@ -147,30 +146,39 @@ export interface SdrPageReply {
   data: Page<SdrData>;
 }
 
-export interface UsagePeriod {
-  /** `2026-11-23`, `2026-11` or `2026`. */
-  period: string;
-  startTime: string;
-  endTime: string;
-  requests: number;
-  sent: number;
-  delivered: number;
-  failed: number;
-  verified: number;
-  canceled: number;
-  expired: number;
-  /** verified / sent, 0 when nothing was sent. */
-  conversionRate: number;
-  cost: string;
-}
+const usageCounts = {
+  requests: z.number().int(),
+  sent: z.number().int(),
+  delivered: z.number().int(),
+  failed: z.number().int(),
+  verified: z.number().int(),
+  canceled: z.number().int(),
+  expired: z.number().int(),
+  conversionRate: z.number().meta({ description: 'verified / sent, 0 when nothing was sent.' }),
+  cost: z.string(),
+};
+
+export const UsagePeriod = z
+  .object({
+    period: z.string().meta({ examples: ['2026-11-23', '2026-11', '2026'] }),
+    startTime: timestamp,
+    endTime: timestamp,
+    ...usageCounts,
+  })
+  .meta({ id: 'UsagePeriod' });
+export type UsagePeriod = z.infer<typeof UsagePeriod>;
+
+export const UsageData = z
+  .object({
+    granularity: z.enum(USAGE_GRANULARITIES),
+    priceUnit: z.string(),
+    periods: z.array(UsagePeriod),
+    total: z.object(usageCounts),
+  })
+  .meta({ id: 'Usage' });
 
 export interface UsageReply {
   code: 200;
   message: 'OK';
-  data: {
-    granularity: UsageGranularity;
-    priceUnit: string;
-    periods: UsagePeriod[];
-    total: Omit<UsagePeriod, 'period' | 'startTime' | 'endTime'>;
-  };
+  data: z.infer<typeof UsageData>;
 }

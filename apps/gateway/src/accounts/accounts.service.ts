@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, formatTimestamp, isId, newId } from '@app/contracts';
+import { DomainError, formatTimestamp, isId, newId, timestamp } from '@app/contracts';
 import { Clock } from '@app/platform';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { z } from 'zod';
 import { GATEWAY_DATA_SOURCE } from '../gateway.database';
 import { AccountEntity } from './account.entity';
 
@@ -19,14 +20,18 @@ export interface Actor {
   parentAccountSid?: string;
 }
 
-export interface CreatedAccount {
-  accountSid: string;
-  authToken: string;
-  email: string;
-  friendlyName: string | null;
-  parentAccountSid: string | null;
-  dateCreated: string;
-}
+/** A new account, as the command-line tool prints it and `POST /2fa/accounts` answers it. */
+export const CreatedAccount = z
+  .object({
+    accountSid: z.string(),
+    authToken: z.string().meta({ description: 'Shown only once: store it now.' }),
+    email: z.string(),
+    friendlyName: z.string().nullable(),
+    parentAccountSid: z.string().nullable(),
+    dateCreated: timestamp,
+  })
+  .meta({ id: 'CreatedAccount' });
+export type CreatedAccount = z.infer<typeof CreatedAccount>;
 
 // Compared against when the account does not exist, so that a wrong sid costs the same time
 // as a wrong token.

@@ -9,7 +9,7 @@ import { csrfTokenMatches, type Session, SessionsService } from '../sessions/ses
 
 /** How a route authenticates: HTTP Basic (the /2fa API) or the second vendor's headers. */
 export type AuthScheme = 'basic' | 'api-key';
-const AUTH_SCHEME = 'auth-scheme';
+export const AUTH_SCHEME = 'auth-scheme';
 export const UseAuthScheme = (scheme: AuthScheme) => SetMetadata(AUTH_SCHEME, scheme);
 
 export interface AuthenticatedRequest extends Request {

@@ -1,4 +1,4 @@
-import { All, Controller, HttpCode, Inject, Logger, Param, Req } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Logger, Param, Post, Req } from '@nestjs/common';
 import {
   CALLBACK_REPLY_HEADER,
   type Channel,
@@ -9,6 +9,7 @@ import {
   withPrefix,
 } from '@app/contracts';
 import {
+  ApiOperation,
   APP_CONFIG,
   type AppConfig,
   Clock,
@@ -20,6 +21,23 @@ import {
 } from '@app/platform';
 import type { Request } from 'express';
 import { createInbox, headers as natsHeaders, type NatsConnection } from 'nats';
+import { z } from 'zod';
+
+function callbackDoc(operationId: string, method: 'POST' | 'GET') {
+  return {
+    operationId,
+    tag: 'Providers',
+    summary: `A vendor's delivery report (${method})`,
+    description:
+      '`{name}` is a providers-file entry\'s name (README "Providers and routing"), or `sms`/`call` for the single webhook providers. ' +
+      "The body and signature are the vendor's own (Twilio's X-Twilio-Signature, Vonage's sig or JWT, Plivo's V3 signature, Telnyx's Ed25519, " +
+      'or X-Smart2FA-Signature for the webhook providers); the provider checks and reads them. 401 when the signature does not hold, ' +
+      '404 for an unknown name, 503 when no dispatcher gave its verdict in time (the report stays queued).',
+    path: z.object({ name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }),
+    response: z.object({ code: z.literal(200), message: z.literal('OK') }),
+    errors: [401, 404, 503] as const,
+  };
+}
 
 /** Names that stay the callback paths of the single-provider settings (SMS_/VOICE_WEBHOOK_*). */
 const CHANNEL_ALIASES: Record<string, Channel> = { sms: 'sms', call: 'call' };
@@ -55,12 +73,25 @@ export class ProviderCallbacksController {
       for (const entry of entries ?? []) this.owners.set(entry.name, channel as Channel);
   }
 
+  @ApiOperation(callbackDoc('providerCallback', 'POST'))
   @Public()
-  @All(':name')
+  @Post(':name')
   @HttpCode(200)
-  async receive(@Param('name') name: string, @Req() req: Request): Promise<{ code: 200; message: 'OK' }> {
+  receive(@Param('name') name: string, @Req() req: Request): Promise<{ code: 200; message: 'OK' }> {
+    return this.handle(name, req);
+  }
+
+  @ApiOperation(callbackDoc('providerCallbackGet', 'GET'))
+  @Public()
+  @Get(':name')
+  @HttpCode(200)
+  receiveGet(@Param('name') name: string, @Req() req: Request): Promise<{ code: 200; message: 'OK' }> {
+    return this.handle(name, req);
+  }
+
+  private async handle(name: string, req: Request): Promise<{ code: 200; message: 'OK' }> {
     const channel = this.owners.get(name);
-    if (!channel || (req.method !== 'POST' && req.method !== 'GET')) throw new DomainError(404);
+    if (!channel) throw new DomainError(404);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const base = this.config.publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
     const headers: Record<string, string> = {};

@@ -1,15 +1,18 @@
 import { Controller, Get, Inject, Query, Req } from '@nestjs/common';
 import {
+  accountSid,
   CHANNELS,
-  type DevOutboxEntry,
+  DevOutboxEntry,
   DomainError,
   isErrorReply,
   normaliseDestination,
   Subjects,
 } from '@app/contracts';
-import { APP_CONFIG, type AppConfig, NatsRpcClient } from '@app/platform';
+import { APP_CONFIG, type AppConfig, NatsRpcClient, ApiOperation } from '@app/platform';
 import { AccountsService } from '../accounts/accounts.service';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
+import { okWith } from '../http/reply.schemas';
+import { z } from 'zod';
 
 /**
  * `GET /2fa/dev/outbox?to=DEST`: the full messages the `log` providers kept, for a developer
@@ -23,6 +26,18 @@ export class DevOutboxHttpController {
     private readonly accounts: AccountsService,
   ) {}
 
+  @ApiOperation({
+    operationId: 'devOutbox',
+    tag: 'Development',
+    summary: 'Messages the log providers kept (development only)',
+    description: 'Newest first, with the code in the body. 404 unless the service runs with `DEV_OUTBOX=true`.',
+    query: z.object({
+      to: z.string().min(1).max(254).meta({ description: 'The destination, as sent.' }),
+      accountSid: accountSid.optional().meta({ description: "A sub-account's messages." }),
+    }),
+    response: okWith(z.array(DevOutboxEntry)),
+    errors: [403, 404, 503],
+  })
   @Get()
   async list(
     @Req() req: AuthenticatedRequest,

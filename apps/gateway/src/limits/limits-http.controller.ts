@@ -1,23 +1,40 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
-import type { CommandInput } from '@app/contracts';
-import { NatsRpcClient } from '@app/platform';
+import {
+  accountSid,
+  type CommandInput,
+  CreateLimitCommand,
+  LimitData,
+  limitSid,
+  pageSchema,
+  SearchLimitsQuery,
+  subAccountsField,
+  UpdateLimitCommand,
+} from '@app/contracts';
+import { NatsRpcClient, ApiOperation } from '@app/platform';
 import type { Response } from 'express';
+import { z } from 'zod';
 import { AccountsService } from '../accounts/accounts.service';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { bodyObject } from '../http/body';
 import { queryParams } from '../http/query';
 import { sendReply } from '../http/reply';
+import { okWith } from '../http/reply.schemas';
 
-const SEARCH_PARAMS = [
-  'page',
-  'pageSize',
-  'name',
-  'accountSid',
-  'subAccounts',
-  'startTime',
-  'endTime',
-  'SortBy',
-] as const;
+const actingFor = accountSid.optional().meta({ description: 'Act for this sub-account of yours.' });
+
+/** The HTTP bodies and queries: the limiter's command schemas, less what the gateway fills in. */
+const CreateLimitBody = CreateLimitCommand.pick({ name: true, buckets: true, description: true }).extend({
+  accountSid: actingFor,
+});
+const UpdateLimitBody = UpdateLimitCommand.pick({ buckets: true, description: true, name: true });
+const SearchLimitsParams = SearchLimitsQuery.omit({ accountSids: true }).extend({
+  accountSid: accountSid.optional().meta({ description: "Only this sub-account's limits." }),
+  subAccounts: subAccountsField.meta({ description: "Also every sub-account's limits." }),
+});
+const LimitPath = z.object({ sid: limitSid });
+const LimitOk = okWith(LimitData);
+
+const SEARCH_PARAMS = Object.keys(SearchLimitsParams.shape) as (keyof typeof SearchLimitsParams.shape)[];
 
 /**
  * `/2fa/limits` (SPEC 3.4, seed 001): the gateway resolves whose limits a call may touch; the
@@ -30,6 +47,15 @@ export class LimitsHttpController {
     private readonly accounts: AccountsService,
   ) {}
 
+  @ApiOperation({
+    operationId: 'createLimit',
+    tag: 'Limits',
+    summary: 'Create a limit',
+    description: 'A named limit of 1–10 buckets; a send names it in `limits` with the key it counts under.',
+    body: CreateLimitBody,
+    response: LimitOk,
+    errors: [403, 492, 503],
+  })
   @Post()
   @HttpCode(200)
   async create(@Req() req: AuthenticatedRequest, @Body() raw: unknown, @Res() res: Response): Promise<void> {
@@ -45,6 +71,16 @@ export class LimitsHttpController {
     sendReply(res, await this.rpc.request('limiter.v1.create', command));
   }
 
+  @ApiOperation({
+    operationId: 'updateLimit',
+    tag: 'Limits',
+    summary: "Change a limit's buckets or description",
+    description: 'The name never changes: giving another one is refused.',
+    path: LimitPath,
+    body: UpdateLimitBody,
+    response: LimitOk,
+    errors: [493, 503],
+  })
   @Put(':sid')
   async update(
     @Req() req: AuthenticatedRequest,
@@ -60,11 +96,29 @@ export class LimitsHttpController {
     );
   }
 
+  @ApiOperation({
+    operationId: 'deleteLimit',
+    tag: 'Limits',
+    summary: 'Delete a limit',
+    description: "Answers the deleted limit. A parent may delete its sub-accounts' limits.",
+    path: LimitPath,
+    response: LimitOk,
+    errors: [493, 503],
+  })
   @Delete(':sid')
   async delete(@Req() req: AuthenticatedRequest, @Param('sid') sid: string, @Res() res: Response): Promise<void> {
     sendReply(res, await this.rpc.request('limiter.v1.delete', { sid, accountSids: await this.ownScope(req) }));
   }
 
+  @ApiOperation({
+    operationId: 'searchLimits',
+    tag: 'Limits',
+    summary: 'Search limits',
+    description: "Paged in seed 001's envelope; `nextPageUri` keeps the same filters.",
+    query: SearchLimitsParams,
+    response: okWith(pageSchema(LimitData)),
+    errors: [403, 503],
+  })
   @Get('search')
   async search(
     @Req() req: AuthenticatedRequest,
@@ -79,6 +133,14 @@ export class LimitsHttpController {
     );
   }
 
+  @ApiOperation({
+    operationId: 'getLimit',
+    tag: 'Limits',
+    summary: 'Get a limit',
+    path: LimitPath,
+    response: LimitOk,
+    errors: [493, 503],
+  })
   @Get('search/:sid')
   async get(@Req() req: AuthenticatedRequest, @Param('sid') sid: string, @Res() res: Response): Promise<void> {
     sendReply(res, await this.rpc.request('limiter.v1.get', { sid, accountSids: await this.ownScope(req) }));

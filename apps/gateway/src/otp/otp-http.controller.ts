@@ -1,11 +1,19 @@
 import { Body, Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { type CommandInput, DomainError } from '@app/contracts';
-import { NatsRpcClient } from '@app/platform';
+import { CancelOtpRequest, type CommandInput, DomainError, SendOtpRequest, VerifyOtpRequest } from '@app/contracts';
+import { NatsRpcClient, ApiOperation } from '@app/platform';
 import type { Response } from 'express';
+import { z } from 'zod';
 import { AccountsService } from '../accounts/accounts.service';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { bodyObject } from '../http/body';
 import { sendReply } from '../http/reply';
+import { OtpReplyBody } from '../http/reply.schemas';
+
+const IdempotencyHeaders = z.object({
+  'Idempotency-Key': z.string().min(1).max(255).optional().meta({
+    description: 'The same key from the same account within 24 h answers the first response and never sends again.',
+  }),
+});
 
 /**
  * `/2fa/send`, `/2fa/verify`, `/2fa/cancel`: authenticate, resolve the acting account, and
@@ -18,6 +26,18 @@ export class OtpHttpController {
     private readonly accounts: AccountsService,
   ) {}
 
+  @ApiOperation({
+    operationId: 'send',
+    tag: 'OTP',
+    summary: 'Send a code',
+    description:
+      'Counts the limits, makes a code and sends it on the channel; answers the `requestID` to verify or cancel it by.',
+    body: SendOtpRequest,
+    headers: IdempotencyHeaders,
+    response: OtpReplyBody,
+    rateLimitHeaders: true,
+    errors: [403, 453, 454, 495, 497, 503],
+  })
   @Post('send')
   @HttpCode(200)
   async send(
@@ -35,6 +55,16 @@ export class OtpHttpController {
     sendReply(res, await this.rpc.request('otp.v1.send', command));
   }
 
+  @ApiOperation({
+    operationId: 'verify',
+    tag: 'OTP',
+    summary: 'Verify a code',
+    description: 'By `requestId`, or by `service` and `number` (then `requestId` is ignored). A code verifies once.',
+    body: VerifyOtpRequest,
+    response: OtpReplyBody,
+    rateLimitHeaders: true,
+    errors: [403, 454, 470, 471, 472, 473, 474, 475, 476, 495, 503],
+  })
   @Post('verify')
   @HttpCode(200)
   async verify(@Req() req: AuthenticatedRequest, @Body() raw: unknown, @Res() res: Response): Promise<void> {
@@ -43,6 +73,15 @@ export class OtpHttpController {
     sendReply(res, await this.rpc.request('otp.v1.verify', { ...body, ...actor } as CommandInput<'otp.v1.verify'>));
   }
 
+  @ApiOperation({
+    operationId: 'cancel',
+    tag: 'OTP',
+    summary: 'Cancel a request',
+    description: 'The code stops verifying; fallback steps still due are not sent. Answers `message: "canceled"`.',
+    body: CancelOtpRequest,
+    response: OtpReplyBody,
+    errors: [403, 471, 472, 473, 475, 476, 490, 503],
+  })
   @Post('cancel')
   @HttpCode(200)
   async cancel(@Req() req: AuthenticatedRequest, @Body() raw: unknown, @Res() res: Response): Promise<void> {

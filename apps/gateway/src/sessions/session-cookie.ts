@@ -5,7 +5,9 @@ import type { Request, Response } from 'express';
  * The console's session cookie. Over HTTPS it carries the `__Host-` prefix, which browsers
  * accept only with Secure, Path=/ and no Domain, so a sibling subdomain cannot plant one.
  */
-const NAME = 'smart2fa_session';
+/** The session cookie's name (with the `__Host-` prefix over HTTPS). */
+export const SESSION_COOKIE_NAME = 'smart2fa_session';
+const NAME = SESSION_COOKIE_NAME;
 const SECURE_NAME = `__Host-${NAME}`;
 
 /** The session id the request's cookie carries, if any. */

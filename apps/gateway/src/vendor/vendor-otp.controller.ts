@@ -1,7 +1,16 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { type CommandInput, type ErrorReply, httpStatusOf, isErrorReply } from '@app/contracts';
-import { NatsRpcClient } from '@app/platform';
+import {
+  type CommandInput,
+  type ErrorCode,
+  type ErrorReply,
+  httpStatusOf,
+  isErrorReply,
+  SEND_FIELDS,
+  VERIFY_FIELDS,
+} from '@app/contracts';
+import { NatsRpcClient, ApiOperation } from '@app/platform';
 import type { Response } from 'express';
+import { z } from 'zod';
 import { AccountsService } from '../accounts/accounts.service';
 import { type AuthenticatedRequest, UseAuthScheme } from '../auth/auth.guard';
 import { bodyObject } from '../http/body';
@@ -28,6 +37,55 @@ const VENDOR_FIELD: Record<string, string> = {
 
 const CHANNEL: Record<string, string> = { sms: 'sms', voice_sms: 'call' };
 
+/** A field of ours under the vendor's name: the same rules, since otp-core validates it as ours. */
+const theirs = <K extends keyof typeof SEND_FIELDS>(ours: K) => [VENDOR_FIELD[ours], SEND_FIELDS[ours]] as const;
+
+/** The seed 003 body of `/otp/generate`, documented from our send fields it is mapped onto. */
+const GenerateBody = z.object({
+  ...Object.fromEntries(
+    (
+      [
+        'to',
+        'from',
+        'length',
+        'allowDigits',
+        'allowUpperCase',
+        'allowLowerCase',
+        'allowSpecialChars',
+        'timeout',
+        'maxWrongAttempts',
+        'recipientIp',
+        'language',
+        'voice',
+      ] as const
+    ).map(theirs),
+  ),
+  text: z.string().meta({ description: 'The message; ` {code}` is appended when it has no `{code}`.' }),
+  channel: z.enum(Object.keys(CHANNEL) as [string, ...string[]]).default('sms'),
+  service: SEND_FIELDS.service.optional().meta({ description: 'Defaults to `otp`.' }),
+  accountSid: SEND_FIELDS.accountSid,
+});
+const ValidateBody = z.object({
+  otp_request_token: VERIFY_FIELDS.requestId.unwrap().meta({ description: 'The token generate answered.' }),
+  code: VERIFY_FIELDS.code,
+  accountSid: VERIFY_FIELDS.accountSid,
+});
+const GenerateOk = z.object({
+  code: z.literal(0),
+  message: z.string(),
+  ticket_number: z.string(),
+  otp_request_token: z.string(),
+});
+const ValidateOk = z.object({ code: z.literal(0), message: z.string(), ticket_number: z.string() });
+/** The vendor's error shape: the catalog code, the vendor's field name, the request as `ticket_number`. */
+const vendorErrorBody = (codes: readonly [ErrorCode, ...ErrorCode[]]) =>
+  z.object({
+    code: z.literal(codes),
+    message: z.string(),
+    field: z.string().optional(),
+    ticket_number: z.string().optional(),
+  });
+
 /**
  * The second vendor's shape (seed 003, SPEC 3.6): `POST /otp/generate` and `/otp/validate`,
  * authenticated by `api-login` / `api-key` headers, answering `code: 0` on success. A thin
@@ -41,6 +99,15 @@ export class VendorOtpController {
     private readonly accounts: AccountsService,
   ) {}
 
+  @ApiOperation({
+    operationId: 'vendorGenerate',
+    tag: 'Second vendor',
+    summary: 'Generate and send an OTP (seed 003)',
+    body: GenerateBody,
+    response: GenerateOk,
+    errorBody: vendorErrorBody,
+    errors: [403, 453, 454, 495, 503],
+  })
   @Post('generate')
   @HttpCode(200)
   async generate(@Req() req: AuthenticatedRequest, @Body() raw: unknown, @Res() res: Response): Promise<void> {
@@ -78,6 +145,15 @@ export class VendorOtpController {
       .json({ code: 0, message: 'OK', ticket_number: reply.requestID, otp_request_token: reply.requestID });
   }
 
+  @ApiOperation({
+    operationId: 'vendorValidate',
+    tag: 'Second vendor',
+    summary: 'Validate an OTP (seed 003)',
+    body: ValidateBody,
+    response: ValidateOk,
+    errorBody: vendorErrorBody,
+    errors: [403, 470, 471, 472, 473, 474, 475, 476, 503],
+  })
   @Post('validate')
   @HttpCode(200)
   async validate(@Req() req: AuthenticatedRequest, @Body() raw: unknown, @Res() res: Response): Promise<void> {
