@@ -57,8 +57,18 @@ module.exports = {
         'Production code imports only dependencies: the image runs after `npm prune --omit=dev`. ' +
         'Type-only imports vanish at compile time and are allowed.',
       severity: 'error',
-      from: { path: '^(apps|libs)/', pathNot: TEST_FILE },
+      // The console is bundled at build time (its packages are build inputs, not run-time dependencies).
+      from: { path: '^(apps|libs)/', pathNot: [TEST_FILE, '^apps/console/'] },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'console-types-only-from-libs',
+      comment:
+        'The console runs in the browser: it takes types from libs/contracts (they vanish when bundled), never ' +
+        'their code (zod, validation, Node built-ins). The server decides; the console shows.',
+      severity: 'error',
+      from: { path: '^apps/console/' },
+      to: { path: '^libs/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'not-to-unresolvable',
@@ -81,7 +91,7 @@ module.exports = {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
       mainFields: ['module', 'main', 'types', 'typings'],
-      extensions: ['.ts', '.js', '.d.ts', '.json'],
+      extensions: ['.ts', '.tsx', '.js', '.d.ts', '.json'],
     },
     reporterOptions: {
       text: { highlightFocused: true },

@@ -18,7 +18,10 @@ RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no
 COPY tsconfig.json tsconfig.build.json ./
 COPY libs ./libs
 COPY apps ./apps
-RUN npm run build && npm prune --omit=dev --ignore-scripts
+COPY scripts/build-console.js ./scripts/
+# The server (tsc) and the console (Vite, into dist/console, served at /console), then only
+# the run-time dependencies are kept.
+RUN npm run build && npm run build:console && npm prune --omit=dev --ignore-scripts
 
 # --- runtime: compiled code and production dependencies, run as a non-root user ----------
 FROM ${NODE_IMAGE} AS runtime

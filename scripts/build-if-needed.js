@@ -14,6 +14,9 @@ const ROOT = path.resolve(__dirname, '..');
 /** The file whose age stands for the whole build (touched after every successful build). */
 const BUILD_MARKER = path.join(ROOT, 'dist/apps/all-in-one/src/main.js');
 const SOURCE_DIRS = ['apps', 'libs'].map((dir) => path.join(ROOT, dir));
+/** The browser console is built apart, by Vite (scripts/build-console.js). */
+const CONSOLE_DIR = path.join(ROOT, 'apps/console');
+const CONSOLE_MARKER = path.join(ROOT, 'dist/console/index.html');
 const CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json'].map((file) => path.join(ROOT, file));
 
 function mtimeMs(file) {
@@ -24,8 +27,8 @@ function mtimeMs(file) {
   }
 }
 
-/** Whether any .ts file under `dir` (or a tsconfig) was modified after `sinceMs`. */
-function anyNewerThan(dir, sinceMs) {
+/** Whether any file under `dir` whose name passes `matches` was modified after `sinceMs`. */
+function anyNewerThan(dir, sinceMs, matches = (name) => name.endsWith('.ts')) {
   let entries;
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -35,8 +38,8 @@ function anyNewerThan(dir, sinceMs) {
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules' && anyNewerThan(full, sinceMs)) return true;
-    } else if (entry.name.endsWith('.ts') && (mtimeMs(full) ?? 0) > sinceMs) {
+      if (entry.name !== 'node_modules' && full !== CONSOLE_DIR && anyNewerThan(full, sinceMs, matches)) return true;
+    } else if (matches(entry.name) && (mtimeMs(full) ?? 0) > sinceMs) {
       return true;
     }
   }
@@ -54,11 +57,11 @@ function staleReason(requiredFiles) {
   return undefined;
 }
 
-/** `npm run build` with everything it prints on stderr; npm itself if we were started by it. */
-function runBuild() {
+/** `npm run <script>` with everything it prints on stderr; npm itself if we were started by it. */
+function runBuild(script = 'build') {
   const npmCli = process.env.npm_execpath;
   const [command, args] =
-    npmCli && /\.c?js$/.test(npmCli) ? [process.execPath, [npmCli, 'run', 'build']] : ['npm', ['run', 'build']];
+    npmCli && /\.c?js$/.test(npmCli) ? [process.execPath, [npmCli, 'run', script]] : ['npm', ['run', script]];
   return spawnSync(command, args, {
     cwd: ROOT,
     stdio: ['ignore', process.stderr, process.stderr],
@@ -91,4 +94,26 @@ function buildIfNeeded(requiredFiles = []) {
   }
 }
 
-module.exports = { ROOT, buildIfNeeded };
+/** Why the console needs building, or undefined when dist/console is newer than every file of apps/console. */
+function consoleStaleReason() {
+  const built = mtimeMs(CONSOLE_MARKER);
+  if (built === undefined) return `${path.relative(ROOT, CONSOLE_MARKER)} is missing`;
+  if (anyNewerThan(CONSOLE_DIR, built, () => true)) return 'console sources changed';
+  return undefined;
+}
+
+/** Builds the console (Vite) when needed; exits the process with the build's status if it fails. */
+function buildConsoleIfNeeded() {
+  const reason = consoleStaleReason();
+  if (!reason) return;
+  process.stderr.write(`Building the console (${reason})…\n`);
+  const result = runBuild('build:console');
+  if (result.error || result.status !== 0) {
+    process.stderr.write(
+      `console build failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`})\n`,
+    );
+    process.exit(result.status || 1);
+  }
+}
+
+module.exports = { ROOT, buildIfNeeded, buildConsoleIfNeeded, consoleStaleReason };

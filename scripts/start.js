@@ -5,7 +5,7 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
-const { ROOT, buildIfNeeded } = require('./build-if-needed');
+const { ROOT, buildConsoleIfNeeded, buildIfNeeded } = require('./build-if-needed');
 const { execNode } = require('./exec-node');
 
 function appNames() {
@@ -25,4 +25,6 @@ if (!apps.includes(app)) {
 
 const main = path.join(ROOT, 'dist/apps', app, 'src/main.js');
 buildIfNeeded([main]);
+// The gateway serves the console at /console.
+if (app === 'all-in-one' || app === 'gateway') buildConsoleIfNeeded();
 execNode(main, process.argv.slice(3));

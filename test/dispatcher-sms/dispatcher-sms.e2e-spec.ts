@@ -16,6 +16,7 @@ import { dispatcherSmsService } from '../../apps/dispatcher-sms/src/dispatcher-s
 import { LogSmsProvider } from '../../apps/dispatcher-sms/src/providers/log/log-sms.provider';
 import { type OutgoingSms, SMS_PROVIDER, type SmsProvider } from '../../apps/dispatcher-sms/src/providers/sms-provider';
 import { eventually } from '../support/eventually';
+import { deliveryStatuses } from '../support/jetstream-helpers';
 import { hostPort, serviceUrls } from '../support/services';
 import { startStack, type Stack } from '../support/stack';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -209,8 +210,14 @@ describe('dispatcher-sms: delivering dispatch.v1.sms', () => {
     );
     await d.settled();
     expect((await d.entries(accountSid, to)).map((e) => e.requestID)).toEqual([fresh.requestId]);
-    // Dropped before claiming: nothing was ever on its way to the provider.
-    expect(await d.claim(expired.dispatchId)).toBeNull();
+    // Given up without a provider call, and said so: `failed` with the reason, never a silent drop.
+    expect(await d.claim(expired.dispatchId)).toBe('failed');
+    const statuses = await eventually(async () => {
+      const found = await deliveryStatuses(stack, expired.requestId);
+      expect(found).toHaveLength(1);
+      return found;
+    });
+    expect(statuses[0].data).toMatchObject({ status: 'failed', error: { code: 'expired' } });
   });
 
   it('answers a malformed outbox query with 400 naming the field', async () => {
@@ -322,11 +329,13 @@ describe('dispatcher-sms when the provider or Redis fails', () => {
     proxy.cut();
     try {
       await d.publish(m);
-      // Delivered and handed back at least twice: it was seen, and not sent without a claim.
-      await eventually(
-        async () => expect((await d.consumer()).delivered.consumer_seq - before).toBeGreaterThanOrEqual(2),
-        15_000,
-      );
+      // Delivered once and held (not sent without a claim): longer than the ack wait, yet not
+      // redelivered (its heartbeats keep it), and no delivery counted against it.
+      await eventually(async () => expect((await d.consumer()).delivered.consumer_seq - before).toBe(1), 15_000);
+      await new Promise((resolve) => setTimeout(resolve, stack.config.dispatch.ackWaitMs + 1500));
+      const held = await d.consumer();
+      expect(held.delivered.consumer_seq - before).toBe(1);
+      expect(held.num_ack_pending).toBe(1);
       expect(provider.sendsOf(m.dispatchId)).toEqual([]);
     } finally {
       proxy.restore();

@@ -10,7 +10,8 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
   let auth: Credentials;
 
   beforeAll(async () => {
-    stack = await startStack();
+    // The operator's default sender of POST /otp/generate (seed 003: sender is optional).
+    stack = await startStack({ env: { DEFAULT_SENDER: 'OPERATOR' } });
     auth = await createAccount(stack);
   });
   afterAll(() => stack?.stop());
@@ -327,7 +328,14 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
           voice_gender: 'robot',
         },
       });
-      expect(badVoice).toMatchObject({ status: 400, body: { field: 'voice_gender' } });
+      // Seed 003: a value that cannot be used is ignored (its default applies) and listed, not refused.
+      expect(badVoice).toMatchObject({
+        status: 200,
+        body: {
+          code: 0,
+          warnings: [{ field: 'voice_gender', message: expect.stringMatching(/^voice_gender .*: ignored$/) }],
+        },
+      });
       const sms = await http(stack.url, 'POST', '/otp/generate', {
         headers: vendorHeaders(),
         body: {
@@ -352,7 +360,7 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
         headers: vendorHeaders(),
         body: { phone_number: uniqueNumber(), text: 'x', sender: 'ACME', channel: 'pigeon' },
       });
-      expect(channel).toMatchObject({ status: 400, body: { field: 'channel' } });
+      expect(channel).toMatchObject({ status: 200, body: { code: 0, warnings: [{ field: 'channel' }] } });
       const unauthorized = await http(stack.url, 'POST', '/otp/generate', {
         headers: { 'api-login': auth.accountSid, 'api-key': 'nope' },
         body: {},
@@ -360,6 +368,84 @@ describe('bad input, limits and the catalog at the HTTP edge (default limit: 1 p
       expect(unauthorized.status).toBe(401);
       // Basic auth is not the vendor's scheme.
       expect((await http(stack.url, 'POST', '/otp/generate', { auth, body: {} })).status).toBe(401);
+    });
+
+    it('takes seed 003 leniently: sender optional, values cast, what cannot be used ignored and listed', async () => {
+      const account = await createAccount(stack);
+      const headers = { 'api-login': account.accountSid, 'api-key': account.authToken };
+      const generate = (body: Record<string, unknown>) => http(stack.url, 'POST', '/otp/generate', { headers, body });
+      const sentFrom = async (to: string, requestId: string) =>
+        eventually(async () => {
+          const outbox = await http<{ data: { requestID: string; from: string; body: string }[] }>(
+            stack.url,
+            'GET',
+            `/2fa/dev/outbox?to=${encodeURIComponent(to)}`,
+            { auth: account },
+          );
+          const entry = outbox.body.data?.find((e) => e.requestID === requestId);
+          if (!entry) throw new Error('not sent yet');
+          return entry;
+        });
+
+      // No sender, and none set for the account: the operator's DEFAULT_SENDER.
+      const first = uniqueNumber();
+      const operator = await generate({ phone_number: first, text: 'Your code is' });
+      expect(operator.status).toBe(200);
+      expect(operator.body).toEqual({
+        code: 0,
+        message: 'OK',
+        ticket_number: expect.stringMatching(/^OTP/),
+        otp_request_token: expect.stringMatching(/^OTP/),
+      });
+      expect((await sentFrom(first, operator.body.otp_request_token as string)).from).toBe('OPERATOR');
+
+      // The account's own default, set over the API, comes first.
+      expect(await http(stack.url, 'GET', '/otp/sender', { headers })).toMatchObject({
+        status: 200,
+        body: { code: 0, sender: null },
+      });
+      const refused = await http(stack.url, 'PUT', '/otp/sender', { headers, body: { sender: 'A!' } });
+      expect(refused).toMatchObject({ status: 400, body: { code: 400, field: 'sender' } });
+      const set = await http(stack.url, 'PUT', '/otp/sender', { headers, body: { sender: 'ACME' } });
+      expect(set).toMatchObject({ status: 200, body: { code: 0, sender: 'ACME' } });
+      expect((await http(stack.url, 'GET', '/otp/sender', { headers })).body).toMatchObject({ sender: 'ACME' });
+
+      // Wrong types cast, a sender formatted, unusable optional values ignored and listed.
+      const second = uniqueNumber();
+      const lenient = await generate({
+        phone_number: second,
+        text: 'Your code is',
+        sender: 'Big-Shop!',
+        channel: 'SMS',
+        code_length: '8',
+        allow_digits: 1,
+        allow_upper_case: 'true',
+        validity_period: '120',
+        max_wrong_attempts: 'many',
+        recipient_ip: 'not-an-ip',
+        voice_gender: 'robot',
+      });
+      expect(lenient.status).toBe(200);
+      expect(lenient.body).toMatchObject({ code: 0, otp_request_token: expect.stringMatching(/^OTP/) });
+      const warnings = lenient.body.warnings as { field: string; message: string }[];
+      expect(warnings.map((w) => w.field).sort()).toEqual(['max_wrong_attempts', 'recipient_ip']);
+      for (const w of warnings) expect(w.message).toMatch(new RegExp(`^${w.field} .*: ignored$`));
+      const entry = await sentFrom(second, lenient.body.otp_request_token as string);
+      expect(entry.from).toBe('BigShop');
+      expect(entry.body).toMatch(/^Your code is [0-9A-Z]{8}$/);
+
+      // A sender that cannot be used at all: the account's default stands in, and it is listed.
+      const third = uniqueNumber();
+      const noSender = await generate({ phone_number: third, text: 'Code', sender: '--' });
+      expect(noSender.body).toMatchObject({ code: 0, warnings: [{ field: 'sender' }] });
+      expect((await sentFrom(third, noSender.body.otp_request_token as string)).from).toBe('ACME');
+
+      // phone_number and text stay strict.
+      expect(await generate({ phone_number: '+1555', text: 'x' })).toMatchObject({
+        status: 400,
+        body: { field: 'phone_number' },
+      });
+      expect(await generate({ phone_number: uniqueNumber() })).toMatchObject({ status: 400, body: { field: 'text' } });
     });
   });
 

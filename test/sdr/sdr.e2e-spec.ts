@@ -82,6 +82,8 @@ describe('session detail records and usage over HTTP', () => {
 
     stack.clock.advance(1);
     ids.expired = await sendOtp(stack, sub, US3, { timeout: 60 });
+    // Sent before the clock jumps past its expiry (a dispatch still queued then is given up as `failed`).
+    await readCode(stack, sub, US3, ids.expired);
     await publishDeliveryStatus(
       stack,
       { requestId: ids.expired, accountSid: sub.accountSid, parentAccountSid: parent.accountSid, to: US3 },

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { AccountsService } from '../../apps/gateway/src/accounts/accounts.service';
 import { eventually } from './eventually';
 import { type Credentials, http } from './http';
@@ -57,4 +57,25 @@ export async function readCode(stack: Stack, auth: Credentials, to: string, requ
 /** A code that is certainly wrong for `code` (same length and alphabet). */
 export function wrongCode(code: string): string {
   return code.replace(/./, (c) => (c === '0' ? '1' : '0'));
+}
+
+/**
+ * Sends like a careful client where the send itself is not under test: under an
+ * Idempotency-Key, retried after a 503 or an unknown outcome (457) until it is answered 200 —
+ * a busy machine may time a send out, and the key makes the retry safe. Returns the request id.
+ */
+export async function sendOtpSurely(
+  stack: Stack,
+  auth: Credentials,
+  to: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const headers = { 'Idempotency-Key': `test-${randomUUID()}` };
+  for (let attempt = 1; ; attempt++) {
+    const res = await http(stack.url, 'POST', '/2fa/send', { auth, body: sendBody(to, extra), headers });
+    if (res.status === 200) return res.body.requestID as string;
+    const retryable = res.body.code === 503 || res.body.code === 457;
+    if (!retryable || attempt >= 10) throw new Error(`send failed: ${res.status} ${JSON.stringify(res.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+  }
 }

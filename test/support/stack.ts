@@ -73,7 +73,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     DEV_OUTBOX: 'true',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DATABASE_POOL_SIZE: '4',
-    NATS_REQUEST_TIMEOUT_MS: '3000',
+    // Generous: on a busy machine a send may take seconds, and a time-out is an answer (457) the
+    // tests do not expect; the tests of time-outs set their own.
+    NATS_REQUEST_TIMEOUT_MS: '15000',
     ...options.env,
   };
   const clock = options.clock ?? new ManualClock(new Date());

@@ -10,6 +10,11 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private open = true;
   port = 0;
+  /**
+   * Holds what the client sends this long before passing it on (order kept): a service whose
+   * answers arrive late, after its caller's time-out, although it did the work.
+   */
+  upstreamDelayMs = 0;
 
   constructor(
     private readonly targetHost: string,
@@ -29,7 +34,16 @@ export class TcpProxy {
       };
       client.on('error', close).on('close', close);
       upstream.on('error', close).on('close', close);
-      client.pipe(upstream);
+      // In order, each chunk no sooner than `upstreamDelayMs` after it arrived.
+      let due = 0;
+      client.on('data', (chunk: Buffer) => {
+        if (this.upstreamDelayMs <= 0 && due <= Date.now()) {
+          upstream.write(chunk);
+          return;
+        }
+        due = Math.max(due, Date.now() + this.upstreamDelayMs);
+        setTimeout(() => upstream.destroyed || upstream.write(chunk), due - Date.now());
+      });
       upstream.pipe(client);
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

@@ -7,6 +7,10 @@ export interface ReceivedRequest {
   body: Record<string, unknown>;
   /** The status this server answered with. */
   status: number;
+  /** When it arrived (Date.now()). */
+  at: number;
+  /** The path it was posted to (callers that share this server can post to paths of their own). */
+  path: string;
   /** With {@link WebhookServer.idempotent}: an Idempotency-Key seen before, answered as the first time. */
   repeat?: boolean;
 }
@@ -52,6 +56,8 @@ export class WebhookServer {
           raw,
           body,
           status: answer.status,
+          at: Date.now(),
+          path: req.url ?? '',
           ...(first ? { repeat: true } : {}),
         };
         this.requests.push(request);

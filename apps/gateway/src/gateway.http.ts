@@ -5,6 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import { Histogram } from 'prom-client';
 import { nestedDeeperThan, nulCharacterAt } from '@app/contracts';
+import { serveConsole } from './console/console-static';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { sendReply } from './http/reply';
 
@@ -30,9 +31,9 @@ const httpDuration = new Histogram({
 /**
  * The gateway's HTTP stack: security headers, a request id for every request (carried on
  * through NATS headers), a bounded JSON body parser whose failures are catalog 400s, an access
- * log without secrets, metrics, and the catalog error filter.
+ * log without secrets, metrics, the console's static files, and the catalog error filter.
  */
-export function configureGatewayHttp(app: INestApplication, _config: AppConfig): void {
+export function configureGatewayHttp(app: INestApplication, config: AppConfig): void {
   const logger = new Logger('Http');
   app.use(helmet());
   app.use((req: Request, res: Response, next: NextFunction) => {
@@ -105,5 +106,6 @@ export function configureGatewayHttp(app: INestApplication, _config: AppConfig):
     if (field === undefined) return next();
     sendReply(res, { code: 400, message: `Invalid request: ${field} must not contain the NUL character`, field });
   });
+  serveConsole(app, config);
   app.useGlobalFilters(new HttpErrorFilter());
 }

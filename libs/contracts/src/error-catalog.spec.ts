@@ -16,6 +16,9 @@ const SPEC_TABLE: ReadonlyArray<readonly [code: number, http: number, message: s
   [404, 404, 'Not Found'],
   [453, 404, 'Too many OTP request to same destination Number'],
   [454, 429, 'Limit exceeded: NAME'],
+  // Ours: no answer in time after the command left; it may have been carried out. A send
+  // repeated with the same Idempotency-Key answers what the first one did, or does it once.
+  [457, 503, 'Outcome unknown: retry with the same Idempotency-Key'],
   [470, 404, 'Invalid OTP Unique Id'],
   [471, 409, 'OTP is already verified'],
   [472, 410, 'OTP is expired'],

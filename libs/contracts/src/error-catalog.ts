@@ -12,6 +12,7 @@ export const ErrorCode = {
   NotFound: 404,
   TooManyRequestsToDestination: 453,
   LimitExceeded: 454,
+  OutcomeUnknown: 457,
   UnknownOtpOnVerify: 470,
   AlreadyVerified: 471,
   Expired: 472,
@@ -47,6 +48,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, CatalogEntry>> = {
   404: { http: 404, message: 'Not Found' },
   453: { http: 404, message: 'Too many OTP request to same destination Number' },
   454: { http: 429, message: 'Limit exceeded: ' },
+  457: { http: 503, message: 'Outcome unknown: retry with the same Idempotency-Key' },
   470: { http: 404, message: 'Invalid OTP Unique Id' },
   471: { http: 409, message: 'OTP is already verified' },
   472: { http: 410, message: 'OTP is expired' },
@@ -86,6 +88,10 @@ export const ErrorReply = z.object({
     .int()
     .optional()
     .meta({ description: 'A wrong code (474): how many more wrong codes the request takes before it locks.' }),
+  idempotencyKey: z.string().optional().meta({
+    description:
+      "An unknown outcome (457) of a send: the key it went under (the caller's Idempotency-Key, or one the gateway made), to retry with safely.",
+  }),
 });
 export type ErrorReply = z.infer<typeof ErrorReply>;
 

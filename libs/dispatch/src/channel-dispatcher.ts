@@ -31,15 +31,21 @@ import { type Accepted, type CallbackVerdict, type ChannelProvider, ProviderErro
 import type { ProviderChain } from './provider-chain';
 
 const CONCURRENCY = 16;
-/** A lease outlives one provider call by this much: the claim and recording around it. */
-const LEASE_MARGIN_MS = 5000;
+/**
+ * A lease on a dispatch lasts this long and is renewed every LEASE_RENEW_MS while its provider
+ * call runs: a crashed holder's lease lapses within LEASE_MS, so another replica sends soon.
+ */
+const LEASE_MS = 3000;
+const LEASE_RENEW_MS = 1000;
 /** First look at a dispatch leased elsewhere; doubles per delivery (a lapsing lease costs a few deliveries). */
 const BUSY_RETRY_BASE_MS = 250;
 const RETRY_CAP_MS = 30_000;
-/** Deliveries beyond the provider attempts, for outages of Redis or NATS before a send. */
-const INFRA_SLACK = 10;
+/** Back-off of a step retried in place while Redis or NATS is out of reach. */
+const OUTAGE_RETRY_FIRST_MS = 250;
+const OUTAGE_RETRY_CAP_MS = 5000;
 /** A receipt may outrun the record of its send by a moment; it is not kept waiting for ever. */
 const RECEIPT_MAX_DELIVER = 10;
+const STOPPING = Symbol('stopping');
 /** A delivery report is checked and queued in a moment; one that keeps failing is not worth more. */
 const CALLBACK_MAX_DELIVER = 5;
 
@@ -81,6 +87,8 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private worker?: JetStreamWorker;
   private receiptWorker?: JetStreamWorker;
   private callbackWorker?: JetStreamWorker;
+  private stopping = false;
+  private readonly wakeUp = new Set<() => void>();
 
   constructor(private readonly d: ChannelDispatcherDeps) {
     this.logger = new Logger(`Dispatcher(${d.channel})`);
@@ -93,7 +101,7 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   async start(): Promise<void> {
     const prefix = this.d.config.nats.prefix;
-    await ensureStreams(await this.d.nc.jetstreamManager(), prefix);
+    await ensureStreams(await this.d.nc.jetstreamManager(), prefix, this.d.config.nats.streamReplicas);
     for (const provider of this.d.chain.providers)
       provider.onReceipt?.((receipt) => this.publishReceipt(provider.name, receipt));
     const stream = streamName(prefix, Streams.dispatch);
@@ -102,7 +110,9 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
       durable: this.durable,
       filterSubject: withPrefix(prefix, Subjects.dispatch(this.d.channel)),
       concurrency: CONCURRENCY,
-      maxDeliver: this.d.config.dispatch.maxAttempts + INFRA_SLACK,
+      // Never given up by JetStream: provider attempts are counted with the lease (in Redis), an
+      // outage counts nothing, and what gives up publishes `failed` (see refused()).
+      maxDeliver: -1,
       ackWaitMs: this.d.config.dispatch.ackWaitMs,
       handle: (msg) => this.handle(msg),
     });
@@ -111,7 +121,7 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
       durable: `${this.durable}-receipts`,
       filterSubject: withPrefix(prefix, Subjects.receipt(this.d.channel)),
       concurrency: CONCURRENCY,
-      maxDeliver: RECEIPT_MAX_DELIVER,
+      maxDeliver: -1,
       ackWaitMs: this.d.config.dispatch.ackWaitMs,
       handle: (msg) => this.handleReceipt(msg),
     });
@@ -140,6 +150,8 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   /** Finishes or hands back what is in flight, then closes the provider's connection. */
   async stop(): Promise<void> {
+    this.stopping = true;
+    for (const wake of this.wakeUp) wake();
     await this.worker?.stop();
     await this.receiptWorker?.stop();
     await this.callbackWorker?.stop();
@@ -156,16 +168,14 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const now = this.d.clock.now();
     const expiresAt = Date.parse(message.expiresAt);
     if (Number.isNaN(expiresAt)) return this.count({ drop: 'invalid message' });
-    // A code that can no longer be verified is not worth a message.
-    if (expiresAt <= now.getTime()) return this.count({ drop: 'expired' });
 
     let claim: Claim;
     try {
-      claim = await this.d.claims.claim(message.dispatchId, this.d.config.dispatch.providerTimeoutMs + LEASE_MARGIN_MS);
+      claim = await this.d.claims.claim(message.dispatchId, LEASE_MS);
     } catch (error) {
-      // Never send without a claim: that is how duplicates happen.
-      this.logger.warn(`cannot claim dispatch, retrying: ${(error as Error).message}`);
-      return this.count({ retryAfterMs: 1000 });
+      // Never send without a claim: that is how duplicates happen. Redis out of reach is no
+      // attempt: the worker holds the message (heartbeats) and comes back here once it may be up.
+      return this.count({ unavailable: `cannot claim dispatch: ${(error as Error).message}` }, 'unavailable');
     }
     if (claim.kind === 'already-done') return this.republishSent(message.dispatchId);
     if (claim.kind === 'busy') {
@@ -181,7 +191,15 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
       });
       return this.count({ retryAfterMs: retryInMs }, 'leased_elsewhere');
     }
-    return this.send(message, claim.lease, now, msg);
+    // A code that can no longer be verified is not worth a message: given up, and said so.
+    if (expiresAt <= now.getTime())
+      return this.giveUp(
+        message,
+        claim.lease,
+        { code: 'expired', message: 'the code expired before the message could be sent' },
+        'expired',
+      );
+    return this.send(message, claim.lease, now);
   }
 
   /**
@@ -190,7 +208,7 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
    * the message goes out once; a permanent one ends the attempt (another provider would refuse
    * the same number too). Only when every provider failed transiently is the attempt retried.
    */
-  private async send(message: DispatchMessage, lease: Lease, now: Date, msg?: JsMsg): Promise<MessageOutcome> {
+  private async send(message: DispatchMessage, lease: Lease, now: Date): Promise<MessageOutcome> {
     const { claims, config } = this.d;
     const attempt = lease.attempt;
     if (attempt > 1)
@@ -202,48 +220,45 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     let accepted: Accepted | undefined;
     let provider: ChannelProvider | undefined;
     let lastError = new ProviderError('no_route', 'no provider serves this destination', true);
-    let tried = 0;
-    for (const candidate of this.d.chain.candidates(message.to)) {
-      if (tried++ > 0) {
-        // The next provider gets a full lease and ack wait of its own.
-        msg?.working();
-        const ours = await claims.extend(lease, config.dispatch.providerTimeoutMs + LEASE_MARGIN_MS).catch(() => false);
-        if (!ours) {
-          candidate.settle('none', 0);
-          return this.count({ retryAfterMs: 1000 }, 'leased_elsewhere');
+    // The lease is short: kept alive while the providers work, it lapses soon after a crash.
+    const renewal = setInterval(() => void claims.renew(lease, LEASE_MS).catch(() => undefined), LEASE_RENEW_MS);
+    try {
+      for (const candidate of this.d.chain.candidates(message.to)) {
+        if (provider)
+          this.logger.warn({
+            message: 'failing over to the next provider',
+            dispatchId: message.dispatchId,
+            from: provider.name,
+            to: candidate.provider.name,
+            error: lastError.code,
+          });
+        provider = candidate.provider;
+        const started = process.hrtime.bigint();
+        const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+        try {
+          accepted = await withTimeout(candidate.provider.send(message), config.dispatch.providerTimeoutMs);
+          candidate.settle('sent', seconds());
+          break;
+        } catch (thrown) {
+          lastError = ProviderError.from(thrown);
+          candidate.settle(lastError.permanent ? 'permanent' : 'transient', seconds());
+          if (lastError.permanent) break;
         }
-        this.logger.warn({
-          message: 'failing over to the next provider',
-          dispatchId: message.dispatchId,
-          from: provider?.name,
-          to: candidate.provider.name,
-          error: lastError.code,
-        });
       }
-      provider = candidate.provider;
-      const started = process.hrtime.bigint();
-      const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
-      try {
-        accepted = await withTimeout(candidate.provider.send(message), config.dispatch.providerTimeoutMs);
-        candidate.settle('sent', seconds());
-        break;
-      } catch (thrown) {
-        lastError = ProviderError.from(thrown);
-        candidate.settle(lastError.permanent ? 'permanent' : 'transient', seconds());
-        if (lastError.permanent) break;
-      }
+    } finally {
+      clearInterval(renewal);
     }
     if (!accepted || !provider) return this.refused(message, lease, lastError, provider?.name ?? 'none');
+    const sent = accepted;
     const record: SentRecord = {
       ...recordOf(message, provider.name, attempt),
       providerMessageId: accepted.providerMessageId,
       units: accepted.units ?? 1,
     };
-    // Sent: from here on, a failure must not lead to a second send.
-    await claims.markSentWith(record, accepted.otherMessageIds).catch(async (error: Error) => {
-      this.logger.warn(`could not record the send: ${error.message}`);
-      await claims.markSent(message.dispatchId).catch(() => undefined);
-    });
+    // Sent: from here on, a failure must not lead to a second send. Through a Redis outage the
+    // message is held (the worker's heartbeats keep it ours) until the send is on record.
+    const stored = await this.untilDone('recording the send', () => claims.markSentWith(record, sent.otherMessageIds));
+    if (stored === STOPPING) await claims.markSent(message.dispatchId).catch(() => undefined);
     if (config.devOutbox) {
       await this.d.outbox
         .keep(message, now)
@@ -252,9 +267,8 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     try {
       await this.status(record, 'sent', null);
     } catch (error) {
-      // Redelivered, the claim says sent and the status is published again from the record.
-      this.logger.warn(`could not publish the sent status, retrying: ${(error as Error).message}`);
-      return this.count({ retryAfterMs: 1000 });
+      // Handled again, the claim says sent and the status is published from the record.
+      return this.count({ unavailable: `cannot publish the sent status: ${(error as Error).message}` }, 'unavailable');
     }
     return this.count({ ack: true });
   }
@@ -270,29 +284,8 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const attempt = lease.attempt;
     const base = recordOf(message, providerName, attempt);
     const reason = { code: error.code, message: error.message.slice(0, 500) };
-    if (error.permanent || attempt >= config.dispatch.maxAttempts) {
-      const ours = await claims.markFailed(lease).catch(() => true);
-      // Our lease lapsed and another holder took the dispatch (or sent it): not ours to fail.
-      // Looked at again, it is `done` (acknowledged) or still leased (waited for).
-      if (!ours) return this.count({ retryAfterMs: 1000 }, 'leased_elsewhere');
-      this.logger.warn({
-        message: 'delivery failed',
-        dispatchId: message.dispatchId,
-        provider: providerName,
-        permanent: error.permanent,
-        attempt,
-        error: reason.message,
-      });
-      try {
-        await this.status(base, 'failed', reason);
-      } catch (publishError) {
-        // The claim now says done: the redelivery republishes nothing, so keep trying here.
-        this.logger.warn(`could not publish the failed status: ${(publishError as Error).message}`);
-        await claims.reopenFailed(message.dispatchId).catch(() => undefined);
-        return this.count({ retryAfterMs: 1000 });
-      }
-      return this.count({ ack: true }, 'failed');
-    }
+    if (error.permanent || attempt >= config.dispatch.maxAttempts)
+      return this.giveUp(message, lease, reason, 'failed', providerName);
     await claims.release(lease).catch(() => undefined);
     // attempt is 1 on the first delivery: base, 2×base, 4×base… up to the cap.
     const delay = Math.min(RETRY_CAP_MS, config.dispatch.retryBaseMs * 2 ** Math.max(0, attempt - 1));
@@ -308,11 +301,80 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     return this.count({ retryAfterMs: delay });
   }
 
+  /**
+   * Gives a dispatch up: marked `failed` (later copies are not sent) and a `failed` status with
+   * the reason, always published — through an outage of Redis or NATS too (held until then).
+   */
+  private async giveUp(
+    message: DispatchMessage,
+    lease: Lease,
+    reason: { code: string; message: string },
+    label: 'failed' | 'expired',
+    /** Who refused it; for a code that expired in the queue, the channel's first provider. */
+    providerName = this.d.chain.providers[0].name,
+  ): Promise<MessageOutcome> {
+    const { claims } = this.d;
+    const ours = await this.untilDone('marking the dispatch failed', () => claims.markFailed(lease));
+    if (ours === STOPPING) return { retryAfterMs: 0 };
+    // Our lease lapsed and another holder took the dispatch (or sent it): not ours to fail.
+    // Looked at again, it is `done` (acknowledged) or still leased (waited for).
+    if (!ours) return this.count({ retryAfterMs: 1000 }, 'leased_elsewhere');
+    this.logger.warn({
+      message: label === 'expired' ? 'code expired before it was sent' : 'delivery failed',
+      dispatchId: message.dispatchId,
+      provider: providerName,
+      attempt: lease.attempt,
+      error: reason.message,
+    });
+    const published = await this.untilDone('publishing the failed status', () =>
+      this.status(recordOf(message, providerName, lease.attempt), 'failed', reason),
+    );
+    if (published === STOPPING) {
+      // The claim says done: a redelivery would publish nothing, so it is reopened for it.
+      await claims.reopenFailed(message.dispatchId).catch(() => undefined);
+      return { retryAfterMs: 0 };
+    }
+    return this.count({ ack: true }, label);
+  }
+
   /** A copy of a dispatch already sent: acknowledged, its `sent` status published again (idempotent). */
   private async republishSent(dispatchId: string): Promise<MessageOutcome> {
-    const record = await this.d.claims.record(dispatchId).catch(() => null);
-    if (record) await this.status(record, 'sent', null).catch(() => undefined);
+    try {
+      const record = await this.d.claims.record(dispatchId);
+      if (record) await this.status(record, 'sent', null);
+    } catch (error) {
+      return this.count(
+        { unavailable: `cannot republish the sent status: ${(error as Error).message}` },
+        'unavailable',
+      );
+    }
     return this.count({ ack: true }, 'duplicate');
+  }
+
+  /**
+   * Runs `work` until it succeeds, while Redis or NATS is out of reach (no attempt is spent; the
+   * worker's heartbeats keep the message ours). STOPPING once the dispatcher shuts down.
+   */
+  private async untilDone<T>(what: string, work: () => Promise<T>): Promise<T | typeof STOPPING> {
+    for (let i = 0; ; i++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (this.stopping) return STOPPING;
+        const waitMs = Math.min(OUTAGE_RETRY_CAP_MS, OUTAGE_RETRY_FIRST_MS * 2 ** Math.min(i, 10));
+        if (i === 0 || waitMs === OUTAGE_RETRY_CAP_MS)
+          this.logger.warn(`${what} failed, trying again: ${(error as Error).message}`);
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            clearTimeout(timer);
+            this.wakeUp.delete(wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, waitMs);
+          this.wakeUp.add(wake);
+        });
+      }
+    }
   }
 
   /** A receipt a provider reported on its own connection: onto JetStream, like a callback. */
@@ -352,8 +414,7 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
         ));
       record = dispatchId ? await this.d.claims.record(dispatchId) : null;
     } catch (error) {
-      this.logger.warn(`cannot resolve receipt, retrying: ${(error as Error).message}`);
-      return { retryAfterMs: 1000 };
+      return this.count({ unavailable: `cannot resolve receipt: ${(error as Error).message}` }, 'unavailable');
     }
     if (!record) {
       // The send's record may be a moment behind its receipt; after that the receipt is not ours.
@@ -361,7 +422,14 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
       return this.count({ drop: 'receipt for an unknown dispatch' }, 'receipt_dropped');
     }
     const data = { ...record, providerMessageId: receipt.providerMessageId ?? record.providerMessageId };
-    await this.status(data, receipt.status, receipt.error ?? null);
+    try {
+      await this.status(data, receipt.status, receipt.error ?? null);
+    } catch (error) {
+      return this.count(
+        { unavailable: `cannot publish the receipt's status: ${(error as Error).message}` },
+        'unavailable',
+      );
+    }
     return this.count({ ack: true }, 'receipt');
   }
 
@@ -409,8 +477,8 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     try {
       for (const report of verdict.reports) await this.publishReceipt(provider.name, report);
     } catch (error) {
-      this.logger.warn(`could not queue a delivery report, retrying: ${(error as Error).message}`);
-      return { retryAfterMs: 1000 };
+      // NATS out of reach: held and handled again once it is back; the gateway answered 503 meanwhile.
+      return { unavailable: `cannot queue a delivery report: ${(error as Error).message}` };
     }
     reply({ status: 200 });
     return this.count({ ack: true }, 'receipt');
@@ -440,7 +508,15 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private count(outcome: MessageOutcome, label?: string): MessageOutcome {
-    const name = label ?? ('ack' in outcome ? 'sent' : 'drop' in outcome ? 'dropped' : 'retried');
+    const name =
+      label ??
+      ('ack' in outcome
+        ? 'sent'
+        : 'drop' in outcome
+          ? 'dropped'
+          : 'unavailable' in outcome
+            ? 'unavailable'
+            : 'retried');
     outcomes.inc({ channel: this.d.channel, outcome: name });
     return outcome;
   }

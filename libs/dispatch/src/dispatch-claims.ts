@@ -29,8 +29,8 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
-/** Lengthens our lease (one more provider of the chain is about to be called); 0 if it is not ours. */
-const EXTEND_LUA = `
+/** Extends the lease only if it is still ours. */
+const RENEW_LUA = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 `;
@@ -52,7 +52,7 @@ interface WithScripts {
     ttl: number,
   ): Promise<[string, number]>;
   dispatchRelease(keys: number, claim: string, value: string): Promise<number>;
-  dispatchExtend(keys: number, claim: string, lease: string, leaseMs: number): Promise<number>;
+  dispatchRenew(keys: number, claim: string, lease: string, leaseMs: number): Promise<number>;
   dispatchFail(keys: number, claim: string, lease: string, ttl: number): Promise<number>;
 }
 
@@ -71,8 +71,8 @@ export type Claim = { kind: 'claimed'; lease: Lease } | { kind: 'already-done' }
  *
  * JetStream delivers at least once: a redelivery after an ack was lost, a replica killed
  * mid-send, or a re-publish that escaped the stream's de-duplication window. Before sending,
- * a replica takes a lease on the dispatch id, owned by a random token and lasting a little
- * longer than one provider call. `sent` and `failed` are final (7 days): a copy is acknowledged
+ * a replica takes a lease on the dispatch id, owned by a random token, short (a few seconds)
+ * and renewed while the provider call runs, so a crashed holder's lease lapses soon. `sent` and `failed` are final (7 days): a copy is acknowledged
  * and not sent again. A live lease of another holder means "someone is at the provider right
  * now": the copy comes back once the lease can have lapsed. A holder that crashed leaves its
  * lease to lapse, and the next delivery sends again with the same dispatch id as the
@@ -96,8 +96,8 @@ export class DispatchClaims implements OnModuleInit {
     if ('dispatchClaim' in this.redis) return;
     this.redis.defineCommand('dispatchClaim', { lua: CLAIM_LUA });
     this.redis.defineCommand('dispatchRelease', { lua: RELEASE_LUA });
+    this.redis.defineCommand('dispatchRenew', { lua: RENEW_LUA });
     this.redis.defineCommand('dispatchFail', { lua: FAIL_LUA });
-    this.redis.defineCommand('dispatchExtend', { lua: EXTEND_LUA });
   }
 
   async claim(dispatchId: string, leaseMs: number): Promise<Claim> {
@@ -114,6 +114,14 @@ export class DispatchClaims implements OnModuleInit {
     if (kind === 'done') return { kind: 'already-done' };
     // PTTL is -1 only for a key without expiry, which we never write; be safe anyway.
     return { kind: 'busy', retryInMs: Number(n) > 0 ? Number(n) : leaseMs };
+  }
+
+  /**
+   * Keeps our lease alive while the provider call runs (a short lease, renewed, lets another
+   * replica take over soon after a crash). False if it is no longer ours.
+   */
+  async renew(lease: Lease, leaseMs: number): Promise<boolean> {
+    return (await this.scripts.dispatchRenew(1, keyOf(lease.dispatchId), leaseOf(lease.token), leaseMs)) === 1;
   }
 
   /**
@@ -163,11 +171,6 @@ export class DispatchClaims implements OnModuleInit {
 
   async dispatchIdOf(provider: string, providerMessageId: string): Promise<string | null> {
     return this.redis.get(messageKey(provider, providerMessageId));
-  }
-
-  /** Keeps our lease for another `leaseMs` (failing over to the next provider); false if we lost it. */
-  async extend(lease: Lease, leaseMs: number): Promise<boolean> {
-    return (await this.scripts.dispatchExtend(1, keyOf(lease.dispatchId), leaseOf(lease.token), leaseMs)) === 1;
   }
 
   /** The provider refused: let a later delivery try again. Only our own lease is released. */

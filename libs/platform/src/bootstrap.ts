@@ -70,7 +70,7 @@ export async function startService(definition: ServiceDefinition, options: Start
   app.connectMicroservice({ strategy: new NatsRpcServer(() => app.get(NATS_CONNECTION), config.nats.prefix) });
   app.enableShutdownHooks();
   await app.startAllMicroservices();
-  await app.listen(options.port ?? config.port, '0.0.0.0');
+  await app.listen(options.port ?? config.port, config.host);
   if (config.otpSecretIsDevDefault) {
     logger.warn('OTP_SECRET is not set: using the development default. Set it in production.', 'Config');
   }

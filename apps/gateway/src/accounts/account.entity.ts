@@ -22,4 +22,8 @@ export class AccountEntity {
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
+
+  /** The sender `POST /otp/generate` uses when a request names none (`PUT /otp/sender`). */
+  @Column({ name: 'default_sender', type: 'text', nullable: true })
+  defaultSender!: string | null;
 }

@@ -102,6 +102,16 @@ export class AccountsService {
     return ok && row ? { sid: row.sid, email: row.email, parentSid: row.parentSid } : undefined;
   }
 
+  /** The account's default sender for `POST /otp/generate`, if it set one. */
+  async defaultSenderOf(sid: string): Promise<string | undefined> {
+    return (await this.db.getRepository(AccountEntity).findOneBy({ sid }))?.defaultSender ?? undefined;
+  }
+
+  /** Sets (or with null clears) the account's default sender. */
+  async setDefaultSender(sid: string, sender: string | null): Promise<void> {
+    await this.db.getRepository(AccountEntity).update({ sid }, { defaultSender: sender });
+  }
+
   /** The email of an account (for the seed's response shapes), or null if there is none. */
   async emailOf(sid: string): Promise<string | null> {
     return (await this.db.getRepository(AccountEntity).findOneBy({ sid }))?.email ?? null;

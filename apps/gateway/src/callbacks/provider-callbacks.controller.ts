@@ -121,7 +121,9 @@ export class ProviderCallbacksController {
     const inbox = createInbox();
     const subscription = this.nc.subscribe(inbox, { max: 1, timeout: this.config.nats.requestTimeoutMs });
     try {
-      this.streamsReady ??= this.nc.jetstreamManager().then((jsm) => ensureStreams(jsm, prefix));
+      this.streamsReady ??= this.nc
+        .jetstreamManager()
+        .then((jsm) => ensureStreams(jsm, prefix, this.config.nats.streamReplicas));
       await this.streamsReady;
       const h = natsHeaders();
       h.set(CALLBACK_REPLY_HEADER, inbox);

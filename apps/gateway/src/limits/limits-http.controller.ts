@@ -54,7 +54,7 @@ export class LimitsHttpController {
     description: 'A named limit of 1–10 buckets; a send names it in `limits` with the key it counts under.',
     body: CreateLimitBody,
     response: LimitOk,
-    errors: [403, 492, 503],
+    errors: [403, 457, 492, 503],
   })
   @Post()
   @HttpCode(200)
@@ -79,7 +79,7 @@ export class LimitsHttpController {
     path: LimitPath,
     body: UpdateLimitBody,
     response: LimitOk,
-    errors: [493, 503],
+    errors: [457, 493, 503],
   })
   @Put(':sid')
   async update(
@@ -103,7 +103,7 @@ export class LimitsHttpController {
     description: "Answers the deleted limit. A parent may delete its sub-accounts' limits.",
     path: LimitPath,
     response: LimitOk,
-    errors: [493, 503],
+    errors: [457, 493, 503],
   })
   @Delete(':sid')
   async delete(@Req() req: AuthenticatedRequest, @Param('sid') sid: string, @Res() res: Response): Promise<void> {

@@ -1,5 +1,5 @@
 import { Body, Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { CancelOtpRequest, type CommandInput, DomainError, SendOtpRequest, VerifyOtpRequest } from '@app/contracts';
+import { CancelOtpRequest, type CommandInput, SendOtpRequest, VerifyOtpRequest } from '@app/contracts';
 import { NatsRpcClient, ApiOperation } from '@app/platform';
 import type { Response } from 'express';
 import { z } from 'zod';
@@ -8,6 +8,7 @@ import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { bodyObject } from '../http/body';
 import { sendReply } from '../http/reply';
 import { OtpReplyBody } from '../http/reply.schemas';
+import { idempotencyKeyHeader, sendOtpCommand } from './otp-send';
 
 const IdempotencyHeaders = z.object({
   'Idempotency-Key': z.string().min(1).max(255).optional().meta({
@@ -36,7 +37,7 @@ export class OtpHttpController {
     headers: IdempotencyHeaders,
     response: OtpReplyBody,
     rateLimitHeaders: true,
-    errors: [403, 453, 454, 495, 497, 503],
+    errors: [403, 453, 454, 457, 495, 497, 503],
   })
   @Post('send')
   @HttpCode(200)
@@ -47,12 +48,10 @@ export class OtpHttpController {
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<void> {
     const body = bodyObject(raw);
-    if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
-      throw new DomainError(400, 'Idempotency-Key must be 1 to 255 characters', { field: 'Idempotency-Key' });
-    }
+    const key = idempotencyKeyHeader(idempotencyKey);
     const actor = await this.accounts.actingAccount(req.account, body.accountSid);
-    const command = { ...body, ...actor, idempotencyKey } as CommandInput<'otp.v1.send'>;
-    sendReply(res, await this.rpc.request('otp.v1.send', command));
+    const command = { ...body, ...actor, idempotencyKey: key } as CommandInput<'otp.v1.send'>;
+    sendReply(res, await sendOtpCommand(this.rpc, command));
   }
 
   @ApiOperation({
@@ -63,7 +62,7 @@ export class OtpHttpController {
     body: VerifyOtpRequest,
     response: OtpReplyBody,
     rateLimitHeaders: true,
-    errors: [403, 454, 470, 471, 472, 473, 474, 475, 476, 495, 503],
+    errors: [403, 454, 457, 470, 471, 472, 473, 474, 475, 476, 495, 503],
   })
   @Post('verify')
   @HttpCode(200)
@@ -80,7 +79,7 @@ export class OtpHttpController {
     description: 'The code stops verifying; fallback steps still due are not sent. Answers `message: "canceled"`.',
     body: CancelOtpRequest,
     response: OtpReplyBody,
-    errors: [403, 471, 472, 473, 475, 476, 490, 503],
+    errors: [403, 457, 471, 472, 473, 475, 476, 490, 503],
   })
   @Post('cancel')
   @HttpCode(200)

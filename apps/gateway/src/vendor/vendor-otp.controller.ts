@@ -1,41 +1,23 @@
-import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   type CommandInput,
+  DomainError,
   type ErrorCode,
   type ErrorReply,
   httpStatusOf,
   isErrorReply,
+  phoneNumber,
   SEND_FIELDS,
   VERIFY_FIELDS,
 } from '@app/contracts';
-import { NatsRpcClient, ApiOperation } from '@app/platform';
+import { APP_CONFIG, type AppConfig, NatsRpcClient, ApiOperation } from '@app/platform';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { AccountsService } from '../accounts/accounts.service';
 import { type AuthenticatedRequest, UseAuthScheme } from '../auth/auth.guard';
 import { bodyObject } from '../http/body';
-
-/** Our field names back to the second vendor's, so a 400 names the field the caller sent. */
-const VENDOR_FIELD: Record<string, string> = {
-  to: 'phone_number',
-  body: 'text',
-  from: 'sender',
-  channel: 'channel',
-  length: 'code_length',
-  allowDigits: 'allow_digits',
-  allowUpperCase: 'allow_upper_case',
-  allowLowerCase: 'allow_lower_case',
-  allowSpecialChars: 'allow_special_chars',
-  timeout: 'validity_period',
-  maxWrongAttempts: 'max_wrong_attempts',
-  recipientIp: 'recipient_ip',
-  language: 'voice_language',
-  voice: 'voice_gender',
-  requestId: 'otp_request_token',
-  code: 'code',
-};
-
-const CHANNEL: Record<string, string> = { sms: 'sms', voice_sms: 'call' };
+import { idempotencyKeyHeader, sendOtpCommand } from '../otp/otp-send';
+import { CHANNEL, VENDOR_FIELD, vendorSendCommand } from './vendor-send';
 
 /** A field of ours under the vendor's name: the same rules, since otp-core validates it as ours. */
 const theirs = <K extends keyof typeof SEND_FIELDS>(ours: K) => [VENDOR_FIELD[ours], SEND_FIELDS[ours]] as const;
@@ -75,6 +57,24 @@ const GenerateOk = z.object({
   message: z.string(),
   ticket_number: z.string(),
   otp_request_token: z.string(),
+  warnings: z
+    .array(z.object({ field: z.string(), message: z.string() }))
+    .optional()
+    .meta({ description: 'Optional values that could not be used: left out (their default applied), not refused.' }),
+});
+const SenderBody = z.object({
+  sender: z
+    .string()
+    .nullable()
+    .meta({ description: 'An E.164 number or a 3-11 character alphanumeric sender ID; `null` clears it.' }),
+  accountSid: SEND_FIELDS.accountSid,
+});
+const SenderQuery = z.object({ accountSid: SEND_FIELDS.accountSid });
+const SenderOk = z.object({ code: z.literal(0), message: z.string(), sender: z.string().nullable() });
+const IdempotencyHeaders = z.object({
+  'Idempotency-Key': z.string().min(1).max(255).optional().meta({
+    description: 'The same key from the same account within 24 h answers the first response and never sends again.',
+  }),
 });
 const ValidateOk = z.object({ code: z.literal(0), message: z.string(), ticket_number: z.string() });
 /** The vendor's error shape: the catalog code, the vendor's field name, the request as `ticket_number`. */
@@ -84,12 +84,17 @@ const vendorErrorBody = (codes: readonly [ErrorCode, ...ErrorCode[]]) =>
     message: z.string(),
     field: z.string().optional(),
     ticket_number: z.string().optional(),
+    idempotency_key: z
+      .string()
+      .optional()
+      .meta({ description: 'An unknown outcome (457): the key to send the same request again with, safely.' }),
   });
 
 /**
  * The second vendor's shape (seed 003, SPEC 3.6): `POST /otp/generate` and `/otp/validate`,
  * authenticated by `api-login` / `api-key` headers, answering `code: 0` on success. A thin
- * adapter: the same otp-core commands run underneath.
+ * adapter: the same otp-core commands run underneath. `GET`/`PUT /otp/sender`: the account's
+ * default sender, used when a generate names none (or one that cannot be used).
  */
 @Controller('otp')
 @UseAuthScheme('api-key')
@@ -97,52 +102,48 @@ export class VendorOtpController {
   constructor(
     private readonly rpc: NatsRpcClient,
     private readonly accounts: AccountsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @ApiOperation({
     operationId: 'vendorGenerate',
     tag: 'Second vendor',
     summary: 'Generate and send an OTP (seed 003)',
+    description:
+      'Lenient as seed 003 promises: values cast, unusable optional values ignored and listed in `warnings`; `sender` optional (the account default, else DEFAULT_SENDER).',
     body: GenerateBody,
+    headers: IdempotencyHeaders,
     response: GenerateOk,
     errorBody: vendorErrorBody,
-    errors: [403, 453, 454, 495, 503],
+    errors: [403, 453, 454, 457, 495, 503],
   })
   @Post('generate')
   @HttpCode(200)
-  async generate(@Req() req: AuthenticatedRequest, @Body() raw: unknown, @Res() res: Response): Promise<void> {
+  async generate(
+    @Req() req: AuthenticatedRequest,
+    @Body() raw: unknown,
+    @Res() res: Response,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<void> {
     const b = bodyObject(raw);
+    const key = idempotencyKeyHeader(idempotencyKey);
     const actor = await this.accounts.actingAccount(req.account, b.accountSid);
-    const text = typeof b.text === 'string' && !b.text.includes('{code}') ? `${b.text} {code}` : b.text;
-    const channel =
-      b.channel === undefined
-        ? undefined
-        : typeof b.channel === 'string'
-          ? (CHANNEL[b.channel] ?? b.channel)
-          : b.channel;
-    const command = {
-      service: typeof b.service === 'string' ? b.service : 'otp',
-      to: b.phone_number,
-      body: text,
-      from: b.sender,
-      channel,
-      length: b.code_length,
-      allowDigits: b.allow_digits,
-      allowUpperCase: b.allow_upper_case,
-      allowLowerCase: b.allow_lower_case,
-      allowSpecialChars: b.allow_special_chars,
-      timeout: b.validity_period,
-      maxWrongAttempts: b.max_wrong_attempts,
-      recipientIp: b.recipient_ip,
-      // The voice options mean something to a voice_sms only; an sms ignores them, as the seed does.
-      ...(channel === 'call' ? { language: b.voice_language, voice: b.voice_gender } : {}),
-      ...actor,
-    } as CommandInput<'otp.v1.send'>;
-    const reply = await this.rpc.request('otp.v1.send', command);
+    const defaultSender = (await this.accounts.defaultSenderOf(actor.accountSid)) ?? this.config.defaultSender;
+    const { command, warnings } = vendorSendCommand(b, actor, defaultSender);
+    if (command.from === undefined) {
+      throw new DomainError(400, 'sender is required: this account has no default sender (PUT /otp/sender)', {
+        field: 'sender',
+      });
+    }
+    const reply = await sendOtpCommand(this.rpc, { ...command, idempotencyKey: key });
     if (isErrorReply(reply)) return vendorError(res, reply);
-    res
-      .status(200)
-      .json({ code: 0, message: 'OK', ticket_number: reply.requestID, otp_request_token: reply.requestID });
+    res.status(200).json({
+      code: 0,
+      message: 'OK',
+      ticket_number: reply.requestID,
+      otp_request_token: reply.requestID,
+      ...(warnings.length ? { warnings } : {}),
+    });
   }
 
   @ApiOperation({
@@ -152,7 +153,7 @@ export class VendorOtpController {
     body: ValidateBody,
     response: ValidateOk,
     errorBody: vendorErrorBody,
-    errors: [403, 470, 471, 472, 473, 474, 475, 476, 503],
+    errors: [403, 457, 470, 471, 472, 473, 474, 475, 476, 503],
   })
   @Post('validate')
   @HttpCode(200)
@@ -166,6 +167,47 @@ export class VendorOtpController {
     } as CommandInput<'otp.v1.verify'>);
     if (isErrorReply(reply)) return vendorError(res, reply);
     res.status(200).json({ code: 0, message: 'OK', ticket_number: reply.requestID });
+  }
+
+  /** The account's default sender (`null`: none; then DEFAULT_SENDER, if the operator set one). */
+  @ApiOperation({
+    operationId: 'vendorGetSender',
+    tag: 'Second vendor',
+    summary: "The account's default sender for generate",
+    query: SenderQuery,
+    response: SenderOk,
+    errors: [403, 503],
+  })
+  @Get('sender')
+  async sender(@Req() req: AuthenticatedRequest, @Query('accountSid') accountSid?: string): Promise<object> {
+    const actor = await this.accounts.actingAccount(req.account, accountSid);
+    return { code: 0, message: 'OK', sender: (await this.accounts.defaultSenderOf(actor.accountSid)) ?? null };
+  }
+
+  /** Sets (or with `null`, clears) the account's default sender: an E.164 number or a 3-11 character sender ID. */
+  @ApiOperation({
+    operationId: 'vendorSetSender',
+    tag: 'Second vendor',
+    summary: "Sets (or clears) the account's default sender for generate",
+    body: SenderBody,
+    response: SenderOk,
+    errors: [403, 503],
+  })
+  @Put('sender')
+  async setSender(@Req() req: AuthenticatedRequest, @Body() raw: unknown): Promise<object> {
+    const b = bodyObject(raw);
+    const actor = await this.accounts.actingAccount(req.account, b.accountSid);
+    const sender = b.sender;
+    const valid =
+      sender === null ||
+      (typeof sender === 'string' && (/^[A-Za-z0-9]{3,11}$/.test(sender) || phoneNumber.safeParse(sender).success));
+    if (!valid) {
+      throw new DomainError(400, 'sender must be an E.164 number, a 3-11 character alphanumeric sender ID, or null', {
+        field: 'sender',
+      });
+    }
+    await this.accounts.setDefaultSender(actor.accountSid, sender as string | null);
+    return { code: 0, message: 'OK', sender };
   }
 }
 
@@ -181,5 +223,7 @@ function vendorError(res: Response, reply: ErrorReply): void {
     message,
     ...(field ? { field } : {}),
     ...(reply.requestID ? { ticket_number: reply.requestID } : {}),
+    // An unknown outcome (457): the key to send the same request again with, safely.
+    ...(reply.idempotencyKey ? { idempotency_key: reply.idempotencyKey } : {}),
   });
 }

@@ -13,6 +13,7 @@ import {
   type AppConfig,
   Clock,
   decodeJson,
+  isDependencyOutage,
   type MessageOutcome,
   NATS_CONNECTION,
   OtpEventsConsumer,
@@ -73,6 +74,7 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
     try {
       url = await this.requests.statusCallbackOf(event.requestId, event.accountSid);
     } catch (error) {
+      if (isDependencyOutage(error)) return { unavailable: (error as Error).message };
       this.logger.warn(`status callback lookup failed, retrying: ${(error as Error).message}`);
       return { retryAfterMs: 1000 };
     }

@@ -5,6 +5,7 @@ import {
   type AppConfig,
   Clock,
   decodeJson,
+  isDependencyOutage,
   type MessageOutcome,
   NATS_CONNECTION,
   OtpEventsConsumer,
@@ -62,6 +63,9 @@ export class DeliveryStatusConsumer extends OtpEventsConsumer {
       if (await this.fallback.onDeliveryStatus(dispatchId, status, this.clock.now())) this.relay.kick();
       return { ack: true };
     } catch (error) {
+      // Postgres out of reach: held until it is back, no delivery spent (a dropped `failed`
+      // would leave the request without its fallback).
+      if (isDependencyOutage(error)) return { unavailable: (error as Error).message };
       this.logger.warn(`delivery status not recorded, retrying: ${(error as Error).message}`);
       return { retryAfterMs: 1000 };
     }

@@ -68,7 +68,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       let drained = true;
       try {
         if (!this.streamsReady) {
-          await ensureStreams(await this.nc.jetstreamManager({ timeout: 2000 }), this.config.nats.prefix);
+          await ensureStreams(
+            await this.nc.jetstreamManager({ timeout: 2000 }),
+            this.config.nats.prefix,
+            this.config.nats.streamReplicas,
+          );
           this.streamsReady = true;
         }
         drained = (await this.publishBatch()) < BATCH;

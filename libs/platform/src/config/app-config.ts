@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { loadProvidersFile, type ProvidersFile, ProvidersFileError } from './providers-file';
 
@@ -26,12 +27,19 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: int(0, 65535).default(3000),
+  // Address the HTTP server binds: 0.0.0.0 (every IPv4 interface), :: (every interface), 127.0.0.1…
+  HOST: z
+    .string()
+    .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address (0.0.0.0, ::, 127.0.0.1…)')
+    .default('0.0.0.0'),
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   NATS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]*$/, 'may hold only letters, digits, - and _')
     .default(''),
   NATS_REQUEST_TIMEOUT_MS: int(100, 60_000).default(5000),
+  // Replicas of the JetStream streams the services create or update (3 on a 3-node cluster).
+  NATS_STREAM_REPLICAS: int(1, 5).default(1),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/smart2fa'),
   DATABASE_POOL_SIZE: int(1, 200).default(10),
   // One URL, or with REDIS_CLUSTER=true a comma-separated list of cluster seed nodes.
@@ -46,6 +54,14 @@ const EnvSchema = z.object({
   REDIS_PREFIX: z.string().max(64).default(''),
   OTP_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   DEV_OUTBOX: bool.default(false),
+  // The sender of a second-vendor send (POST /otp/generate) that names none, when its account has no default.
+  DEFAULT_SENDER: z
+    .string()
+    .regex(
+      /^([A-Za-z0-9]{3,11}|\+[1-9][0-9]{6,14})$/,
+      'must be an E.164 number or a 3-11 character alphanumeric sender ID',
+    )
+    .optional(),
   DEFAULT_LIMIT_MAX: int(1, 1_000_000).default(1),
   DEFAULT_LIMIT_INTERVAL: int(1, 31_536_000).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -80,8 +96,9 @@ const EnvSchema = z.object({
   DISPATCH_MAX_ATTEMPTS: int(1, 50).default(5),
   DISPATCH_RETRY_BASE_MS: int(10, 60_000).default(1000),
   PROVIDER_TIMEOUT_MS: int(100, 25_000).default(10_000),
-  // How long a dispatcher may hold a message before JetStream hands it to another replica.
-  DISPATCH_ACK_WAIT_MS: int(1000, 600_000).default(30_000),
+  // How long a dispatcher's message may go without a heartbeat before JetStream hands it to
+  // another replica: a crashed replica's messages go out again after about this long.
+  DISPATCH_ACK_WAIT_MS: int(1000, 600_000).default(3000),
   // The console (apps/console) and its cookie sessions (README "Console").
   CONSOLE_DIR: z.string().min(1).default('dist/console'),
   SESSION_IDLE_TIMEOUT_S: int(60, 86_400).default(1800),
@@ -112,13 +129,23 @@ export class ConfigError extends Error {
 export interface AppConfig {
   readonly env: string;
   readonly port: number;
-  readonly nats: { readonly url: string; readonly prefix: string; readonly requestTimeoutMs: number };
+  /** Bind address of the HTTP server. */
+  readonly host: string;
+  readonly nats: {
+    readonly url: string;
+    readonly prefix: string;
+    readonly requestTimeoutMs: number;
+    /** Replicas of the streams this deployment creates or updates. */
+    readonly streamReplicas: number;
+  };
   readonly database: { readonly url: string; readonly poolSize: number };
   readonly redis: { readonly urls: readonly string[]; readonly cluster: boolean; readonly prefix: string };
   /** Secret key of the code HMAC. Marked secret: never logged. */
   readonly otpSecret: string;
   readonly otpSecretIsDevDefault: boolean;
   readonly devOutbox: boolean;
+  /** Sender of a `POST /otp/generate` that names none and whose account has no default. */
+  readonly defaultSender?: string;
   readonly defaultLimit: { readonly max: number; readonly intervalSeconds: number };
   readonly logLevel: string;
   readonly sweepIntervalMs: number;
@@ -221,13 +248,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `must not exceed SESSION_ABSOLUTE_TIMEOUT_S (${e.SESSION_ABSOLUTE_TIMEOUT_S})`,
     );
   }
-  if (e.DISPATCH_ACK_WAIT_MS <= e.PROVIDER_TIMEOUT_MS) {
-    // Otherwise a message still at its provider would be handed to another replica.
-    throw new ConfigError(
-      'DISPATCH_ACK_WAIT_MS',
-      `must be greater than PROVIDER_TIMEOUT_MS (${e.PROVIDER_TIMEOUT_MS})`,
-    );
-  }
   let providers: ProvidersFile | undefined;
   if (e.PROVIDERS_FILE !== undefined) {
     try {
@@ -240,12 +260,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
-    nats: { url: e.NATS_URL, prefix: e.NATS_PREFIX, requestTimeoutMs: e.NATS_REQUEST_TIMEOUT_MS },
+    host: e.HOST,
+    nats: {
+      url: e.NATS_URL,
+      prefix: e.NATS_PREFIX,
+      requestTimeoutMs: e.NATS_REQUEST_TIMEOUT_MS,
+      streamReplicas: e.NATS_STREAM_REPLICAS,
+    },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     redis: { urls: e.REDIS_URL.split(',').map((u) => u.trim()), cluster: e.REDIS_CLUSTER, prefix: e.REDIS_PREFIX },
     otpSecret: e.OTP_SECRET ?? DEV_OTP_SECRET,
     otpSecretIsDevDefault: e.OTP_SECRET === undefined,
     devOutbox: e.DEV_OUTBOX,
+    defaultSender: e.DEFAULT_SENDER,
     defaultLimit: { max: e.DEFAULT_LIMIT_MAX, intervalSeconds: e.DEFAULT_LIMIT_INTERVAL },
     logLevel: e.LOG_LEVEL,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,

@@ -10,13 +10,16 @@ import {
   RetentionPolicy,
   StorageType,
 } from 'nats';
+import { isDependencyOutage } from '../errors';
 import { REQUEST_ID_HEADER, runWithRequestId } from '../logging/request-context';
 
 /**
  * Declares the streams of the contract (`STREAMS` in libs/contracts). Idempotent: every
  * publisher and consumer calls it at start, so no start order between services matters.
+ * `replicas` (NATS_STREAM_REPLICAS) is applied to a new stream and to an existing one with
+ * another count (on a NATS cluster, JetStream then moves it to that many nodes).
  */
-export async function ensureStreams(jsm: JetStreamManager, prefix: string): Promise<void> {
+export async function ensureStreams(jsm: JetStreamManager, prefix: string, replicas = 1): Promise<void> {
   for (const stream of Object.values(STREAMS)) {
     await ensureStream(jsm, {
       name: streamName(prefix, stream.name),
@@ -25,6 +28,7 @@ export async function ensureStreams(jsm: JetStreamManager, prefix: string): Prom
       storage: StorageType.File,
       duplicate_window: nanos(stream.duplicateWindowMs),
       max_age: nanos(stream.maxAgeMs),
+      num_replicas: replicas,
     });
   }
 }
@@ -33,9 +37,17 @@ async function ensureStream(
   jsm: JetStreamManager,
   config: Parameters<JetStreamManager['streams']['add']>[0] & { name: string },
 ): Promise<void> {
+  let existing;
   try {
-    await jsm.streams.info(config.name);
+    existing = await jsm.streams.info(config.name);
   } catch {
+    existing = undefined;
+  }
+  if (existing) {
+    if (config.num_replicas !== undefined && existing.config.num_replicas !== config.num_replicas) {
+      await jsm.streams.update(config.name, { ...existing.config, num_replicas: config.num_replicas });
+    }
+  } else {
     try {
       await jsm.streams.add(config);
     } catch (error) {
@@ -47,8 +59,17 @@ async function ensureStream(
   }
 }
 
-/** What a handler decides about a message; consumers never throw. */
-export type MessageOutcome = { ack: true } | { retryAfterMs: number } | { drop: string };
+/**
+ * What a handler decides about a message; consumers never throw. `unavailable`: a dependency
+ * (Postgres, Redis, NATS) is out of reach, so the message is held and handled again once it may
+ * be back — that is not a delivery: it does not count towards `maxDeliver`, and the message is
+ * not handed to another replica (which would find the same outage).
+ */
+export type MessageOutcome = { ack: true } | { retryAfterMs: number } | { drop: string } | { unavailable: string };
+
+/** Back-off of a message held through an outage: doubling from the first, up to the cap. */
+const OUTAGE_RETRY_FIRST_MS = 250;
+const OUTAGE_RETRY_CAP_MS = 5000;
 
 export interface WorkerOptions {
   stream: string;
@@ -56,19 +77,26 @@ export interface WorkerOptions {
   filterSubject: string;
   /** Messages handled at once by this replica. */
   concurrency: number;
-  /** Deliveries before a message is given up. */
+  /**
+   * Deliveries before a message is given up (-1: never; the handler decides, and publishes
+   * what giving up means). Outages do not count (see {@link MessageOutcome}).
+   */
   maxDeliver: number;
+  /** Time without an ack or a progress heartbeat after which JetStream redelivers (to any replica). */
   ackWaitMs: number;
   handle: (msg: JsMsg) => Promise<MessageOutcome>;
 }
 
 /**
  * A durable pull consumer shared by every replica: bounded concurrency, explicit ack, nak with
- * delay for retries, term for poison messages.
+ * delay for retries, term for poison messages. While a message is being handled it sends
+ * progress heartbeats (`working()`, three per ack wait), so a short ack wait redelivers the
+ * messages of a crashed replica soon without taking a slow one's away from it.
  */
 export class JetStreamWorker {
   private readonly logger: Logger;
   private stopped = false;
+  private wakeUp = new Set<() => void>();
   private messages?: { stop(): void; close(): Promise<void | Error> };
   private readonly inFlight = new Set<Promise<void>>();
   private loop?: Promise<void>;
@@ -121,6 +149,8 @@ export class JetStreamWorker {
   /** Stops pulling, lets the messages in hand finish; unfinished ones are redelivered. */
   async stop(): Promise<void> {
     this.stopped = true;
+    // Messages held through an outage go back to the stream now (another replica, or us later).
+    for (const wake of this.wakeUp) wake();
     this.messages?.stop();
     await Promise.allSettled([...this.inFlight]);
     await this.loop?.catch(() => undefined);
@@ -132,23 +162,71 @@ export class JetStreamWorker {
   }
 
   private async settle(msg: JsMsg): Promise<void> {
-    let outcome: MessageOutcome;
+    const beat = () => {
+      try {
+        msg.working();
+      } catch {
+        // The connection closed under us: the message comes back to whoever holds it next.
+      }
+    };
+    const heartbeat = setInterval(beat, Math.max(100, Math.floor(this.options.ackWaitMs / 3)));
     try {
-      outcome = await this.options.handle(msg);
-    } catch (error) {
-      this.logger.error(`handler threw, retrying later: ${(error as Error).message}`);
-      outcome = { retryAfterMs: 1000 };
+      this.finish(msg, await this.outcomeOf(msg));
+    } finally {
+      clearInterval(heartbeat);
     }
+  }
+
+  /** Runs the handler, again and again while a dependency is out of reach (not a delivery). */
+  private async outcomeOf(msg: JsMsg): Promise<Exclude<MessageOutcome, { unavailable: string }>> {
+    for (let held = 0; ; held++) {
+      let outcome: MessageOutcome;
+      try {
+        outcome = await this.options.handle(msg);
+      } catch (error) {
+        if (isDependencyOutage(error)) {
+          outcome = { unavailable: (error as Error).message };
+        } else {
+          this.logger.error(`handler threw, retrying later: ${(error as Error).message}`);
+          outcome = { retryAfterMs: 1000 };
+        }
+      }
+      if (!('unavailable' in outcome)) return outcome;
+      // Handed back at shutdown: JetStream redelivers it, the count of deliveries is no attempt count.
+      if (this.stopped) return { retryAfterMs: 0 };
+      const waitMs = Math.min(OUTAGE_RETRY_CAP_MS, OUTAGE_RETRY_FIRST_MS * 2 ** Math.min(held, 10));
+      // The first wait, then every 5 s or so: one line per outage per message, not one per try.
+      if (held === 0 || waitMs === OUTAGE_RETRY_CAP_MS)
+        this.logger.warn({
+          message: 'dependency unavailable, holding message',
+          reason: outcome.unavailable,
+          seq: msg.seq,
+        });
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.wakeUp.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, waitMs);
+        this.wakeUp.add(wake);
+      });
+    }
+  }
+
+  private finish(msg: JsMsg, outcome: Exclude<MessageOutcome, { unavailable: string }>): void {
     if ('ack' in outcome) {
       msg.ack();
     } else if ('drop' in outcome) {
       this.logger.warn({ message: 'message dropped', reason: outcome.drop, seq: msg.seq });
       msg.term();
-    } else if (msg.info.redeliveryCount >= this.options.maxDeliver) {
+    } else if (this.options.maxDeliver > 0 && msg.info.redeliveryCount >= this.options.maxDeliver) {
       this.logger.error({ message: 'message given up after max deliveries', seq: msg.seq });
       msg.term();
-    } else {
+    } else if (outcome.retryAfterMs > 0) {
       msg.nak(outcome.retryAfterMs);
+    } else {
+      msg.nak();
     }
   }
 }

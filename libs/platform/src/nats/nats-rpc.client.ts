@@ -1,39 +1,89 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
   type CommandInput,
   type CommandReplies,
   type CommandReply,
   type CommandSubject,
+  type ErrorReply,
+  ErrorCode,
+  catalogMessage,
   isErrorReply,
   withPrefix,
 } from '@app/contracts';
-import { headers, type NatsConnection } from 'nats';
+import { ErrorCode as NatsErrorCode, Events, headers, type NatsConnection, type NatsError } from 'nats';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { domainErrorFromReply, unavailable } from '../errors';
 import { currentRequestId, REQUEST_ID_HEADER } from '../logging/request-context';
 import { decodeJson, encodeJson } from './codec';
 import { NATS_CONNECTION } from './nats.tokens';
 
-/** Typed request-reply over the contract's command map. */
+/**
+ * Commands whose effect a caller must not be told did not happen: without an answer after
+ * they left, their outcome is unknown (457), not "nothing done" (503). The others only read,
+ * or (limiter.v1.consume) are part of a command that itself does nothing without their answer.
+ */
+const OUTCOME_MATTERS: ReadonlySet<CommandSubject> = new Set<CommandSubject>([
+  'otp.v1.send',
+  'otp.v1.verify',
+  'otp.v1.cancel',
+  'limiter.v1.create',
+  'limiter.v1.update',
+  'limiter.v1.delete',
+]);
+
+/**
+ * Typed request-reply over the contract's command map, honest about what a missing answer
+ * means. While the connection is down, a command is not sent at all and answers 503 at once
+ * (it never left: nothing was done), rather than waiting for the time-out; no responders is
+ * a 503 at once too. A time-out after the command left is an unknown outcome for the commands
+ * of {@link OUTCOME_MATTERS} (457), a 503 for the others.
+ */
 @Injectable()
-export class NatsRpcClient {
+export class NatsRpcClient implements OnModuleDestroy {
   private readonly logger = new Logger(NatsRpcClient.name);
+  private connected = true;
+  private watching = true;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    void this.watch();
+  }
+
+  onModuleDestroy(): void {
+    this.watching = false;
+  }
+
+  /** Follows the connection: a disconnect is known as it happens, not after a time-out. */
+  private async watch(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (!this.watching) break;
+      if (status.type === Events.Disconnect) this.connected = false;
+      if (status.type === Events.Reconnect) this.connected = true;
+    }
+  }
+
+  /** Whether a command sent now can reach a service (not while reconnecting, not once closed). */
+  get reachable(): boolean {
+    return this.connected && !this.nc.isClosed() && !this.nc.isDraining();
+  }
 
   /**
-   * Sends a command and returns its reply. When nobody answers (no responders, time-out,
-   * NATS unreachable) the reply is a 503, never an exception. `optional` is for subjects that
-   * may have no service behind them (a channel not deployed): no warning then.
+   * Sends a command and returns its reply. When nobody answers the reply is an error, never
+   * an exception: 503 when nothing was done (not connected, no responders), 457 when the
+   * command left and no answer came in time (see {@link OUTCOME_MATTERS}). `optional` is for
+   * subjects that may have no service behind them (a channel not deployed): no warning then.
    */
   async request<S extends CommandSubject>(
     subject: S,
     payload: CommandInput<S>,
     options: { optional?: boolean } = {},
   ): Promise<CommandReply<S>> {
+    if (!this.reachable) {
+      if (!options.optional) this.logger.warn(`${subject} not sent: NATS is not connected`);
+      return unavailable();
+    }
     const h = headers();
     const requestId = currentRequestId();
     if (requestId) h.set(REQUEST_ID_HEADER, requestId);
@@ -50,6 +100,8 @@ export class NatsRpcClient {
       return reply;
     } catch (error) {
       if (!options.optional) this.logger.warn(`${subject} got no answer: ${(error as Error).message}`);
+      const code = (error as NatsError).code;
+      if (code === NatsErrorCode.Timeout && OUTCOME_MATTERS.has(subject)) return outcomeUnknown(this.config);
       return unavailable();
     }
   }
@@ -60,4 +112,16 @@ export class NatsRpcClient {
     if (isErrorReply(reply)) throw domainErrorFromReply(reply);
     return reply as CommandReplies[S];
   }
+}
+
+/**
+ * The command left and may have been carried out. Retry-After gives the one in progress time to
+ * finish (the time-out once more), so that a retry with the same key finds its result.
+ */
+function outcomeUnknown(config: AppConfig): ErrorReply {
+  return {
+    code: ErrorCode.OutcomeUnknown,
+    message: catalogMessage(ErrorCode.OutcomeUnknown),
+    retryAfter: Math.max(1, Math.ceil(config.nats.requestTimeoutMs / 1000)),
+  };
 }

@@ -33,7 +33,7 @@ export abstract class OtpEventsConsumer implements OnApplicationBootstrap, Befor
 
   async onApplicationBootstrap(): Promise<void> {
     const prefix = this.config.nats.prefix;
-    await ensureStreams(await this.nc.jetstreamManager(), prefix);
+    await ensureStreams(await this.nc.jetstreamManager(), prefix, this.config.nats.streamReplicas);
     const { filterSubject, ...options } = this.options();
     this.worker = new JetStreamWorker(this.nc, {
       ...options,

@@ -1,0 +1,26 @@
+import { type CommandInput, type CommandReply, DomainError, ErrorCode } from '@app/contracts';
+import type { NatsRpcClient } from '@app/platform';
+import { randomUUID } from 'node:crypto';
+
+/**
+ * Sends a code through otp-core under an idempotency key: the caller's `Idempotency-Key`, or
+ * one the gateway makes for this send. If no answer comes in time after the command left, the
+ * send may have been carried out: the answer is 457 with the key, so that the caller can retry
+ * with it and get what the first one did (or have it done once), never a second code.
+ */
+export async function sendOtpCommand(
+  rpc: NatsRpcClient,
+  command: CommandInput<'otp.v1.send'>,
+): Promise<CommandReply<'otp.v1.send'>> {
+  const idempotencyKey = command.idempotencyKey ?? `gw-${randomUUID()}`;
+  const reply = await rpc.request('otp.v1.send', { ...command, idempotencyKey });
+  return reply.code === ErrorCode.OutcomeUnknown ? { ...reply, idempotencyKey } : reply;
+}
+
+/** The `Idempotency-Key` header, checked (1–255 characters). */
+export function idempotencyKeyHeader(value: string | undefined): string | undefined {
+  if (value !== undefined && (value.length < 1 || value.length > 255)) {
+    throw new DomainError(400, 'Idempotency-Key must be 1 to 255 characters', { field: 'Idempotency-Key' });
+  }
+  return value;
+}
