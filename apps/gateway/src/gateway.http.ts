@@ -14,6 +14,8 @@ export interface RawBodyRequest {
   rawBody?: Buffer;
 }
 
+const CALLBACKS_PATH = '/2fa/callbacks';
+
 /** Largest JSON body accepted: an email body is at most 10,000 characters. */
 const BODY_LIMIT = '64kb';
 /** Far more than any contract needs (fallback steps are the deepest, at three levels). */
@@ -55,6 +57,9 @@ export function configureGatewayHttp(app: INestApplication, config: AppConfig): 
       next();
     });
   });
+  // Vendors' delivery reports are handed to their providers as the raw bytes that were signed,
+  // whatever their type (Twilio and Plivo post forms, the others JSON).
+  app.use(CALLBACKS_PATH, express.raw({ type: () => true, limit: BODY_LIMIT }));
   app.use(
     express.json({
       limit: BODY_LIMIT,
@@ -79,6 +84,15 @@ export function configureGatewayHttp(app: INestApplication, config: AppConfig): 
   // No field takes a NUL character, and PostgreSQL text refuses it: a 400 naming where it is,
   // before any handler (the gateway's own, or a service behind NATS) could pass it to a query.
   app.use((req: Request, res: Response, next: NextFunction) => {
+    if (Buffer.isBuffer(req.body)) {
+      // A raw delivery report: its provider reads it; a NUL byte is refused here all the same.
+      if (!req.body.includes(0) && nulCharacterAt(req.query) === undefined) return next();
+      return sendReply(res, {
+        code: 400,
+        message: 'Invalid request: body must not contain the NUL character',
+        field: 'body',
+      });
+    }
     if (nestedDeeperThan(req.body, MAX_BODY_DEPTH)) {
       return sendReply(res, {
         code: 400,

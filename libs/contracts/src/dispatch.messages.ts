@@ -41,6 +41,8 @@ export const DeliveryReceipt = z
     channel: z.enum(CHANNELS),
     dispatchId: z.string().min(1).max(64).optional(),
     providerMessageId: z.string().min(1).max(128).optional(),
+    /** Whose message id `providerMessageId` is (a channel may have several providers); the channel's first when absent. */
+    provider: z.string().min(1).max(64).optional(),
     status: z.enum(['sent', 'delivered', 'undelivered', 'failed']),
     error: z.object({ code: z.string().min(1).max(64), message: z.string().max(500) }).optional(),
   })
@@ -61,6 +63,34 @@ export const ProviderCallback = z.object({
   error: z.object({ code: z.string().min(1).max(64), message: z.string().max(500) }).optional(),
 });
 export type ProviderCallback = z.infer<typeof ProviderCallback>;
+
+/**
+ * A vendor's delivery report as the gateway received it at `/2fa/callbacks/{name}`, on
+ * `dispatch.v1.callbacks.<channel>.<name>`: the gateway neither checks nor reads it (it holds no
+ * provider secret); the provider does. `url` is the URL the vendor called (PUBLIC_URL + path and
+ * query), `body` the raw bytes in base64, `receivedAt` the gateway's time (replay windows).
+ * A `Smart2fa-Reply` header names the inbox where the gateway waits for the verdict.
+ */
+export const ProviderCallbackRequest = z.object({
+  name: z.string().min(1).max(64),
+  method: z.string().min(1).max(10),
+  url: z.string().min(1).max(4096),
+  headers: z.record(z.string(), z.string()),
+  body: z.string(),
+  receivedAt: z.string(),
+});
+export type ProviderCallbackRequest = z.infer<typeof ProviderCallbackRequest>;
+
+/** The provider's verdict on a delivery report, which the gateway answers with. */
+export const ProviderCallbackVerdict = z.object({
+  status: z.union([z.literal(200), z.literal(400), z.literal(401), z.literal(404)]),
+  message: z.string().optional(),
+  field: z.string().optional(),
+});
+export type ProviderCallbackVerdict = z.infer<typeof ProviderCallbackVerdict>;
+
+/** Header of a provider callback message naming the inbox that waits for its verdict. */
+export const CALLBACK_REPLY_HEADER = 'Smart2fa-Reply';
 
 /** Query of the development outbox (`dev.v1.outbox.<channel>`). */
 export const DevOutboxQuery = z.object({

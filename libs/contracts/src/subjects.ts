@@ -13,6 +13,11 @@ export const Subjects = {
    * gateway, an SMPP receipt), for that channel's dispatcher to resolve into a delivery_status.
    */
   receipt: (channel: Channel) => `dispatch.v1.receipts.${channel}` as const,
+  /**
+   * JetStream (DISPATCH stream): a vendor's delivery report exactly as it reached
+   * `/2fa/callbacks/{name}`, for the channel's dispatcher whose provider `name` is to check and read.
+   */
+  providerCallback: (channel: Channel, name: string) => `dispatch.v1.callbacks.${channel}.${name}` as const,
   /** JetStream lifecycle events. */
   otpEvent: (type: OtpEventType) => `otp.v1.events.${type}` as const,
   /** Every event type, for a consumer that takes them all. */

@@ -1,9 +1,12 @@
 import { type BeforeApplicationShutdown, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import {
+  CALLBACK_REPLY_HEADER,
   type Channel,
   DeliveryReceipt,
   type DeliveryStatusEventData,
   DispatchMessage,
+  ProviderCallbackRequest,
+  type ProviderCallbackVerdict,
   streamName,
   Streams,
   Subjects,
@@ -24,7 +27,8 @@ import { Counter } from 'prom-client';
 import { DeliveryStatusPublisher } from './delivery-status.publisher';
 import type { DevOutboxStore } from './dev-outbox.store';
 import { type Claim, type DispatchClaims, type Lease, type SentRecord } from './dispatch-claims';
-import { type ChannelProvider, type ProviderReceipt, ProviderError, withTimeout } from './provider';
+import { type Accepted, type CallbackVerdict, type ChannelProvider, ProviderError, withTimeout } from './provider';
+import type { ProviderChain } from './provider-chain';
 
 const CONCURRENCY = 16;
 /**
@@ -42,6 +46,8 @@ const OUTAGE_RETRY_CAP_MS = 5000;
 /** A receipt may outrun the record of its send by a moment; it is not kept waiting for ever. */
 const RECEIPT_MAX_DELIVER = 10;
 const STOPPING = Symbol('stopping');
+/** A delivery report is checked and queued in a moment; one that keeps failing is not worth more. */
+const CALLBACK_MAX_DELIVER = 5;
 
 const outcomes = new Counter({
   name: 'dispatch_messages_total',
@@ -58,7 +64,8 @@ export interface ChannelDispatcherDeps {
   channel: Channel;
   nc: NatsConnection;
   config: AppConfig;
-  provider: ChannelProvider;
+  /** The channel's providers in order, with routing by country and circuit breakers. */
+  chain: ProviderChain;
   claims: DispatchClaims;
   outbox: DevOutboxStore;
   clock: Clock;
@@ -79,6 +86,7 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private readonly statusPublisher: DeliveryStatusPublisher;
   private worker?: JetStreamWorker;
   private receiptWorker?: JetStreamWorker;
+  private callbackWorker?: JetStreamWorker;
   private stopping = false;
   private readonly wakeUp = new Set<() => void>();
 
@@ -94,7 +102,8 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
   async start(): Promise<void> {
     const prefix = this.d.config.nats.prefix;
     await ensureStreams(await this.d.nc.jetstreamManager(), prefix, this.d.config.nats.streamReplicas);
-    this.d.provider.onReceipt?.((receipt) => this.publishReceipt(receipt));
+    for (const provider of this.d.chain.providers)
+      provider.onReceipt?.((receipt) => this.publishReceipt(provider.name, receipt));
     const stream = streamName(prefix, Streams.dispatch);
     this.worker = new JetStreamWorker(this.d.nc, {
       stream,
@@ -116,8 +125,18 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
       ackWaitMs: this.d.config.dispatch.ackWaitMs,
       handle: (msg) => this.handleReceipt(msg),
     });
+    this.callbackWorker = new JetStreamWorker(this.d.nc, {
+      stream,
+      durable: `${this.durable}-callbacks`,
+      filterSubject: withPrefix(prefix, `${Subjects.providerCallback(this.d.channel, '')}>`),
+      concurrency: CONCURRENCY,
+      maxDeliver: CALLBACK_MAX_DELIVER,
+      ackWaitMs: this.d.config.dispatch.ackWaitMs,
+      handle: (msg) => this.handleCallback(msg),
+    });
     await this.worker.start();
     await this.receiptWorker.start();
+    await this.callbackWorker.start();
   }
 
   onApplicationBootstrap(): Promise<void> {
@@ -135,7 +154,9 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     for (const wake of this.wakeUp) wake();
     await this.worker?.stop();
     await this.receiptWorker?.stop();
-    await this.d.provider.close?.().catch((error: Error) => this.logger.warn(`closing provider: ${error.message}`));
+    await this.callbackWorker?.stop();
+    for (const provider of this.d.chain.providers)
+      await provider.close?.().catch((error: Error) => this.logger.warn(`closing provider: ${error.message}`));
   }
 
   async handle(msg: JsMsg): Promise<MessageOutcome> {
@@ -181,8 +202,14 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     return this.send(message, claim.lease, now);
   }
 
+  /**
+   * One attempt: the providers serving the destination in order, under the one lease. A
+   * transient failure (or an open circuit) hands the same dispatch id to the next provider, so
+   * the message goes out once; a permanent one ends the attempt (another provider would refuse
+   * the same number too). Only when every provider failed transiently is the attempt retried.
+   */
   private async send(message: DispatchMessage, lease: Lease, now: Date): Promise<MessageOutcome> {
-    const { provider, claims, config } = this.d;
+    const { claims, config } = this.d;
     const attempt = lease.attempt;
     if (attempt > 1)
       this.logger.log({
@@ -190,16 +217,39 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
         dispatchId: message.dispatchId,
         attempt,
       });
-    let accepted;
-    // The lease is short: kept alive while the provider works, it lapses soon after a crash.
+    let accepted: Accepted | undefined;
+    let provider: ChannelProvider | undefined;
+    let lastError = new ProviderError('no_route', 'no provider serves this destination', true);
+    // The lease is short: kept alive while the providers work, it lapses soon after a crash.
     const renewal = setInterval(() => void claims.renew(lease, LEASE_MS).catch(() => undefined), LEASE_RENEW_MS);
     try {
-      accepted = await withTimeout(provider.send(message), config.dispatch.providerTimeoutMs);
-    } catch (thrown) {
-      return this.refused(message, lease, ProviderError.from(thrown));
+      for (const candidate of this.d.chain.candidates(message.to)) {
+        if (provider)
+          this.logger.warn({
+            message: 'failing over to the next provider',
+            dispatchId: message.dispatchId,
+            from: provider.name,
+            to: candidate.provider.name,
+            error: lastError.code,
+          });
+        provider = candidate.provider;
+        const started = process.hrtime.bigint();
+        const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+        try {
+          accepted = await withTimeout(candidate.provider.send(message), config.dispatch.providerTimeoutMs);
+          candidate.settle('sent', seconds());
+          break;
+        } catch (thrown) {
+          lastError = ProviderError.from(thrown);
+          candidate.settle(lastError.permanent ? 'permanent' : 'transient', seconds());
+          if (lastError.permanent) break;
+        }
+      }
     } finally {
       clearInterval(renewal);
     }
+    if (!accepted || !provider) return this.refused(message, lease, lastError, provider?.name ?? 'none');
+    const sent = accepted;
     const record: SentRecord = {
       ...recordOf(message, provider.name, attempt),
       providerMessageId: accepted.providerMessageId,
@@ -207,9 +257,7 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     };
     // Sent: from here on, a failure must not lead to a second send. Through a Redis outage the
     // message is held (the worker's heartbeats keep it ours) until the send is on record.
-    const stored = await this.untilDone('recording the send', () =>
-      claims.markSentWith(record, accepted.otherMessageIds),
-    );
+    const stored = await this.untilDone('recording the send', () => claims.markSentWith(record, sent.otherMessageIds));
     if (stored === STOPPING) await claims.markSent(message.dispatchId).catch(() => undefined);
     if (config.devOutbox) {
       await this.d.outbox
@@ -226,19 +274,25 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /** The provider did not take it: retry with back-off, or give up with `failed`. */
-  private async refused(message: DispatchMessage, lease: Lease, error: ProviderError): Promise<MessageOutcome> {
-    const { claims, config, provider } = this.d;
+  private async refused(
+    message: DispatchMessage,
+    lease: Lease,
+    error: ProviderError,
+    providerName: string,
+  ): Promise<MessageOutcome> {
+    const { claims, config } = this.d;
     const attempt = lease.attempt;
-    const base = recordOf(message, provider.name, attempt);
+    const base = recordOf(message, providerName, attempt);
     const reason = { code: error.code, message: error.message.slice(0, 500) };
-    if (error.permanent || attempt >= config.dispatch.maxAttempts) return this.giveUp(message, lease, reason, 'failed');
+    if (error.permanent || attempt >= config.dispatch.maxAttempts)
+      return this.giveUp(message, lease, reason, 'failed', providerName);
     await claims.release(lease).catch(() => undefined);
     // attempt is 1 on the first delivery: base, 2×base, 4×base… up to the cap.
     const delay = Math.min(RETRY_CAP_MS, config.dispatch.retryBaseMs * 2 ** Math.max(0, attempt - 1));
     this.logger.warn({
       message: 'provider refused, retrying',
       dispatchId: message.dispatchId,
-      provider: provider.name,
+      provider: providerName,
       error: reason.message,
       retryInMs: delay,
     });
@@ -256,8 +310,10 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     lease: Lease,
     reason: { code: string; message: string },
     label: 'failed' | 'expired',
+    /** Who refused it; for a code that expired in the queue, the channel's first provider. */
+    providerName = this.d.chain.providers[0].name,
   ): Promise<MessageOutcome> {
-    const { claims, provider } = this.d;
+    const { claims } = this.d;
     const ours = await this.untilDone('marking the dispatch failed', () => claims.markFailed(lease));
     if (ours === STOPPING) return { retryAfterMs: 0 };
     // Our lease lapsed and another holder took the dispatch (or sent it): not ours to fail.
@@ -266,12 +322,12 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.logger.warn({
       message: label === 'expired' ? 'code expired before it was sent' : 'delivery failed',
       dispatchId: message.dispatchId,
-      provider: provider.name,
+      provider: providerName,
       attempt: lease.attempt,
       error: reason.message,
     });
     const published = await this.untilDone('publishing the failed status', () =>
-      this.status(recordOf(message, provider.name, lease.attempt), 'failed', reason),
+      this.status(recordOf(message, providerName, lease.attempt), 'failed', reason),
     );
     if (published === STOPPING) {
       // The claim says done: a redelivery would publish nothing, so it is reopened for it.
@@ -322,15 +378,19 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /** A receipt a provider reported on its own connection: onto JetStream, like a callback. */
-  private async publishReceipt(receipt: ProviderReceipt): Promise<void> {
+  private async publishReceipt(providerName: string, receipt: Omit<DeliveryReceipt, 'channel'>): Promise<void> {
     const body: DeliveryReceipt = {
       channel: this.d.channel,
+      dispatchId: receipt.dispatchId,
       providerMessageId: receipt.providerMessageId,
+      provider: providerName,
       status: receipt.status,
       error: receipt.error,
     };
     const id = createHash('sha256')
-      .update(`${this.d.provider.name}|${receipt.providerMessageId}|${receipt.status}`)
+      .update(
+        `${providerName}|${receipt.dispatchId ?? ''}|${receipt.providerMessageId ?? ''}|${receipt.status}|${receipt.error?.code ?? ''}`,
+      )
       .digest('hex');
     await this.d.nc
       .jetstream()
@@ -348,7 +408,10 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     try {
       const dispatchId =
         receipt.dispatchId ??
-        (await this.d.claims.dispatchIdOf(this.d.provider.name, receipt.providerMessageId as string));
+        (await this.d.claims.dispatchIdOf(
+          receipt.provider ?? this.d.chain.providers[0].name,
+          receipt.providerMessageId as string,
+        ));
       record = dispatchId ? await this.d.claims.record(dispatchId) : null;
     } catch (error) {
       return this.count({ unavailable: `cannot resolve receipt: ${(error as Error).message}` }, 'unavailable');
@@ -367,6 +430,57 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
         'unavailable',
       );
     }
+    return this.count({ ack: true }, 'receipt');
+  }
+
+  /**
+   * A vendor's delivery report handed over by the gateway: the provider it names checks the
+   * vendor's signature and reads it; what it said goes on as receipts (resolved like any other),
+   * and the verdict goes back to the gateway waiting on the reply inbox (200, 400, 401, 404).
+   */
+  async handleCallback(msg: JsMsg): Promise<MessageOutcome> {
+    const parsed = ProviderCallbackRequest.safeParse(decodeJson(msg.data));
+    if (!parsed.success) return this.count({ drop: 'invalid provider callback' }, 'receipt_dropped');
+    const request = parsed.data;
+    const reply = (verdict: ProviderCallbackVerdict) => {
+      const inbox = msg.headers?.get(CALLBACK_REPLY_HEADER);
+      if (inbox) this.d.nc.publish(inbox, encodeJson(verdict));
+    };
+    const provider = this.d.chain.byCallbackName(request.name);
+    if (!provider?.handleCallback) {
+      reply({ status: 404 });
+      return this.count({ ack: true }, 'receipt_dropped');
+    }
+    let verdict: CallbackVerdict;
+    try {
+      verdict = await provider.handleCallback({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        body: Buffer.from(request.body, 'base64'),
+        receivedAt: new Date(request.receivedAt),
+      });
+    } catch (error) {
+      // A report that trips the parser is not retried: it would trip it again.
+      this.logger.warn({ message: 'delivery report could not be read', provider: provider.name, error: String(error) });
+      verdict = { kind: 'invalid', message: 'delivery report could not be read', field: 'body' };
+    }
+    if (verdict.kind === 'forged') {
+      this.logger.warn({ message: 'delivery report refused', provider: provider.name, reason: verdict.reason });
+      reply({ status: 401 });
+      return this.count({ ack: true }, 'receipt_dropped');
+    }
+    if (verdict.kind === 'invalid') {
+      reply({ status: 400, message: verdict.message, field: verdict.field });
+      return this.count({ ack: true }, 'receipt_dropped');
+    }
+    try {
+      for (const report of verdict.reports) await this.publishReceipt(provider.name, report);
+    } catch (error) {
+      // NATS out of reach: held and handled again once it is back; the gateway answered 503 meanwhile.
+      return { unavailable: `cannot queue a delivery report: ${(error as Error).message}` };
+    }
+    reply({ status: 200 });
     return this.count({ ack: true }, 'receipt');
   }
 

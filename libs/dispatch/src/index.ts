@@ -7,3 +7,8 @@ export * from './dispatch-claims';
 export * from './provider';
 export * from './providers/log.provider';
 export * from './providers/signed-webhook';
+export * from './circuit-breaker';
+export * from './provider-chain';
+export * from './provider-registry';
+export * from './providers/sms-segments';
+export * from './providers/speech';

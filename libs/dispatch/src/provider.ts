@@ -17,6 +17,40 @@ export interface ProviderReceipt {
 }
 
 /**
+ * A vendor's delivery report as it reached `POST /2fa/callbacks/{name}` (or GET, for vendors
+ * that report that way), handed over untouched by the gateway: the URL as the vendor called it
+ * (PUBLIC_URL + path and query, which is what signatures cover), the headers (lower-case
+ * names) and the raw body bytes.
+ */
+export interface CallbackRequest {
+  method: string;
+  url: string;
+  headers: Readonly<Record<string, string>>;
+  body: Buffer;
+  receivedAt: Date;
+}
+
+/** What a delivery report said about one message; `status` in our terms. */
+export interface ReportedStatus {
+  /** Our dispatch id, where the vendor echoes it; else the vendor's message id resolves it. */
+  dispatchId?: string;
+  providerMessageId?: string;
+  /** `sent` only from the generic webhook's callbacks, which may say so. */
+  status: 'sent' | 'delivered' | 'undelivered' | 'failed';
+  error?: { code: string; message: string };
+}
+
+/**
+ * A provider's verdict on a delivery report: `accepted` with what it said (nothing, for an
+ * interim status such as Twilio's `sending`), `forged` when the vendor's signature does not
+ * check out (answered 401), `invalid` when it does but the report cannot be read (400).
+ */
+export type CallbackVerdict =
+  | { kind: 'accepted'; reports: ReportedStatus[] }
+  | { kind: 'forged'; reason: string }
+  | { kind: 'invalid'; message: string; field: string };
+
+/**
  * One way of delivering one channel. `send` resolves once the provider accepted the message;
  * a thrown {@link ProviderError} says whether trying again can help, any other error counts as
  * transient. The message carries the code in `text`: a provider logs `maskedText` only.
@@ -26,6 +60,13 @@ export interface ChannelProvider {
   send(message: DispatchMessage): Promise<Accepted>;
   /** Providers with a connection of their own deliver receipts here (set before the first send). */
   onReceipt?(handler: (receipt: ProviderReceipt) => Promise<void>): void;
+  /**
+   * Checks and reads a delivery report that arrived at `/2fa/callbacks/{callbackName}`. Only
+   * providers whose vendor calls back over HTTP have one.
+   */
+  handleCallback?(request: CallbackRequest): CallbackVerdict | Promise<CallbackVerdict>;
+  /** The `{name}` of its callback path: the providers-file entry's name. */
+  readonly callbackName?: string;
   close?(): Promise<void>;
 }
 

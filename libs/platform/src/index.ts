@@ -1,6 +1,7 @@
 export * from './bootstrap';
 export * from './clock';
 export * from './config/app-config';
+export * from './config/providers-file';
 export * from './database/database';
 export * from './docs/api-operation.decorator';
 export * from './errors';

@@ -1,6 +1,14 @@
 import type { DispatchMessage } from '@app/contracts';
-import { type Accepted, type ChannelProvider, messageIdFrom, postSignedJson } from '@app/dispatch';
-import { buildRcml } from './rcml';
+import {
+  type Accepted,
+  type CallbackRequest,
+  type CallbackVerdict,
+  type ChannelProvider,
+  messageIdFrom,
+  postSignedJson,
+  webhookCallback,
+} from '@app/dispatch';
+import { buildRcml } from '@app/dispatch';
 
 /**
  * Voice through a call-control endpoint: a signed JSON POST to VOICE_WEBHOOK_URL with the
@@ -10,13 +18,18 @@ import { buildRcml } from './rcml';
  * placed the call.
  */
 export class WebhookVoiceProvider implements ChannelProvider {
-  readonly name = 'webhook';
-
   constructor(
     private readonly url: string,
     private readonly secret: string,
     private readonly timeoutMs: number,
+    /** `webhook` for the single provider of VOICE_PROVIDER (callbacks at /2fa/callbacks/call); a providers-file entry's name. */
+    readonly name = 'webhook',
+    readonly callbackName?: string,
   ) {}
+
+  handleCallback(request: CallbackRequest): CallbackVerdict {
+    return webhookCallback(this.secret, request);
+  }
 
   async send(message: DispatchMessage): Promise<Accepted> {
     const answer = await postSignedJson(

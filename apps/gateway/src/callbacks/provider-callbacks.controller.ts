@@ -1,127 +1,153 @@
-import { Controller, Headers, HttpCode, Inject, Logger, Param, Post, Req } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Logger, Param, Post, Req } from '@nestjs/common';
 import {
-  type DeliveryReceipt,
+  CALLBACK_REPLY_HEADER,
+  type Channel,
   DomainError,
-  firstIssue,
-  ProviderCallback,
-  SIGNATURE_HEADER,
+  type ProviderCallbackRequest,
+  ProviderCallbackVerdict,
   Subjects,
-  verifyBody,
   withPrefix,
 } from '@app/contracts';
 import {
+  ApiOperation,
   APP_CONFIG,
   type AppConfig,
   Clock,
+  decodeJson,
   encodeJson,
   ensureStreams,
   NATS_CONNECTION,
   Public,
-  ApiOperation,
 } from '@app/platform';
 import type { Request } from 'express';
-import type { NatsConnection } from 'nats';
-import { createHash } from 'node:crypto';
+import { createInbox, headers as natsHeaders, type NatsConnection } from 'nats';
 import { z } from 'zod';
-import type { RawBodyRequest } from '../gateway.http';
 
-/** The channels whose providers call back over HTTP, and where their shared secret lives. */
-const CALLBACK_CHANNELS = { sms: 'sms', call: 'call' } as const;
+function callbackDoc(operationId: string, method: 'POST' | 'GET') {
+  return {
+    operationId,
+    tag: 'Providers',
+    summary: `A vendor's delivery report (${method})`,
+    description:
+      '`{name}` is a providers-file entry\'s name (README "Providers and routing"), or `sms`/`call` for the single webhook providers. ' +
+      "The body and signature are the vendor's own (Twilio's X-Twilio-Signature, Vonage's sig or JWT, Plivo's V3 signature, Telnyx's Ed25519, " +
+      'or X-Smart2FA-Signature for the webhook providers); the provider checks and reads them. 401 when the signature does not hold, ' +
+      '404 for an unknown name, 503 when no dispatcher gave its verdict in time (the report stays queued).',
+    path: z.object({ name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }),
+    response: z.object({ code: z.literal(200), message: z.literal('OK') }),
+    errors: [400, 401, 404, 503] as const,
+  };
+}
+
+/** Names that stay the callback paths of the single-provider settings (SMS_/VOICE_WEBHOOK_*). */
+const CHANNEL_ALIASES: Record<string, Channel> = { sms: 'sms', call: 'call' };
+/** Headers a vendor's signature or parser may need; hop-by-hop and proxy headers are left out. */
+const DROPPED_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'cookie']);
 
 /**
- * `POST /2fa/callbacks/sms` and `/2fa/callbacks/call`: what an HTTP provider later says about a
- * message (delivered, undelivered, failed). Authenticated by the provider's secret, not by an
- * account: `X-Smart2FA-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`, compared in
- * constant time, refused when `t` is more than five minutes off (a replayed callback). The gateway does not know whose message it is; it hands a validated receipt
- * to the channel's dispatcher (JetStream `dispatch.v1.receipts.<channel>`), which resolves the
- * `reference` (our dispatch id) and publishes the delivery_status event.
+ * `POST /2fa/callbacks/{name}` (and GET, for vendors that report that way): a vendor's delivery
+ * report for the provider `name` of the providers file, or `sms`/`call` for the single
+ * webhook providers. The gateway neither checks nor reads it — it holds no provider secret and
+ * no vendor's format. It hands the raw request (method, the URL as the vendor called it — the
+ * PUBLIC_URL base when set, since vendors sign the public URL — headers, raw body) to the
+ * channel's dispatcher through JetStream (`dispatch.v1.callbacks.<channel>.<name>`) and answers
+ * with the provider's verdict: 200, 400 (unreadable), 401 (signature does not hold), 404 (no
+ * such provider). No verdict in time (the dispatcher is down) answers 503: the report stays
+ * queued and is read when the dispatcher is back, and the vendor may retry (reports are
+ * idempotent).
  */
 @Controller('2fa/callbacks')
 export class ProviderCallbacksController {
   private readonly logger = new Logger(ProviderCallbacksController.name);
   private streamsReady?: Promise<void>;
+  private readonly owners: Map<string, Channel>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    // Only the names and channels of the providers file are read here, never an entry's settings.
+    this.owners = new Map(Object.entries(CHANNEL_ALIASES));
+    for (const [channel, entries] of Object.entries(config.providers ?? {}))
+      for (const entry of entries ?? []) this.owners.set(entry.name, channel as Channel);
+  }
 
-  @ApiOperation({
-    operationId: 'providerCallback',
-    tag: 'Providers',
-    summary: "A provider's delivery report",
-    description:
-      'Signed with the channel\'s webhook secret: `X-Smart2FA-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`. 404 when the channel has no secret configured.',
-    path: z.object({ channel: z.enum(Object.keys(CALLBACK_CHANNELS) as [string, ...string[]]) }),
-    headers: z.object({
-      [SIGNATURE_HEADER]: z.string().meta({ description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">' }),
-    }),
-    body: ProviderCallback,
-    response: z.object({ code: z.literal(200), message: z.literal('OK') }),
-    // 401: a missing, wrong or stale signature (the route is public: the signature is its credential).
-    errors: [401, 404, 503],
-  })
+  @ApiOperation(callbackDoc('providerCallback', 'POST'))
   @Public()
-  @Post(':channel')
+  @Post(':name')
   @HttpCode(200)
-  async receive(
-    @Param('channel') channelParam: string,
-    @Req() req: Request & RawBodyRequest,
-    @Headers(SIGNATURE_HEADER) signature?: string,
-  ): Promise<{ code: 200; message: 'OK' }> {
-    const channel = CALLBACK_CHANNELS[channelParam as keyof typeof CALLBACK_CHANNELS];
-    const secret =
-      channel === 'sms'
-        ? this.config.channels.sms.webhookSecret
-        : channel === 'call'
-          ? this.config.channels.call.webhookSecret
-          : undefined;
-    // No secret configured: this deployment takes no callbacks on that channel.
-    if (!channel || !secret) throw new DomainError(404);
-    if (!req.rawBody || !verifyBody(secret, req.rawBody, signature, Math.floor(this.clock.now().getTime() / 1000)))
-      throw new DomainError(401);
+  receive(@Param('name') name: string, @Req() req: Request): Promise<{ code: 200; message: 'OK' }> {
+    return this.handle(name, req);
+  }
 
-    const parsed = ProviderCallback.safeParse(req.body);
-    if (!parsed.success) {
-      const issue = firstIssue(parsed.error, req.body);
-      throw new DomainError(400, issue.message, { field: issue.field });
+  @ApiOperation(callbackDoc('providerCallbackGet', 'GET'))
+  @Public()
+  @Get(':name')
+  @HttpCode(200)
+  receiveGet(@Param('name') name: string, @Req() req: Request): Promise<{ code: 200; message: 'OK' }> {
+    return this.handle(name, req);
+  }
+
+  private async handle(name: string, req: Request): Promise<{ code: 200; message: 'OK' }> {
+    const channel = this.owners.get(name);
+    if (!channel) throw new DomainError(404);
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const base = this.config.publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value === undefined || DROPPED_HEADERS.has(key)) continue;
+      headers[key] = Array.isArray(value) ? value.join(', ') : value;
     }
-    const callback = parsed.data;
-    const receipt: DeliveryReceipt = {
-      channel,
-      dispatchId: callback.reference,
-      providerMessageId: callback.messageId,
-      status: callback.status,
-      error: callback.error,
+    const request: ProviderCallbackRequest = {
+      name,
+      method: req.method,
+      url: `${base}${req.originalUrl}`,
+      headers,
+      body: body.toString('base64'),
+      receivedAt: this.clock.now().toISOString(),
     };
-    // The same callback delivered twice (providers retry) is stored once.
-    const msgID = createHash('sha256')
-      .update(`${channel}|${callback.reference}|${callback.status}|${callback.messageId ?? ''}`)
-      .digest('hex');
-    await this.publish(Subjects.receipt(channel), receipt, msgID);
-    this.logger.log({
-      message: 'provider callback accepted',
-      channel,
-      dispatchId: callback.reference,
-      status: callback.status,
-    });
+    const verdict = await this.handOver(channel, request);
+    if (verdict.status === 401) throw new DomainError(401);
+    if (verdict.status === 404) throw new DomainError(404);
+    if (verdict.status === 400) throw new DomainError(400, verdict.message, { field: verdict.field ?? 'body' });
+    this.logger.log({ message: 'delivery report accepted', provider: name });
     return { code: 200, message: 'OK' };
   }
 
-  private async publish(subject: string, receipt: DeliveryReceipt, msgID: string): Promise<void> {
+  /** Queues the report for its provider and waits for the verdict on an inbox of our own. */
+  private async handOver(channel: Channel, request: ProviderCallbackRequest): Promise<ProviderCallbackVerdict> {
     const prefix = this.config.nats.prefix;
-    this.streamsReady ??= this.nc
-      .jetstreamManager()
-      .then((jsm) => ensureStreams(jsm, prefix, this.config.nats.streamReplicas));
+    const inbox = createInbox();
+    const subscription = this.nc.subscribe(inbox, { max: 1, timeout: this.config.nats.requestTimeoutMs });
     try {
+      this.streamsReady ??= this.nc
+        .jetstreamManager()
+        .then((jsm) => ensureStreams(jsm, prefix, this.config.nats.streamReplicas));
       await this.streamsReady;
-      await this.nc.jetstream().publish(withPrefix(prefix, subject), encodeJson(receipt), { msgID });
+      const h = natsHeaders();
+      h.set(CALLBACK_REPLY_HEADER, inbox);
+      await this.nc
+        .jetstream()
+        .publish(withPrefix(prefix, Subjects.providerCallback(channel, request.name)), encodeJson(request), {
+          headers: h,
+        });
     } catch (error) {
+      subscription.unsubscribe();
       this.streamsReady = undefined;
-      this.logger.warn(`could not queue a provider callback: ${(error as Error).message}`);
-      // The provider retries a callback that was not acknowledged.
-      throw new DomainError(503);
+      this.logger.warn(`could not queue a delivery report: ${(error as Error).message}`);
+      // The vendor retries a report that was not acknowledged.
+      throw new DomainError(503, undefined, { retryAfter: 1 });
     }
+    try {
+      for await (const msg of subscription) {
+        const verdict = ProviderCallbackVerdict.safeParse(decodeJson(msg.data));
+        if (verdict.success) return verdict.data;
+      }
+    } catch {
+      // timed out: below
+    }
+    this.logger.warn({ message: 'no verdict on a delivery report in time', provider: request.name });
+    throw new DomainError(503, undefined, { retryAfter: 1 });
   }
 }

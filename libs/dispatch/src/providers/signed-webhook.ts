@@ -1,5 +1,5 @@
-import { ProviderError, withTimeout } from '../provider';
-import { SIGNATURE_HEADER, signBody } from '@app/contracts';
+import { type CallbackRequest, type CallbackVerdict, ProviderError, withTimeout } from '../provider';
+import { firstIssue, ProviderCallback, SIGNATURE_HEADER, signBody, verifyBody } from '@app/contracts';
 
 /** Header naming one message across re-sends; receivers treat a repeated key as the same message. */
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
@@ -60,4 +60,39 @@ export function messageIdFrom(answer: Record<string, unknown>, fallback: string)
     if (typeof value === 'string' && value.length > 0 && value.length <= 128) return value;
   }
   return fallback;
+}
+
+/**
+ * A callback of the generic webhook contract (`POST /2fa/callbacks/sms`, `/2fa/callbacks/call`,
+ * or an entry's name): `X-Smart2FA-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">` with
+ * the webhook's secret, compared in constant time, `t` within five minutes of the gateway's
+ * clock; the body `{reference, messageId?, status, error?}`.
+ */
+export function webhookCallback(secret: string, request: CallbackRequest): CallbackVerdict {
+  const signature = request.headers[SIGNATURE_HEADER.toLowerCase()];
+  if (!verifyBody(secret, request.body, signature, Math.floor(request.receivedAt.getTime() / 1000)))
+    return { kind: 'forged', reason: 'X-Smart2FA-Signature does not match' };
+  let body: unknown;
+  try {
+    body = JSON.parse(request.body.toString('utf8'));
+  } catch {
+    return { kind: 'invalid', message: 'body is not valid JSON', field: 'body' };
+  }
+  const parsed = ProviderCallback.safeParse(body);
+  if (!parsed.success) {
+    const issue = firstIssue(parsed.error, body);
+    return { kind: 'invalid', message: issue.message, field: issue.field };
+  }
+  const callback = parsed.data;
+  return {
+    kind: 'accepted',
+    reports: [
+      {
+        dispatchId: callback.reference,
+        providerMessageId: callback.messageId,
+        status: callback.status,
+        error: callback.error,
+      },
+    ],
+  };
 }

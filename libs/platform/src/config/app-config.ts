@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { loadProvidersFile, type ProvidersFile, ProvidersFileError } from './providers-file';
 
 /**
  * The only place that reads the environment. Validated once at start into a typed, frozen
@@ -88,6 +89,10 @@ const EnvSchema = z.object({
   SMS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   VOICE_WEBHOOK_URL: url(['http:', 'https:']).optional(),
   VOICE_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Ordered providers per channel with routing and failover (README "Providers and routing").
+  PROVIDERS_FILE: z.string().min(1).optional(),
+  // The gateway's external base URL: providers give vendors `<PUBLIC_URL>/2fa/callbacks/{name}`.
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
   DISPATCH_MAX_ATTEMPTS: int(1, 50).default(5),
   DISPATCH_RETRY_BASE_MS: int(10, 60_000).default(1000),
   PROVIDER_TIMEOUT_MS: int(100, 25_000).default(10_000),
@@ -179,6 +184,13 @@ export interface AppConfig {
     readonly email: { readonly provider: 'log' | 'smtp'; readonly smtpUrl?: string };
   };
   /**
+   * The providers file (PROVIDERS_FILE), when given: per channel, providers in order of
+   * preference. A channel it does not list keeps the single provider of `channels`.
+   */
+  readonly providers?: ProvidersFile;
+  /** External base URL of the gateway (no trailing slash), for vendors' delivery reports. */
+  readonly publicUrl?: string;
+  /**
    * Provider attempts per dispatch, the first retry's delay (doubling, capped at 30 s), one
    * call's time limit, and the dispatch consumer's ack wait (a crashed replica's messages come
    * back after it).
@@ -236,6 +248,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `must not exceed SESSION_ABSOLUTE_TIMEOUT_S (${e.SESSION_ABSOLUTE_TIMEOUT_S})`,
     );
   }
+  let providers: ProvidersFile | undefined;
+  if (e.PROVIDERS_FILE !== undefined) {
+    try {
+      providers = loadProvidersFile(e.PROVIDERS_FILE);
+    } catch (error) {
+      if (error instanceof ProvidersFileError) throw new ConfigError('PROVIDERS_FILE', error.message);
+      throw error;
+    }
+  }
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -275,6 +296,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       call: { provider: e.VOICE_PROVIDER, webhookUrl: e.VOICE_WEBHOOK_URL, webhookSecret: e.VOICE_WEBHOOK_SECRET },
       email: { provider: e.EMAIL_PROVIDER, smtpUrl: e.SMTP_URL },
     },
+    providers,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     dispatch: {
       maxAttempts: e.DISPATCH_MAX_ATTEMPTS,
       retryBaseMs: e.DISPATCH_RETRY_BASE_MS,

@@ -32,6 +32,13 @@ export function createRootLogger(level: string, service: string, destination?: p
         '*.authorization',
         'req.headers.authorization',
         'req.headers["api-key"]',
+        // Vendors' credentials (providers file), should one ever reach a log object.
+        '*.apiSecret',
+        '*.apiKeySecret',
+        '*.privateKey',
+        '*.signatureSecret',
+        '*.secretAccessKey',
+        '*.sessionToken',
       ],
       censor: '[redacted]',
     },

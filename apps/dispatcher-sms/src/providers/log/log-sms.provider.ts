@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { DispatchMessage } from '@app/contracts';
 import { type Accepted, LogProvider } from '@app/dispatch';
-import { segment } from '../sms-segments';
+import { segment } from '@app/dispatch';
 
 /** The `log` provider of the SMS channel; counts the parts a real SMS would take. */
 export class LogSmsProvider extends LogProvider {

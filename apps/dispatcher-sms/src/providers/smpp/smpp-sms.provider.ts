@@ -4,7 +4,7 @@ import { type Accepted, type ProviderReceipt, ProviderError } from '@app/dispatc
 import { randomInt } from 'node:crypto';
 import * as smpp from 'smpp';
 import type { SmsProvider } from '../sms-provider';
-import { segment } from '../sms-segments';
+import { segment } from '@app/dispatch';
 import { parseDeliveryReceipt } from './delivery-receipt';
 
 const ESM_MC_DELIVERY_RECEIPT = 0x04;

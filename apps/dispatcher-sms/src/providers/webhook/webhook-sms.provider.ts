@@ -1,7 +1,14 @@
 import type { DispatchMessage } from '@app/contracts';
-import { type Accepted, messageIdFrom, postSignedJson } from '@app/dispatch';
+import {
+  type Accepted,
+  type CallbackRequest,
+  type CallbackVerdict,
+  messageIdFrom,
+  postSignedJson,
+  webhookCallback,
+} from '@app/dispatch';
 import type { SmsProvider } from '../sms-provider';
-import { segment } from '../sms-segments';
+import { segment } from '@app/dispatch';
 
 /**
  * SMS through a generic HTTPS endpoint: a JSON POST to SMS_WEBHOOK_URL, signed with
@@ -12,13 +19,18 @@ import { segment } from '../sms-segments';
  * any other 4xx fails at once.
  */
 export class WebhookSmsProvider implements SmsProvider {
-  readonly name = 'webhook';
-
   constructor(
     private readonly url: string,
     private readonly secret: string,
     private readonly timeoutMs: number,
+    /** `webhook` for the single provider of SMS_PROVIDER (callbacks at /2fa/callbacks/sms); a providers-file entry's name. */
+    readonly name = 'webhook',
+    readonly callbackName?: string,
   ) {}
+
+  handleCallback(request: CallbackRequest): CallbackVerdict {
+    return webhookCallback(this.secret, request);
+  }
 
   async send(message: Pick<DispatchMessage, 'dispatchId' | 'from' | 'to' | 'text'>): Promise<Accepted> {
     const segments = segment(message.text).parts.length;

@@ -1,4 +1,4 @@
-import { buildRcml, escapeXml, localeOf, spellDigits } from './rcml';
+import { buildNcco, buildRcml, buildTwiml, escapeXml, localeOf, spellDigits } from './speech';
 
 describe('RCML', () => {
   it('reads the code digit by digit, repeat times, in the voice and locale asked for', () => {
@@ -22,5 +22,19 @@ describe('RCML', () => {
   it('keeps bare locales and single digits', () => {
     expect(localeOf('fr-FR')).toBe('fr-FR');
     expect(spellDigits('press 1')).toBe('press 1');
+  });
+});
+
+describe('the speech document in TwiML and NCCO', () => {
+  const message = { text: 'Code 4821', language: 'awspolly.en-GB', voice: 'man' as const, repeat: 2 };
+
+  it('renders TwiML exactly as RCML', () => {
+    expect(buildTwiml(message)).toBe(buildRcml(message));
+  });
+
+  it('renders one talk action with the digits spelled', () => {
+    expect(buildNcco(message)).toEqual([
+      { action: 'talk', text: 'Code 4, 8, 2, 1', language: 'en-GB', style: 0, loop: 2 },
+    ]);
   });
 });

@@ -9,7 +9,7 @@ const GSM_EXTENDED = '^{}\\[~]|€\f';
 
 type SmsEncoding = 'gsm7' | 'ucs2';
 
-function encodingOf(text: string): SmsEncoding {
+export function encodingOf(text: string): SmsEncoding {
   for (const c of text) if (!GSM_BASIC.includes(c) && !GSM_EXTENDED.includes(c)) return 'ucs2';
   return 'gsm7';
 }

@@ -1,0 +1,43 @@
+import { type AppConfig, ConfigError, parseProviders } from '@app/platform';
+import { buildRoutes } from './provider-registry';
+
+describe('building the providers of a providers file', () => {
+  const config = (providers: unknown) =>
+    ({
+      providers: parseProviders(providers),
+      publicUrl: 'https://otp.example.com',
+      dispatch: { providerTimeoutMs: 1000 },
+    }) as unknown as AppConfig;
+
+  it('checks each type’s settings at start, naming the entry and the field', () => {
+    expect(() =>
+      buildRoutes('sms', config({ sms: [{ name: 'eu', type: 'twilio', authToken: 'x'.repeat(32) }] }), {}),
+    ).toThrow(new ConfigError('PROVIDERS_FILE', 'sms provider "eu" (twilio): accountSid is required'));
+    expect(() =>
+      buildRoutes('call', config({ call: [{ type: 'vonage', applicationId: 'a', privateKey: 'not a key' }] }), {}),
+    ).toThrow(/call provider "vonage" \(vonage\): privateKey must be a PEM private key/);
+  });
+
+  it('builds the vendors in order with their countries, named after their entries', () => {
+    const routes = buildRoutes(
+      'sms',
+      config({
+        sms: [
+          {
+            name: 'uk',
+            type: 'twilio',
+            countries: ['GB'],
+            accountSid: `AC${'0'.repeat(32)}`,
+            authToken: 'x'.repeat(32),
+          },
+          { type: 'vonage', apiKey: 'k', apiSecret: 's' },
+        ],
+      }),
+      {},
+    );
+    expect(routes.map((r) => [r.provider.name, r.provider.callbackName, r.countries])).toEqual([
+      ['uk', 'uk', ['GB']],
+      ['vonage', 'vonage', undefined],
+    ]);
+  });
+});

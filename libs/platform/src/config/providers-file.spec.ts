@@ -1,0 +1,58 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './app-config';
+
+function file(name: string, text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'providers-spec-')), name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('PROVIDERS_FILE', () => {
+  it('reads JSON and YAML alike, names defaulting to the type', () => {
+    const yaml = file(
+      'p.yaml',
+      'sms:\n  - type: twilio\n    countries: [GB]\n    accountSid: AC1\n  - name: backup\n    type: vonage\n',
+    );
+    const config = loadConfig({ PROVIDERS_FILE: yaml, PUBLIC_URL: 'https://otp.example.com/' });
+    expect(config.publicUrl).toBe('https://otp.example.com');
+    expect(config.providers?.sms).toEqual([
+      expect.objectContaining({ name: 'twilio', type: 'twilio', countries: ['GB'], settings: { accountSid: 'AC1' } }),
+      expect.objectContaining({
+        name: 'backup',
+        type: 'vonage',
+        circuit: { failures: 5, windowSeconds: 60, openSeconds: 30 },
+      }),
+    ]);
+    const json = file('p.json', JSON.stringify({ email: [{ type: 'ses', region: 'eu-west-1' }] }));
+    expect(loadConfig({ PROVIDERS_FILE: json }).providers?.email?.[0]).toMatchObject({
+      name: 'ses',
+      settings: { region: 'eu-west-1' },
+    });
+  });
+
+  it.each([
+    ['{"sms": [{"type": "carrier-pigeon"}]}', /sms\[0\]\.type "carrier-pigeon" does not serve sms/],
+    ['{"call": [{"type": "plivo"}]}', /call\[0\]\.type "plivo" does not serve call/],
+    ['{"fax": [{"type": "log"}]}', /unknown channel "fax"/],
+    ['{"sms": [{"type": "log", "countries": ["uk"]}]}', /sms\[0\]\.countries\.0 must be ISO 3166-1 alpha-2/],
+    ['{"sms": [{"type": "log"}], "call": [{"type": "log"}]}', /call\[0\]\.name "log" is also sms\[0\]/],
+    ['{"sms": [{"type": "webhook", "name": "sms"}]}', /"sms" is reserved/],
+    ['{"sms": [{"type": "twilio", "baseUrl": "ftp://x"}]}', /sms\[0\]\.baseUrl must be an http/],
+    ['{"email": [{"type": "ses", "countries": ["GB"]}]}', /countries is for sms and call/],
+    ['{"sms": []}', /sms must be a non-empty list/],
+    ['{"sms": [', /is not valid JSON/],
+  ])('stops the start naming what is wrong in %s', (text, message) => {
+    const path = file('p.json', text);
+    expect(() => loadConfig({ PROVIDERS_FILE: path })).toThrow(ConfigError);
+    expect(() => loadConfig({ PROVIDERS_FILE: path })).toThrow(message);
+    expect(() => loadConfig({ PROVIDERS_FILE: path })).toThrow(/^Invalid configuration: PROVIDERS_FILE /);
+  });
+
+  it('names a file that cannot be read', () => {
+    expect(() => loadConfig({ PROVIDERS_FILE: '/nonexistent/providers.json' })).toThrow(
+      /PROVIDERS_FILE cannot be read \(ENOENT/,
+    );
+  });
+});
