@@ -5,6 +5,7 @@ import { LimiterController } from './limiter.controller';
 import { LimiterService } from './limiter.service';
 import { BucketCounter } from './limits/bucket-counter';
 import { LimitDefinitions } from './limits/limit-definitions';
+import { LimitsRepository } from './limits/limits.repository';
 import { LimitsService } from './limits/limits.service';
 
 /** Limit definitions (table space `limiter`) and counters (Redis) behind `limiter.v1.*`. Needs RedisModule. */
@@ -12,6 +13,7 @@ import { LimitsService } from './limits/limits.service';
   controllers: [LimiterController],
   providers: [
     serviceDataSourceProvider(LIMITER_DATA_SOURCE, LIMITER_DATABASE),
+    LimitsRepository,
     BucketCounter,
     LimitDefinitions,
     LimitsService,

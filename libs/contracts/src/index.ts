@@ -12,3 +12,4 @@ export * from './webhook-signature';
 export * from './subjects';
 export * from './time';
 export * from './validation';
+export * from './replies';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, formatTimestamp, isId, newId, timestamp } from '@app/contracts';
+import { DomainError, ErrorCode, formatTimestamp, isId, newId, timestamp } from '@app/contracts';
 import { Clock } from '@app/platform';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DataSource } from 'typeorm';
@@ -48,9 +48,9 @@ export class AccountsService {
   async create(input: { email: string; friendlyName?: string; parentSid?: string }): Promise<CreatedAccount> {
     if (input.parentSid) {
       const parent = await this.db.getRepository(AccountEntity).findOneBy({ sid: input.parentSid });
-      if (!parent) throw new DomainError(400, 'parent account does not exist', { field: 'parent' });
+      if (!parent) throw new DomainError(ErrorCode.BadRequest, 'parent account does not exist', { field: 'parent' });
       // One level only: a sub-account cannot own sub-accounts.
-      if (parent.parentSid) throw new DomainError(403);
+      if (parent.parentSid) throw new DomainError(ErrorCode.Forbidden);
     }
     const authToken = randomBytes(32).toString('hex');
     const row = Object.assign(new AccountEntity(), {
@@ -133,7 +133,7 @@ export class AccountsService {
       subAccounts !== 'false' &&
       typeof subAccounts !== 'boolean'
     ) {
-      throw new DomainError(400, 'subAccounts must be true or false', { field: 'subAccounts' });
+      throw new DomainError(ErrorCode.BadRequest, 'subAccounts must be true or false', { field: 'subAccounts' });
     }
     if (subAccounts !== true && subAccounts !== 'true') return [caller.sid];
     const subs = await this.db
@@ -151,10 +151,12 @@ export class AccountsService {
       return { accountSid: caller.sid, parentAccountSid: caller.parentSid ?? undefined };
     }
     if (!isId('account', requested)) {
-      throw new DomainError(400, 'accountSid must be AC followed by 32 hex digits', { field: 'accountSid' });
+      throw new DomainError(ErrorCode.BadRequest, 'accountSid must be AC followed by 32 hex digits', {
+        field: 'accountSid',
+      });
     }
     const sub = await this.db.getRepository(AccountEntity).findOneBy({ sid: requested });
-    if (!sub || sub.parentSid !== caller.sid) throw new DomainError(403);
+    if (!sub || sub.parentSid !== caller.sid) throw new DomainError(ErrorCode.Forbidden);
     return { accountSid: sub.sid, parentAccountSid: caller.sid };
   }
 }

@@ -1,26 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  DEFAULT_SDR_SORT,
   DomainError,
   formatTimestamp,
   maskDestination,
-  pageOf,
+  type PageData,
   type SdrByIdQuery,
-  type SdrData,
-  type SdrPageReply,
-  type SdrReply,
+  type SdrRecordData,
   type SearchSdrQuery,
   type UsagePeriod,
   type UsageQuery,
   type UsageReply,
+  ErrorCode,
 } from '@app/contracts';
 import type { DataSource } from 'typeorm';
 import { formatMicros, type PriceTable } from '../prices/price-table';
 import { PRICE_TABLE } from '../prices/price-table.provider';
 import { SDR_DATA_SOURCE } from '../sdr.database';
 import { deliveryStatusOf, priceMicrosOf, type SdrRecord } from './sdr-record';
-
-export const SDR_SEARCH_PATH = '/2fa/sdr/search';
 
 const SORT_COLUMNS: Record<SearchSdrQuery['SortBy']['field'], string> = {
   dateCreated: 'created_at',
@@ -94,7 +90,10 @@ function where(
   return { sql: `${single ? 'account_sid = $1' : 'account_sid = ANY($1::text[])'}${filters}`, filters, params };
 }
 
-/** Records and usage as the API shows them (SPEC 3.5). */
+/**
+ * Records and usage as the API shows them (SPEC 3.5), as data: the replies in the seed's shape
+ * (envelope, page and record URIs) are made by `sdrReply` / `sdrPageReply` (contracts).
+ */
 @Injectable()
 export class SdrQueries {
   constructor(
@@ -102,7 +101,7 @@ export class SdrQueries {
     @Inject(PRICE_TABLE) private readonly prices: PriceTable,
   ) {}
 
-  async search(query: SearchSdrQuery): Promise<SdrPageReply> {
+  async search(query: SearchSdrQuery): Promise<PageData<SdrRecordData>> {
     const { sql, filters, params } = where(query, { created: 'created_at' });
     const direction = query.SortBy.direction === 'desc' ? 'DESC' : 'ASC';
     // Nulls last ascending and first descending: the order an index scan gives both ways.
@@ -122,24 +121,8 @@ export class SdrQueries {
       this.db.query(rowsSql, params) as Promise<{ record: SdrRecord }[]>,
       this.count(query, sql, params),
     ]);
-    const sort = query.SortBy;
-    const uriParams = {
-      service: query.service,
-      to: query.to,
-      channel: query.channel,
-      status: query.status,
-      deliveryStatus: query.deliveryStatus,
-      countryCode: query.countryCode,
-      startTime: query.startTime,
-      endTime: query.endTime,
-      // The default order goes without saying, as in the limits search.
-      SortBy:
-        sort.field === DEFAULT_SDR_SORT.field && sort.direction === DEFAULT_SDR_SORT.direction
-          ? undefined
-          : `${sort.field}:${sort.direction}`,
-    };
-    const result = rows.map((r) => this.toData(r.record, query.callerSid));
-    return { code: 200, message: 'OK', data: pageOf(result, total, query, SDR_SEARCH_PATH, uriParams) };
+    const items = rows.map((r) => this.toData(r.record, query.callerSid));
+    return { items, total, page: query.page, pageSize: query.pageSize };
   }
 
   /**
@@ -164,20 +147,20 @@ export class SdrQueries {
   }
 
   /** A record in the caller's scope, or 481: a stranger's record is as unknown as none. */
-  async get(query: SdrByIdQuery): Promise<SdrReply> {
+  async get(query: SdrByIdQuery): Promise<SdrRecordData> {
     const rows: { record: SdrRecord }[] = await this.db.query(
       `SELECT record FROM sdr.records WHERE request_id = $1 AND account_sid = ANY($2::text[])`,
       [query.requestId, query.accountSids],
     );
-    if (!rows.length) throw new DomainError(481);
-    return { code: 200, message: 'OK', data: this.toData(rows[0].record, query.callerSid) };
+    if (!rows.length) throw new DomainError(ErrorCode.UnknownSessionRecord);
+    return this.toData(rows[0].record, query.callerSid);
   }
 
   /**
    * Usage per period from the daily roll-ups. A destination filter has no roll-up (it would be
    * one row per number): it is counted from that destination's records, found by index.
    */
-  async usage(query: UsageQuery): Promise<UsageReply> {
+  async usage(query: UsageQuery): Promise<UsageReply['data']> {
     const unit = query.granularity;
     const rows: UsageRow[] = query.to === undefined ? await this.fromRollups(query) : await this.fromRecords(query);
     const periods = rows.map((r) => period(r, unit));
@@ -196,17 +179,13 @@ export class SdrQueries {
       { requests: 0, sent: 0, delivered: 0, failed: 0, verified: 0, canceled: 0, expired: 0, costMicros: 0n },
     );
     return {
-      code: 200,
-      message: 'OK',
-      data: {
-        granularity: unit,
-        priceUnit: this.prices.currency,
-        periods: periods.map(({ costMicros, ...p }) => ({ ...p, cost: formatMicros(costMicros) })),
-        total: {
-          ...counts(total),
-          conversionRate: rate(total.verified, total.sent),
-          cost: formatMicros(total.costMicros),
-        },
+      granularity: unit,
+      priceUnit: this.prices.currency,
+      periods: periods.map(({ costMicros, ...p }) => ({ ...p, cost: formatMicros(costMicros) })),
+      total: {
+        ...counts(total),
+        conversionRate: rate(total.verified, total.sent),
+        cost: formatMicros(total.costMicros),
       },
     };
   }
@@ -254,7 +233,7 @@ export class SdrQueries {
   }
 
   /** The record as the caller may see it: the destination only on its own records. */
-  private toData(r: SdrRecord, callerSid: string): SdrData {
+  private toData(r: SdrRecord, callerSid: string): SdrRecordData {
     const show = (to: string) => (r.accountSid === callerSid ? to : maskDestination(to));
     const time = (iso: string | undefined | null) => (iso ? formatTimestamp(new Date(iso)) : null);
     const channels = [...new Set(r.attempts.map((a) => a.channel))];
@@ -297,7 +276,6 @@ export class SdrQueries {
         statusTimes: Object.fromEntries(Object.entries(a.statusTimes).map(([s, t]) => [s, time(t)])),
         dateUpdated: time(a.updatedAt || a.dispatchedAt) ?? time(r.createdAt)!,
       })),
-      uri: `${SDR_SEARCH_PATH}/${r.requestId}`,
     };
   }
 }
