@@ -42,9 +42,6 @@ export default tseslint.config(
       '**/*.spec.ts',
       // Infrastructure, not data access: migration runner and database creation.
       'libs/platform/src/database/**',
-      // Not behind a repository yet (see the README's Architecture section): no new SQL here.
-      'apps/gateway/src/accounts/accounts.service.ts',
-      'apps/sdr/src/records/sdr-queries.ts',
     ],
     rules: {
       'no-restricted-syntax': [
