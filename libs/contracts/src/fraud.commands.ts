@@ -168,11 +168,9 @@ export const FraudBlockData = z
   .object({
     id: z.string().meta({ examples: ['FB6f1c3b9a0d2e4f5a6b7c8d9e0f1a2b3c'] }),
     accountSid: z.string(),
-    scope: z
-      .object({ kind: z.enum(FRAUD_SCOPE_KINDS), value: z.string() })
-      .meta({
-        description: 'What is blocked: a prefix (without the last 4 or 6 digits), a country or a recipient IP.',
-      }),
+    scope: z.object({ kind: z.enum(FRAUD_SCOPE_KINDS), value: z.string() }).meta({
+      description: 'What is blocked: a prefix (without the last 4 or 6 digits), a country or a recipient IP.',
+    }),
     reason: z.enum(FRAUD_REASONS),
     counters: z
       .record(z.string(), z.number())
