@@ -1,5 +1,6 @@
-import { DomainError, ErrorCode } from '@app/contracts';
+import { DomainError, ErrorCode, type FraudVerdict } from '@app/contracts';
 import { loadConfig, ManualClock, type RedisClient } from '@app/platform';
+import type { FraudGuard } from './fraud/fraud-guard.service';
 import { LimiterService } from './limiter.service';
 import type { BucketCounter, Consumed } from './limits/bucket-counter';
 import { LimitDefinitions } from './limits/limit-definitions';
@@ -61,6 +62,14 @@ class FakeCounter {
   }
 }
 
+/** The fraud guard's decision, set by the test: no verdict (off), a verdict, or a refusal. */
+class FakeGuard {
+  decide: () => Promise<FraudVerdict | undefined> = async () => undefined;
+  check(): Promise<FraudVerdict | undefined> {
+    return this.decide();
+  }
+}
+
 function setup(rows: LimitEntity[]) {
   const repository = new FakeRepository(rows);
   const redis = new FakeRedis();
@@ -71,12 +80,14 @@ function setup(rows: LimitEntity[]) {
     clock,
   );
   const counter = new FakeCounter();
+  const guard = new FakeGuard();
   const service = new LimiterService(
     loadConfig({ DEFAULT_LIMIT_MAX: '1', DEFAULT_LIMIT_INTERVAL: '60' }),
     definitions,
     counter as unknown as BucketCounter,
+    guard as unknown as FraudGuard,
   );
-  return { service, counter, repository, definitions, clock };
+  return { service, counter, guard, repository, definitions, clock };
 }
 
 async function codeOf(work: Promise<unknown>): Promise<{ code: number; message: string; retryAfter?: number }> {
@@ -154,6 +165,24 @@ describe('LimiterService', () => {
     );
     expect(reply).toMatchObject({ code: ErrorCode.UnknownLimitName, message: 'Invalid Limit Name: nope' });
     expect(counter.counted).toEqual([]);
+  });
+
+  it('asks the fraud guard first: its refusal (456) counts nothing against the limits', async () => {
+    const { service, counter, guard } = setup([]);
+    guard.decide = async () => {
+      throw new DomainError(ErrorCode.FraudBlocked, 'prefix_velocity', { reason: 'prefix_velocity', retryAfter: 60 });
+    };
+    const reply = await codeOf(service.consume({ accountSid: account, destination: '+14155552671' }));
+    expect(reply).toMatchObject({ code: ErrorCode.FraudBlocked, retryAfter: 60 });
+    expect(counter.counted).toEqual([]);
+  });
+
+  it("carries the fraud guard's verdict (monitor mode: would have blocked) on the reply once the limits counted", async () => {
+    const { service, counter, guard } = setup([]);
+    guard.decide = async () => ({ decision: 'monitor_blocked', reasons: ['prefix_velocity'] });
+    const reply = await service.consume({ accountSid: account, destination: '+14155552671' });
+    expect(reply).toMatchObject({ code: 200, fraud: { decision: 'monitor_blocked', reasons: ['prefix_velocity'] } });
+    expect(counter.counted).toHaveLength(1);
   });
 
   it('keys each limit on a digest of the key, so the same key counts in the same buckets', async () => {

@@ -12,6 +12,11 @@ import { formatTimestamp } from './time';
  * HTTP routes: a route that moves changes these two paths, and no service.
  */
 
+/** The `{code: 200, message: 'OK', data}` envelope of a reply that carries one datum. */
+export function dataReply<T>(data: T): { code: 200; message: 'OK'; data: T } {
+  return { code: 200, message: 'OK', data };
+}
+
 /** The HTTP route of the limits search; page URIs and every limit's `uri` point there. */
 export const LIMITS_SEARCH_PATH = '/2fa/limits/search';
 /** The HTTP route of the records search; page URIs and every record's `uri` point there. */
@@ -53,7 +58,7 @@ export function limitData(row: LimitRecord): LimitData {
 }
 
 export function limitReply(row: LimitRecord): LimitReply {
-  return { code: 200, message: 'OK', data: limitData(row) };
+  return dataReply(limitData(row));
 }
 
 /** `SortBy` as the URIs repeat it: the default order goes without saying, as in the seed's URIs. */
@@ -85,7 +90,7 @@ function sdrData(record: SdrRecordData): SdrData {
 }
 
 export function sdrReply(record: SdrRecordData): SdrReply {
-  return { code: 200, message: 'OK', data: sdrData(record) };
+  return dataReply(sdrData(record));
 }
 
 export function sdrPageReply(page: PageData<SdrRecordData>, query: SearchSdrQuery): SdrPageReply {

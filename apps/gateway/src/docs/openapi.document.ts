@@ -26,10 +26,11 @@ export interface GatewayRoute {
   handler: string;
 }
 
-/** Codes that answer with `Retry-After` (the default limit, a named limit, sign-in throttling, an outage). */
+/** Codes that answer with `Retry-After` (the default limit, a named limit, a fraud block, sign-in throttling, an outage). */
 const RETRY_AFTER_CODES: readonly number[] = [
   ErrorCode.TooManyRequestsToDestination,
   ErrorCode.LimitExceeded,
+  ErrorCode.FraudBlocked,
   ErrorCode.SignInThrottled,
   ErrorCode.Unavailable,
 ];
@@ -64,6 +65,10 @@ const TAGS = [
   { name: 'OTP', description: 'Send a one-time code, verify it, cancel it (SPEC 3.1–3.3).' },
   { name: 'Limits', description: 'Named rate limits made of ordered buckets (SPEC 3.4, section 6).' },
   { name: 'Records', description: 'Session detail records and usage (SPEC 3.5). Never the code.' },
+  {
+    name: 'Fraud guard',
+    description: 'SMS-pumping defence (SPEC 12): settings, geo permissions, safe list, active blocks and unblock.',
+  },
   { name: 'Accounts', description: 'Sub-accounts of the calling account.' },
   {
     name: 'Console session',

@@ -36,6 +36,8 @@ export function answerOf(
   if (reply.code === ErrorCode.Unauthorized && options.basicChallenge)
     headers['WWW-Authenticate'] = 'Basic realm="smart2fa"';
   if (reply.code !== 200 && !('requestID' in body)) (body as ErrorReply).requestID = null;
+  // A fraud guard refusal says in its body too when its block ends (SPEC 4, 12).
+  if (reply.code === ErrorCode.FraudBlocked && retryAfter !== undefined) (body as ErrorReply).retryAfter = retryAfter;
   return { status: httpStatusOf(reply.code), headers, body };
 }
 

@@ -56,18 +56,36 @@ export class SdrQueries {
         verified: t.verified + p.verified,
         canceled: t.canceled + p.canceled,
         expired: t.expired + p.expired,
+        blocked: t.blocked + p.blocked,
         costMicros: t.costMicros + BigInt(p.costMicros),
+        costAvoidedMicros: t.costAvoidedMicros + BigInt(p.costAvoidedMicros),
       }),
-      { requests: 0, sent: 0, delivered: 0, failed: 0, verified: 0, canceled: 0, expired: 0, costMicros: 0n },
+      {
+        requests: 0,
+        sent: 0,
+        delivered: 0,
+        failed: 0,
+        verified: 0,
+        canceled: 0,
+        expired: 0,
+        blocked: 0,
+        costMicros: 0n,
+        costAvoidedMicros: 0n,
+      },
     );
     return {
       granularity: unit,
       priceUnit: this.prices.currency,
-      periods: periods.map(({ costMicros, ...p }) => ({ ...p, cost: formatMicros(costMicros) })),
+      periods: periods.map(({ costMicros, costAvoidedMicros, ...p }) => ({
+        ...p,
+        cost: formatMicros(costMicros),
+        costAvoided: formatMicros(costAvoidedMicros),
+      })),
       total: {
         ...counts(total),
         conversionRate: rate(total.verified, total.sent),
         cost: formatMicros(total.costMicros),
+        costAvoided: formatMicros(total.costAvoidedMicros),
       },
     };
   }
@@ -100,6 +118,8 @@ export class SdrQueries {
       dateFailed: time(r.times.failed),
       price: formatMicros(priceMicrosOf(r)),
       priceUnit: this.prices.currency,
+      fraudDecision: r.fraudDecision ?? null,
+      fraudReasons: r.fraudReasons ?? [],
       attempts: r.attempts.map((a) => ({
         dispatchId: a.dispatchId,
         channel: a.channel,
@@ -120,7 +140,10 @@ export class SdrQueries {
   }
 }
 
-type Counts = Pick<UsagePeriod, 'requests' | 'sent' | 'delivered' | 'failed' | 'verified' | 'canceled' | 'expired'>;
+type Counts = Pick<
+  UsagePeriod,
+  'requests' | 'sent' | 'delivered' | 'failed' | 'verified' | 'canceled' | 'expired' | 'blocked'
+>;
 
 function counts(r: Counts): Counts {
   return {
@@ -131,6 +154,7 @@ function counts(r: Counts): Counts {
     verified: r.verified,
     canceled: r.canceled,
     expired: r.expired,
+    blocked: r.blocked,
   };
 }
 
@@ -139,7 +163,10 @@ function rate(verified: number, sent: number): number {
 }
 
 /** A period's row: its name, its first and last instant (UTC), its figures. */
-function period(r: UsageRow, unit: UsageQuery['granularity']): Omit<UsagePeriod, 'cost'> & { costMicros: string } {
+function period(
+  r: UsageRow,
+  unit: UsageQuery['granularity'],
+): Omit<UsagePeriod, 'cost' | 'costAvoided'> & { costMicros: string; costAvoidedMicros: string } {
   const start = new Date(`${r.start}T00:00:00Z`);
   const end = new Date(start);
   if (unit === 'day') end.setUTCDate(end.getUTCDate() + 1);
@@ -154,5 +181,6 @@ function period(r: UsageRow, unit: UsageQuery['granularity']): Omit<UsagePeriod,
     ...counts(r),
     conversionRate: rate(r.verified, r.sent),
     costMicros: r.cost_micros ?? '0',
+    costAvoidedMicros: r.cost_avoided_micros ?? '0',
   };
 }

@@ -87,6 +87,8 @@ export interface UsageRow {
   canceled: number;
   expired: number;
   cost_micros: string;
+  blocked: number;
+  cost_avoided_micros: string;
 }
 
 /**
@@ -169,7 +171,8 @@ export class SdrReadsRepository {
     return this.db.query(
       `SELECT to_char(date_trunc($${params.length}, ${day}), 'YYYY-MM-DD') AS start, sum(requests)::int AS requests, sum(sent)::int AS sent,
               sum(delivered)::int AS delivered, sum(failed)::int AS failed, sum(verified)::int AS verified, sum(canceled)::int AS canceled,
-              sum(expired)::int AS expired, sum(cost_micros)::text AS cost_micros
+              sum(expired)::int AS expired, sum(cost_micros)::text AS cost_micros, sum(blocked)::int AS blocked,
+              sum(cost_avoided_micros)::text AS cost_avoided_micros
          FROM sdr.${table} WHERE ${sql} GROUP BY 1 ORDER BY 1`,
       params,
     );
@@ -196,7 +199,9 @@ export class SdrReadsRepository {
               count(*) FILTER (WHERE ${sent})::int AS sent, count(*) FILTER (WHERE ${delivered})::int AS delivered,
               count(*) FILTER (WHERE delivery_status IN ('failed', 'undelivered') OR status = 'failed')::int AS failed,
               count(*) FILTER (WHERE status = 'verified')::int AS verified, count(*) FILTER (WHERE status = 'canceled')::int AS canceled,
-              count(*) FILTER (WHERE status = 'expired')::int AS expired, sum(price_micros)::text AS cost_micros
+              count(*) FILTER (WHERE status = 'expired')::int AS expired, sum(price_micros)::text AS cost_micros,
+              count(*) FILTER (WHERE status = 'blocked')::int AS blocked,
+              coalesce(sum((record->>'costAvoidedMicros')::bigint) FILTER (WHERE status = 'blocked'), 0)::text AS cost_avoided_micros
          FROM sdr.records WHERE ${[sql, ...days].join(' AND ')} GROUP BY 1 ORDER BY 1`,
       params,
     );
