@@ -50,15 +50,21 @@ export abstract class VendorProvider<S extends z.ZodType> implements ChannelProv
 /** A final status a vendor reports, in our terms. */
 export type FinalStatus = Exclude<ReportedStatus['status'], 'sent'>;
 
+/** A vendor's final statuses in our terms; a status it does not list is interim. */
+export type StatusMap = Readonly<Record<string, FinalStatus>>;
+
 /**
- * The verdict on a report about one message: its final status with the vendor's error (none
- * for `delivered`), or nothing at all for an interim status (`status` undefined).
+ * The verdict on a report about one message: the final status `statuses` gives the vendor's
+ * `status`, with the vendor's error (none for `delivered`), or nothing at all for an interim
+ * one. Only the map's own keys count (a vendor's `constructor` is no status of ours).
  */
 export function reportOf(
   ids: { providerMessageId: string; dispatchId?: string },
-  status: FinalStatus | undefined,
+  statuses: StatusMap,
+  status: string | undefined,
   error: { code: string; message: string },
 ): CallbackVerdict {
-  if (!status) return { kind: 'accepted', reports: [] };
-  return { kind: 'accepted', reports: [{ ...ids, status, ...(status === 'delivered' ? {} : { error }) }] };
+  const ours = status !== undefined && Object.hasOwn(statuses, status) ? statuses[status] : undefined;
+  if (!ours) return { kind: 'accepted', reports: [] };
+  return { kind: 'accepted', reports: [{ ...ids, status: ours, ...(ours === 'delivered' ? {} : { error }) }] };
 }

@@ -5,7 +5,7 @@ import { type Accepted, type CallbackRequest, type CallbackVerdict, withTimeout 
 import type { ProviderContext } from '../../provider-settings';
 import { awsClientConfig, awsFailure, AwsSettings } from '../aws/aws-client';
 import { parseSnsMessage, SNS_URL_PATTERN, SnsSignatureVerifier } from '../aws/sns-message';
-import { type FinalStatus, reportOf, VendorProvider } from '../vendor-provider';
+import { reportOf, type StatusMap, VendorProvider } from '../vendor-provider';
 
 /** The message tag that carries our dispatch id into SES's event notifications (`mail.tags`). */
 export const DISPATCH_TAG = 'smart2fa-dispatch-id';
@@ -30,6 +30,14 @@ const SesSettings = AwsSettings.and(
  * the sending quota, throttling — is about the account, for a retry or the next provider.
  */
 const PERMANENT_CODES = new Set(['MessageRejected', 'BadRequestException']);
+
+/** The events that settle a message; `Send`, `DeliveryDelay`, `Complaint`, `Open`, `Click` do not. */
+const SES_STATUSES: StatusMap = {
+  Delivery: 'delivered',
+  Bounce: 'undelivered',
+  Reject: 'failed',
+  RenderingFailure: 'failed',
+};
 
 interface SesEvent {
   eventType?: string;
@@ -107,18 +115,12 @@ export class SesEmailProvider extends VendorProvider<typeof SesSettings> {
     if (!id) return { kind: 'invalid', message: 'mail.messageId is required', field: 'Message' };
     const ids = { providerMessageId: id, dispatchId: event.mail?.tags?.[DISPATCH_TAG]?.[0] };
     const type = event.eventType ?? event.notificationType ?? '';
-    const STATUSES: Record<string, FinalStatus> = {
-      Delivery: 'delivered',
-      Bounce: 'undelivered',
-      Reject: 'failed',
-      RenderingFailure: 'failed',
-    };
     const code =
       type === 'Bounce'
         ? `ses_bounce_${event.bounce?.bounceType ?? 'Undetermined'}_${event.bounce?.bounceSubType ?? 'Undetermined'}`
         : `ses_${type}`;
     const detail = event.bounce?.bouncedRecipients?.[0]?.status ?? event.reject?.reason;
-    return reportOf(ids, STATUSES[type], {
+    return reportOf(ids, SES_STATUSES, type, {
       code,
       message: `SES reported ${type}${detail ? ` (${String(detail).slice(0, 100)})` : ''}`,
     });
