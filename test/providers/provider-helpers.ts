@@ -33,9 +33,13 @@ export function writeProvidersFile(name: string, text: string): string {
 
 /**
  * The stack as a self-hoster runs it with a providers file and PUBLIC_URL (quick retries, up
- * to four attempts, a limit that stays out of the way), and an account on it.
+ * to four attempts, a limit that stays out of the way; `env` for the file's `${NAME}`
+ * credentials), and an account on it.
  */
-export async function startWithProviders(file: string): Promise<{ stack: Stack; auth: Credentials }> {
+export async function startWithProviders(
+  file: string,
+  env: Record<string, string> = {},
+): Promise<{ stack: Stack; auth: Credentials }> {
   const stack = await startStack({
     env: {
       PROVIDERS_FILE: file,
@@ -43,6 +47,7 @@ export async function startWithProviders(file: string): Promise<{ stack: Stack; 
       DEFAULT_LIMIT_MAX: '1000',
       DISPATCH_MAX_ATTEMPTS: '4',
       DISPATCH_RETRY_BASE_MS: '100',
+      ...env,
     },
   });
   return { stack, auth: await createAccount(stack) };

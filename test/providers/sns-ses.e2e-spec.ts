@@ -39,7 +39,9 @@ describe('Amazon SNS and SES providers', () => {
           {
             type: 'ses',
             region: REGION,
-            ...ses.keys,
+            accessKeyId: ses.keys.accessKeyId,
+            // As in deploy/k8s: the file names the variable, a Secret sets it.
+            secretAccessKey: '${SES_SECRET_ACCESS_KEY}',
             configurationSetName: ses.configurationSetName,
             topicArn: sns.topicArn,
             // The fake SNS plays sns.<region>.amazonaws.com; only its address is trusted.
@@ -49,7 +51,7 @@ describe('Amazon SNS and SES providers', () => {
         ],
       }),
     );
-    ({ stack, auth } = await startWithProviders(file));
+    ({ stack, auth } = await startWithProviders(file, { SES_SECRET_ACCESS_KEY: ses.keys.secretAccessKey }));
   });
   afterAll(async () => {
     await stack?.stop();

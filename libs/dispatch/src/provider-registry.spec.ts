@@ -28,6 +28,14 @@ describe('building the providers of a providers file', () => {
     ).toThrow(
       new ConfigError('PROVIDERS_FILE', 'sms provider "sns" (sns): secretAccessKey is required with accessKeyId'),
     );
+    expect(() =>
+      buildRoutes('sms', config({ sms: [{ type: 'plivo', authId: 'MA1', authToken: '${PLIVO_AUTH_TOKEN}' }] }), {}),
+    ).toThrow(
+      new ConfigError(
+        'PROVIDERS_FILE',
+        'sms provider "plivo" (plivo): authToken names ${PLIVO_AUTH_TOKEN}, which is not set in the environment',
+      ),
+    );
     expect(() => buildRoutes('sms', config({ sms: [{ type: 'infobip', apiKey: 'k' }] }), {})).toThrow(
       new ConfigError('PROVIDERS_FILE', 'sms provider "infobip" (infobip): baseUrl is required'),
     );

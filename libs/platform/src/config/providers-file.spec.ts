@@ -50,6 +50,23 @@ describe('PROVIDERS_FILE', () => {
     expect(() => loadConfig({ PROVIDERS_FILE: path })).toThrow(/^Invalid configuration: PROVIDERS_FILE /);
   });
 
+  it('takes a `${NAME}` setting from the environment, so credentials can stay in a Secret', () => {
+    const path = file(
+      'p.yaml',
+      'sms:\n  - type: twilio\n    accountSid: AC1\n    authToken: ${TWILIO_AUTH_TOKEN}\n    from: "+44 ${not a reference}"\n',
+    );
+    expect(loadConfig({ PROVIDERS_FILE: path, TWILIO_AUTH_TOKEN: 's3cret' }).providers?.sms?.[0].settings).toEqual({
+      accountSid: 'AC1',
+      authToken: 's3cret',
+      from: '+44 ${not a reference}',
+    });
+    // The gateway reads names only and needs no provider secret; the dispatcher refuses (provider-registry.spec).
+    expect(loadConfig({ PROVIDERS_FILE: path }).providers?.sms?.[0]).toMatchObject({
+      settings: { accountSid: 'AC1', from: '+44 ${not a reference}' },
+      unresolved: { authToken: 'TWILIO_AUTH_TOKEN' },
+    });
+  });
+
   it('names a file that cannot be read', () => {
     expect(() => loadConfig({ PROVIDERS_FILE: '/nonexistent/providers.json' })).toThrow(
       /PROVIDERS_FILE cannot be read \(ENOENT/,
