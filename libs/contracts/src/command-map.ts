@@ -10,6 +10,19 @@ import {
   SearchLimitsQuery,
   UpdateLimitCommand,
 } from './limiter.commands';
+import {
+  AddSafeListEntryCommand,
+  type FraudBlockData,
+  FraudBlockQuery,
+  type FraudReply,
+  type FraudSettingsData,
+  FraudSettingsQuery,
+  type GeoPermissionData,
+  type SafeListEntryData,
+  SafeListEntryQuery,
+  UpdateFraudSettingsCommand,
+  UpdateGeoPermissionCommand,
+} from './fraud.commands';
 import { CancelOtpCommand, SendOtpCommand, VerifyOtpCommand, type OtpReply } from './otp.commands';
 import { DevOutboxQuery, type DevOutboxReply } from './dispatch.messages';
 import {
@@ -39,6 +52,15 @@ export const COMMAND_SCHEMAS = {
   'sdr.v1.search': SearchSdrQuery,
   'sdr.v1.get': SdrByIdQuery,
   'sdr.v1.usage': UsageQuery,
+  'fraud.v1.settings.get': FraudSettingsQuery,
+  'fraud.v1.settings.put': UpdateFraudSettingsCommand,
+  'fraud.v1.geo.list': FraudSettingsQuery,
+  'fraud.v1.geo.put': UpdateGeoPermissionCommand,
+  'fraud.v1.safelist.list': FraudSettingsQuery,
+  'fraud.v1.safelist.add': AddSafeListEntryCommand,
+  'fraud.v1.safelist.delete': SafeListEntryQuery,
+  'fraud.v1.blocks.list': FraudSettingsQuery,
+  'fraud.v1.blocks.delete': FraudBlockQuery,
   'dev.v1.outbox.sms': DevOutboxQuery,
   'dev.v1.outbox.call': DevOutboxQuery,
   'dev.v1.outbox.email': DevOutboxQuery,
@@ -57,6 +79,15 @@ export interface CommandReplies {
   'sdr.v1.search': SdrPageReply;
   'sdr.v1.get': SdrReply;
   'sdr.v1.usage': UsageReply;
+  'fraud.v1.settings.get': FraudReply<FraudSettingsData>;
+  'fraud.v1.settings.put': FraudReply<FraudSettingsData>;
+  'fraud.v1.geo.list': FraudReply<GeoPermissionData[]>;
+  'fraud.v1.geo.put': FraudReply<GeoPermissionData>;
+  'fraud.v1.safelist.list': FraudReply<SafeListEntryData[]>;
+  'fraud.v1.safelist.add': FraudReply<SafeListEntryData>;
+  'fraud.v1.safelist.delete': FraudReply<SafeListEntryData>;
+  'fraud.v1.blocks.list': FraudReply<FraudBlockData[]>;
+  'fraud.v1.blocks.delete': FraudReply<FraudBlockData>;
   'dev.v1.outbox.sms': DevOutboxReply;
   'dev.v1.outbox.call': DevOutboxReply;
   'dev.v1.outbox.email': DevOutboxReply;

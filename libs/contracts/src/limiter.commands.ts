@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FraudCheck, type FraudVerdict } from './fraud.commands';
 import { limitRefs } from './otp.commands';
 import { type Page, pageFields, searchScope, sortBy, timeBound, timestamp } from './paging';
 import { accountSid, idOf, intField, nonEmpty, parsedIfJsonString } from './validation';
@@ -136,6 +137,8 @@ export const ConsumeLimitsCommand = z.object({
   /** The destination the default limit keys on. */
   destination: nonEmpty(254),
   limits: limitRefs.optional(),
+  /** Run the fraud guard first (sms and call sends): a refusal (456) counts nothing. */
+  fraud: FraudCheck.optional(),
 });
 export type ConsumeLimitsCommand = z.infer<typeof ConsumeLimitsCommand>;
 
@@ -148,4 +151,6 @@ export interface ConsumeLimitsReply {
   resetIn: number;
   /** That bucket's `max`. */
   limit: number;
+  /** The fraud guard's verdict, when the command asked for it. */
+  fraud?: FraudVerdict;
 }

@@ -29,6 +29,11 @@ const OUTCOME_MATTERS: ReadonlySet<CommandSubject> = new Set<CommandSubject>([
   'limiter.v1.create',
   'limiter.v1.update',
   'limiter.v1.delete',
+  'fraud.v1.settings.put',
+  'fraud.v1.geo.put',
+  'fraud.v1.safelist.add',
+  'fraud.v1.safelist.delete',
+  'fraud.v1.blocks.delete',
 ]);
 
 /**
