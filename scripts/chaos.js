@@ -1,6 +1,6 @@
 'use strict';
 /**
- * `npm run chaos [-- --scenario NAME[,NAME…]] [--rate N] [--down S] [--list]`
+ * `npm run chaos [-- --scenario NAME[,NAME…]] [--rate N] [--down S] [--provider-ms MS] [--list]`
  *
  * Kills things under a steady load and counts what happened to every send. Runs on its own
  * nats-server, redis-server and PostgreSQL (initdb into a temporary directory), started on free
@@ -12,12 +12,14 @@
  * gateway, sdr, nats-server, redis-server and postgres, each brought back after `--down`
  * seconds; Redis down for 30 s; and a 3-node NATS cluster with R3 streams losing one node.
  *
- * Per scenario it prints: acknowledged (200), lost (acknowledged, never at the provider),
+ * Per scenario it prints: acknowledged (200), lost (acknowledged, never completed at the provider),
  * doubled (a number that got two different dispatches, i.e. two codes), 503s, 503s that were
  * delivered anyway (must be 0), 457s (outcome unknown) and how many of them were delivered,
  * other 5xx, refused connections (the gateway down), client time-outs, recovery (seconds from
- * the restore to the next 200), and the delivery lag of acknowledged sends (answer → provider)
- * as p50 / max. Not part of `npm test`; it asserts nothing, it prints figures.
+ * the restore to the next 200), the delivery lag of acknowledged sends (answer → the provider's
+ * answer reaching a live dispatcher) as p50 / max, and the provider calls in flight when the
+ * fault struck with the time until each completed (for a killed dispatcher: by the other
+ * replica). The provider takes `--provider-ms` (300) per call, so a kill catches calls in flight. Not part of `npm test`; it asserts nothing, it prints figures.
  */
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -37,6 +39,7 @@ const { values: opts } = parseArgs({
     scenario: { type: 'string' },
     rate: { type: 'string', default: '10' },
     down: { type: 'string', default: '3' },
+    'provider-ms': { type: 'string', default: '300' },
     list: { type: 'boolean', default: false },
   },
 });
@@ -48,8 +51,10 @@ const chosen = opts.scenario ? opts.scenario.split(',').map((s) => s.trim()) : A
 for (const s of chosen) if (!ALL.includes(s)) fail(`unknown scenario '${s}' (npm run chaos -- --list)`);
 const RATE = Number(opts.rate);
 const DOWN_MS = Number(opts.down) * 1000;
+const PROVIDER_MS = Number(opts['provider-ms']);
 if (!(RATE > 0 && RATE <= 200)) fail('--rate must be 1 to 200 sends per second');
 if (!(DOWN_MS >= 0 && DOWN_MS <= 120_000)) fail('--down must be 0 to 120 seconds');
+if (!(PROVIDER_MS >= 0 && PROVIDER_MS <= 10_000)) fail('--provider-ms must be 0 to 10000');
 
 function fail(message) {
   process.stderr.write(`chaos: ${message}\n`);
@@ -252,6 +257,9 @@ class Infra {
 class Provider {
   constructor() {
     this.first = new Map(); // dispatch id -> first arrival (ms)
+    // dispatch id -> first answer that reached a live caller (ms): the caller knows it was sent.
+    // A call whose caller was killed mid-call arrived, but only its redelivery completes.
+    this.completed = new Map();
     this.byNumber = new Map(); // number -> Set of dispatch ids
     this.repeats = 0;
     this.server = http.createServer((req, res) => {
@@ -269,11 +277,14 @@ class Provider {
         else this.first.set(key, Date.now());
         if (!this.byNumber.has(body.to)) this.byNumber.set(body.to, new Set());
         this.byNumber.get(body.to).add(key);
-        // A provider's round trip.
+        // A provider's round trip (--provider-ms), long enough that a killed dispatcher holds calls in flight.
         setTimeout(() => {
+          if (req.socket.destroyed) return;
           res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ messageId: `chaos-${key}` }));
-        }, 20);
+          res.end(JSON.stringify({ messageId: `chaos-${key}` }), () => {
+            if (!this.completed.has(key)) this.completed.set(key, Date.now());
+          });
+        }, PROVIDER_MS);
       });
     });
   }
@@ -465,20 +476,20 @@ function pct(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 }
 
-/** Waits until every acknowledged send of the window reached the provider, or the time is up. */
+/** Waits until every acknowledged send of the window was completed at the provider, or the time is up. */
 async function settle(sends, provider, timeoutMs) {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const missing = sends.filter((s) => s.outcome === 'ok' && !provider.first.has(`${s.requestId}-1`));
+    const missing = sends.filter((s) => s.outcome === 'ok' && !provider.completed.has(`${s.requestId}-1`));
     if (!missing.length || Date.now() > until) return;
     await sleep(500);
   }
 }
 
-function report(name, sends, provider, restoredAt) {
+function report(name, sends, provider, restoredAt, inFlightAtKill, killedAt) {
   const ok = sends.filter((s) => s.outcome === 'ok');
   const delivered = (s) => provider.byNumber.has(s.to);
-  const lost = ok.filter((s) => !provider.first.has(`${s.requestId}-1`));
+  const lost = ok.filter((s) => !provider.completed.has(`${s.requestId}-1`));
   const doubled = sends.filter((s) => (provider.byNumber.get(s.to)?.size ?? 0) > 1);
   const unavailable = sends.filter((s) => s.code === 503);
   const unknown = sends.filter((s) => s.code === 457);
@@ -487,9 +498,13 @@ function report(name, sends, provider, restoredAt) {
   const afterRestore = ok.filter((s) => s.at >= restoredAt).sort((a, b) => a.at - b.at);
   const recovery = afterRestore.length ? (afterRestore[0].answeredAt - restoredAt) / 1000 : NaN;
   const lags = ok
-    .filter((s) => provider.first.has(`${s.requestId}-1`))
-    .map((s) => provider.first.get(`${s.requestId}-1`) - s.answeredAt)
+    .filter((s) => provider.completed.has(`${s.requestId}-1`))
+    .map((s) => provider.completed.get(`${s.requestId}-1`) - s.answeredAt)
     .sort((a, b) => a - b);
+  // Calls in flight at the provider when the fault struck: how long until one completed.
+  const inFlightLags = inFlightAtKill
+    .filter((key) => provider.completed.has(key))
+    .map((key) => provider.completed.get(key) - killedAt);
   return {
     scenario: name,
     sends: sends.length,
@@ -507,6 +522,8 @@ function report(name, sends, provider, restoredAt) {
     'recovery s': Number.isNaN(recovery) ? '-' : Math.max(0, recovery).toFixed(1),
     'lag p50 s': Number.isNaN(pct(lags, 50)) ? '-' : (Math.max(0, pct(lags, 50)) / 1000).toFixed(2),
     'lag max s': lags.length ? (Math.max(0, lags[lags.length - 1]) / 1000).toFixed(2) : '-',
+    'in flight at kill': inFlightAtKill.length,
+    'in flight done ≤ s': inFlightLags.length ? (Math.max(...inFlightLags) / 1000).toFixed(2) : '-',
   };
 }
 
@@ -544,7 +561,9 @@ async function scenario(name, fault, load, provider) {
   log(`${name}: load ${RATE}/s, kill after ${BASELINE_MS / 1000} s, down ${downMs / 1000} s`);
   const from = load.sends.length;
   await sleep(BASELINE_MS);
+  const killedAt = Date.now();
   await fault.kill();
+  const inFlightAtKill = [...provider.first.keys()].filter((key) => !provider.completed.has(key));
   await sleep(downMs);
   await fault.restore();
   const restoredAt = Date.now();
@@ -553,7 +572,7 @@ async function scenario(name, fault, load, provider) {
   const to = load.sends.length;
   const sends = load.sends.slice(from, to);
   await settle(sends, provider, 60_000);
-  return report(name, sends, provider, restoredAt);
+  return report(name, sends, provider, restoredAt, inFlightAtKill, killedAt);
 }
 
 async function runStack(names, clusterSize) {

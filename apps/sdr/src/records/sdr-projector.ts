@@ -5,6 +5,7 @@ import {
   type AppConfig,
   Clock,
   decodeJson,
+  isDependencyOutage,
   type MessageOutcome,
   NATS_CONNECTION,
   OtpEventsConsumer,
@@ -18,7 +19,8 @@ import { SdrStore } from './sdr-store';
 /** Messages in hand at once: what arrives while a batch is projected makes the next batch. */
 const CONCURRENCY = 128;
 const MAX_BATCH = 128;
-// A projection must not skip an event: retried through long outages (30 s apart at most) before it gives up.
+// A projection must not skip an event. Outages (Postgres away) are held, not counted; what fails
+// otherwise (a lock conflict, a bug) is retried 30 s apart at most, for about eight hours.
 const MAX_DELIVER = 1000;
 const ACK_WAIT_MS = 30_000;
 
@@ -91,12 +93,18 @@ export class SdrProjector extends OtpEventsConsumer {
         );
         for (const w of batch)
           w.settle(this.count({ ack: true }, fresh.has(w.event.metadata.eventId) ? 'projected' : 'duplicate'));
-      } catch {
-        // One by one, until one fails too (then Postgres is away, most likely: all come back later).
+      } catch (error) {
+        // Postgres away: every event is held (no delivery spent) and comes back in a batch again.
+        if (isDependencyOutage(error)) {
+          const outage: MessageOutcome = { unavailable: (error as Error).message };
+          for (const w of batch) w.settle(this.count(outage, 'held'));
+          continue;
+        }
+        // One by one, until one fails too (then all come back later).
         let failed = false;
         for (const w of batch) {
           const outcome: MessageOutcome = failed ? this.retry(w) : await this.projectOne(w);
-          failed ||= 'retryAfterMs' in outcome;
+          failed ||= !('ack' in outcome);
           w.settle(outcome);
         }
       }
@@ -109,7 +117,8 @@ export class SdrProjector extends OtpEventsConsumer {
       const fresh = await this.store.project(w.event, this.clock.now());
       return this.count({ ack: true }, fresh ? 'projected' : 'duplicate');
     } catch (error) {
-      // Postgres away or a lock conflict: the event stays in the stream and comes back.
+      if (isDependencyOutage(error)) return this.count({ unavailable: (error as Error).message }, 'held');
+      // A lock conflict or the like: the event stays in the stream and comes back.
       this.logger.warn({
         message: 'could not project event, retrying',
         eventId: w.event.metadata.eventId,
