@@ -1,4 +1,4 @@
-import { STREAMS } from '@app/contracts';
+import { COMMAND_ERROR_SCHEMA, COMMAND_REPLY_SCHEMAS, ERROR_CODES, STREAMS } from '@app/contracts';
 import { z } from 'zod';
 import { type AsyncApiContract, contractSubjects, loadAsyncApi } from '../support/asyncapi';
 
@@ -60,6 +60,33 @@ describe('docs/asyncapi.yaml', () => {
       }
     }
     expect(drift).toEqual([]);
+  });
+
+  it("documents exactly the fields of each command's reply schema and of the error reply", () => {
+    const toJson = (schema: z.ZodType) =>
+      z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any', metadata: z.registry() });
+    const errorFields = fieldPaths(toJson(COMMAND_ERROR_SCHEMA));
+    // Grouped by the messages documented: several subjects share one reply channel.
+    const byMessages = new Map<string, { subjects: string[]; contract: Set<string>; documented: Set<string> }>();
+    for (const [subject, schema] of Object.entries(COMMAND_REPLY_SCHEMAS)) {
+      const messages = doc.replyMessagesOf(subject);
+      const key = messages.map((m) => m.name).join(',');
+      const entry = byMessages.get(key) ?? { subjects: [], contract: new Set(errorFields), documented: new Set() };
+      entry.subjects.push(subject);
+      fieldPaths(toJson(schema), '', entry.contract);
+      for (const m of messages) fieldPaths(m.payload ?? {}, '', entry.documented);
+      byMessages.set(key, entry);
+    }
+    const drift: string[] = [];
+    for (const { subjects, contract, documented } of byMessages.values()) {
+      const where = `the reply of ${subjects.join(', ')}`;
+      for (const field of contract) if (!documented.has(field)) drift.push(`${where}: ${field} is not documented`);
+      for (const field of documented) if (!contract.has(field)) drift.push(`${where}: ${field} is not in the contract`);
+    }
+    expect(drift).toEqual([]);
+    const errorReply = doc.replyMessagesOf('otp.v1.send').find((m) => m.name === 'ErrorReply');
+    const codes = (errorReply?.payload as { properties?: { code?: { enum?: number[] } } })?.properties?.code?.enum;
+    expect(codes).toEqual(ERROR_CODES);
   });
 });
 

@@ -53,6 +53,8 @@ export interface AsyncApiContract {
   checkMessage(subject: string, payload: unknown): void;
   /** Throws unless `reply` is one of the reply messages of the operation served on `subject`. */
   checkReply(subject: string, reply: unknown): void;
+  /** The reply messages of the operation served on `subject`. */
+  replyMessagesOf(subject: string): Message[];
 }
 
 export async function loadAsyncApi(): Promise<AsyncApiContract> {
@@ -96,8 +98,15 @@ export async function loadAsyncApi(): Promise<AsyncApiContract> {
       `${what} matches none of the documented messages\n${failures.join('\n')}\n${JSON.stringify(payload)}`,
     );
   };
+  const replyMessagesOf = (subject: string) => {
+    const channel = channelOf(subject);
+    const operation = Object.values(json.operations).find((o) => o.channel === channel && o.reply);
+    if (!operation) throw new Error(`${subject} has no operation with a reply in docs/asyncapi.yaml`);
+    return operation.reply!.messages ?? [];
+  };
   return {
     diagnostics,
+    replyMessagesOf,
     json,
     channelOf,
     checkMessage(subject, payload) {
@@ -106,10 +115,7 @@ export async function loadAsyncApi(): Promise<AsyncApiContract> {
       check(subject, Object.values(channel.messages ?? {}), payload);
     },
     checkReply(subject, reply) {
-      const channel = channelOf(subject);
-      const operation = Object.values(json.operations).find((o) => o.channel === channel && o.reply);
-      if (!operation) throw new Error(`${subject} has no operation with a reply in docs/asyncapi.yaml`);
-      check(`the reply on ${subject}`, operation.reply!.messages ?? [], reply);
+      check(`the reply on ${subject}`, replyMessagesOf(subject), reply);
     },
   };
 }
