@@ -15,7 +15,7 @@ import { type AsyncApiContract, contractSubjects, loadAsyncApi } from '../suppor
 import { eventually } from '../support/eventually';
 import { type Credentials, http } from '../support/http';
 import { dispatchesOf, eventsOf } from '../support/jetstream-helpers';
-import { createAccount, readCode, sendOtp, uniqueNumber, wrongCode } from '../support/otp-helpers';
+import { createAccount, readCode, sendBody, sendOtp, uniqueNumber, wrongCode } from '../support/otp-helpers';
 import { startStack, type Stack } from '../support/stack';
 
 /**
@@ -36,7 +36,7 @@ describe('NATS traffic against docs/asyncapi.yaml', () => {
 
   beforeAll(async () => {
     doc = await loadAsyncApi();
-    stack = await startStack({ env: { DEFAULT_LIMIT_MAX: '100' } });
+    stack = await startStack({ env: { DEFAULT_LIMIT_MAX: '100', FRAUD_GUARD: 'true' } });
     prefix = stack.env.NATS_PREFIX;
     // A connection of its own, so that the test's own requests are seen like the services'.
     subscriptions.push(
@@ -128,6 +128,24 @@ describe('NATS traffic against docs/asyncapi.yaml', () => {
       if (!events[0].some((e) => e.type === 'expired')) throw new Error('not expired yet');
       if (!events[1].some((e) => e.type === 'failed')) throw new Error('not failed yet');
     });
+    // fraud.v1.*, and a send the guard refuses (blocked).
+    const put = (path: string, body: unknown) => http(stack.url, 'PUT', path, { auth, body });
+    expect((await get('/2fa/fraud/settings')).status).toBe(200);
+    expect((await put('/2fa/fraud/settings', { mode: 'block' })).status).toBe(200);
+    expect((await get('/2fa/fraud/geo-permissions')).status).toBe(200);
+    expect((await put('/2fa/fraud/geo-permissions/cu', { sms: 'block' })).status).toBe(200);
+    const safe = await http<{ data: { id: string } }>(stack.url, 'POST', '/2fa/fraud/safe-list', {
+      auth,
+      body: { number: '+14155550199', ttl: 3600 },
+    });
+    expect(safe.status).toBe(200);
+    expect((await get('/2fa/fraud/safe-list')).status).toBe(200);
+    expect((await http(stack.url, 'DELETE', `/2fa/fraud/safe-list/${safe.body.data.id}`, { auth })).status).toBe(200);
+    expect((await get('/2fa/fraud/blocks')).status).toBe(200);
+    expect((await http(stack.url, 'DELETE', `/2fa/fraud/blocks/FB${'0'.repeat(32)}`, { auth })).status).toBe(404);
+    const blocked = await http(stack.url, 'POST', '/2fa/send', { auth, body: sendBody('+5351234567') });
+    expect(blocked.body).toMatchObject({ code: 456, reason: 'geo_permission' });
+
     // sdr.v1.search|get|usage, once the records are there; then limiter.v1.delete.
     await eventually(async () => {
       const res = await get(`/2fa/sdr/search/${verifiedId}`);

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OperationExamples } from '../../apps/gateway/src/docs/examples';
@@ -23,7 +24,7 @@ describe('record the OpenAPI examples from a real run', () => {
   const recorded: Record<string, OperationExamples> = {};
 
   beforeAll(async () => {
-    stack = await startStack({ env: { DEFAULT_LIMIT_MAX: '1000' } });
+    stack = await startStack({ env: { DEFAULT_LIMIT_MAX: '1000', FRAUD_GUARD: 'true' } });
     auth = await createAccount(stack);
   });
   afterAll(() => stack?.stop());
@@ -123,6 +124,43 @@ describe('record the OpenAPI examples from a real run', () => {
     await call('usage', 'GET', '/2fa/usage?granularity=week', basic());
     await call('deleteLimit', 'DELETE', `/2fa/limits/${sid}`, basic());
     await call('deleteLimit', 'DELETE', `/2fa/limits/${sid}`, basic());
+
+    // The fraud guard.
+    await call('getFraudSettings', 'GET', '/2fa/fraud/settings', basic());
+    await call(
+      'updateFraudSettings',
+      'PUT',
+      '/2fa/fraud/settings',
+      basic({ body: { mode: 'block', level: 'standard' } }),
+    );
+    await call('updateFraudSettings', 'PUT', '/2fa/fraud/settings', basic({ body: { mode: 'off' } }));
+    await call('listFraudGeoPermissions', 'GET', '/2fa/fraud/geo-permissions', basic());
+    await call(
+      'updateFraudGeoPermission',
+      'PUT',
+      '/2fa/fraud/geo-permissions/cu',
+      basic({ body: { sms: 'block', call: 'block' } }),
+    );
+    await call('updateFraudGeoPermission', 'PUT', '/2fa/fraud/geo-permissions/XYZ', basic({ body: { sms: 'block' } }));
+    await call('send', 'POST', '/2fa/send', basic({ body: sendBody('+5351234567') }));
+    const safe = await call<{ data: { id: string } }>(
+      'addFraudSafeListEntry',
+      'POST',
+      '/2fa/fraud/safe-list',
+      basic({ body: { number: '+14155550199', ttl: 3600 } }),
+    );
+    await call('addFraudSafeListEntry', 'POST', '/2fa/fraud/safe-list', basic({ body: { prefix: '12ab' } }));
+    await call('listFraudSafeList', 'GET', '/2fa/fraud/safe-list', basic());
+    await call('deleteFraudSafeListEntry', 'DELETE', `/2fa/fraud/safe-list/${safe.body.data.id}`, basic());
+    await call('deleteFraudSafeListEntry', 'DELETE', `/2fa/fraud/safe-list/${safe.body.data.id}`, basic());
+    // A burst to one prefix: the guard blocks it (prefix_velocity), lists the block, and lifts it.
+    const prefix = `+1415${randomInt(200, 999)}`;
+    for (let i = 0; i < 9; i++)
+      await call('send', 'POST', '/2fa/send', basic({ body: sendBody(`${prefix}${1000 + i}`) }));
+    const blocks = await call<{ data: { id: string }[] }>('listFraudBlocks', 'GET', '/2fa/fraud/blocks', basic());
+    expect(blocks.body.data.length).toBeGreaterThan(0);
+    await call('unblockFraudBlock', 'DELETE', `/2fa/fraud/blocks/${blocks.body.data[0].id}`, basic());
+    await call('unblockFraudBlock', 'DELETE', `/2fa/fraud/blocks/FB${'0'.repeat(32)}`, basic());
 
     // Accounts.
     await call('createAccount', 'POST', '/2fa/accounts', basic({ body: { email: 'team@example.com' } }));

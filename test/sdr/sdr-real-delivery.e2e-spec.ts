@@ -119,6 +119,8 @@ describe('session detail records from real deliveries, receipts and failures', (
       expired: 0,
       conversionRate: 1,
       cost: '0.007900',
+      blocked: 0,
+      costAvoided: '0.000000',
     });
     const byStatus = await get('/2fa/sdr/search?deliveryStatus=failed');
     expect(byStatus.body.data.result.map((r: Json) => r.requestId)).toEqual([failed]);

@@ -177,6 +177,9 @@ describe('session detail records and usage over HTTP', () => {
           dateFailed: null,
           price: '0.007900',
           priceUnit: 'EUR',
+          // Published without the fraud guard's verdict (the guard is off in this stack).
+          fraudDecision: null,
+          fraudReasons: [],
           attempts: [
             {
               dispatchId: `${ids.verified}-1`,
@@ -399,6 +402,8 @@ describe('session detail records and usage over HTTP', () => {
       expired: 0,
       conversionRate: 0.5,
       cost: '0.010100',
+      blocked: 0,
+      costAvoided: '0.000000',
     };
     const dayB = {
       requests: 2,
@@ -410,6 +415,8 @@ describe('session detail records and usage over HTTP', () => {
       expired: 0,
       conversionRate: 1,
       cost: '0.015800',
+      blocked: 0,
+      costAvoided: '0.000000',
     };
 
     it('reports per day what happened', async () => {
@@ -432,6 +439,8 @@ describe('session detail records and usage over HTTP', () => {
           expired: 0,
           conversionRate: 0.6667,
           cost: '0.025900',
+          blocked: 0,
+          costAvoided: '0.000000',
         },
       });
     });

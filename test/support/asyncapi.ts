@@ -74,17 +74,13 @@ export async function loadAsyncApi(): Promise<AsyncApiContract> {
   const channels = Object.values(json.channels).filter((c) => c.address !== null);
   const channelOf = (subject: string) =>
     channels.find((c) => {
-      const names: string[] = [];
-      const pattern = c.address!.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([^}]+)\}/g, (_, name: string) => {
-        names.push(name);
-        return '([^.]+)';
-      });
-      const match = new RegExp(`^${pattern}$`).exec(subject);
-      if (!match) return false;
-      return names.every((name, i) => {
+      // A parameter with an enum takes exactly those values (`settings.get` spans two tokens).
+      const escape = (text: string) => text.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+      const pattern = escape(c.address!).replace(/\{([^}]+)\}/g, (_, name: string) => {
         const allowed = c.parameters?.[name]?.enum;
-        return !allowed || allowed.includes(match[i + 1]);
+        return allowed ? `(?:${allowed.map(escape).join('|')})` : '[^.]+';
       });
+      return new RegExp(`^${pattern}$`).test(subject);
     });
   const check = (what: string, messages: Message[], payload: unknown) => {
     if (messages.length === 0) throw new Error(`${what}: the document names no message`);

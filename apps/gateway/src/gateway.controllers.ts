@@ -3,6 +3,7 @@ import { AccountsController } from './accounts/accounts.controller';
 import { ProviderCallbacksController } from './callbacks/provider-callbacks.controller';
 import { DevOutboxHttpController } from './dev-outbox/dev-outbox.controller';
 import { DocsController } from './docs/docs.controller';
+import { FraudHttpController } from './fraud/fraud-http.controller';
 import { LimitsHttpController } from './limits/limits-http.controller';
 import { OtpHttpController } from './otp/otp-http.controller';
 import { SdrHttpController } from './sdr/sdr-http.controller';
@@ -16,6 +17,7 @@ export const GATEWAY_CONTROLLERS = [
   DevOutboxHttpController,
   VendorOtpController,
   LimitsHttpController,
+  FraudHttpController,
   ProviderCallbacksController,
   SdrHttpController,
   SessionsController,

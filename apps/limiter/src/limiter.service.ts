@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type ConsumeLimitsCommand, type ConsumeLimitsReply, DomainError } from '@app/contracts';
 import { APP_CONFIG, type AppConfig } from '@app/platform';
+import { FraudGuard } from './fraud/fraud-guard.service';
 import { BucketCounter, type Consumed, digest } from './limits/bucket-counter';
 import { LimitDefinitions } from './limits/limit-definitions';
 
@@ -11,6 +12,7 @@ export class LimiterService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly definitions: LimitDefinitions,
     private readonly counter: BucketCounter,
+    private readonly guard: FraudGuard,
   ) {}
 
   /**
@@ -18,8 +20,17 @@ export class LimiterService {
    * checking stops at the first that refuses, so the limits before it have counted the
    * operation and the ones after have not. Every name is resolved before anything counts, so
    * an unknown one (495) counts nothing. Without limits, the default limit applies.
+   *
+   * With `fraud`, the fraud guard decides first (SPEC 12): its refusal (456) counts nothing
+   * against the limits; its verdict otherwise rides on the reply.
    */
   async consume(command: ConsumeLimitsCommand): Promise<ConsumeLimitsReply> {
+    const fraud = await this.guard.check(command);
+    const reply = await this.consumeLimits(command);
+    return fraud ? { ...reply, fraud } : reply;
+  }
+
+  private async consumeLimits(command: ConsumeLimitsCommand): Promise<ConsumeLimitsReply> {
     if (!command.limits?.length) return this.consumeDefault(command.accountSid, command.destination);
     const limits = await this.definitions.resolve(
       command.accountSid,

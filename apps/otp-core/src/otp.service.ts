@@ -1,10 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   type CancelOtpCommand,
   type ConsumeLimitsReply,
   DomainError,
+  type FraudVerdict,
   SEND_DEFAULTS,
   newId,
+  type OtpEventData,
   type OtpReply,
   type SendOtpCommand,
   type VerifyOtpCommand,
@@ -25,6 +27,11 @@ const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const UNIQUE_VIOLATION = '23505';
 
 const sends = new Counter({ name: 'otp_sends_total', help: 'OTP requests created', labelNames: ['channel'] });
+const blocked = new Counter({
+  name: 'otp_sends_blocked_total',
+  help: 'Sends the fraud guard refused',
+  labelNames: ['reason'],
+});
 const verifies = new Counter({ name: 'otp_verifies_total', help: 'OTP verify outcomes', labelNames: ['result'] });
 
 /**
@@ -34,6 +41,8 @@ const verifies = new Counter({ name: 'otp_verifies_total', help: 'OTP verify out
  */
 @Injectable()
 export class OtpService {
+  private readonly logger = new Logger(OtpService.name);
+
   constructor(
     private readonly requests: OtpRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -51,12 +60,9 @@ export class OtpService {
       if (replay) return replay;
     }
 
-    // Limits count before anything is created; a refused send leaves nothing behind.
-    const limit = await this.rpc.call('limiter.v1.consume', {
-      accountSid: command.accountSid,
-      destination: command.to,
-      limits: command.limits,
-    });
+    // The fraud guard decides and the limits count before anything is created; a refused send
+    // leaves nothing behind but, for a fraud refusal, its `blocked` event (SPEC 12).
+    const limit = await this.consumeLimits(command, now);
 
     const id = newId('otp');
     const length = command.length ?? command.codeLength ?? SEND_DEFAULTS.length;
@@ -86,16 +92,18 @@ export class OtpService {
     });
     const plan = planDispatches(row, command, code, now);
 
+    // The created event carries the guard's verdict (SPEC 12) on either path.
+    const created: OtpEventData = { ...eventData(row), ...fraudFields(limit.fraud) };
     let written: readonly StoredOutboxRow[] | undefined;
     try {
-      written = await this.createAtOnce(row, plan, command.guardTime, now);
+      written = await this.createAtOnce(row, created, plan, command.guardTime, now);
       if (!written) {
         // A live request of the destination must be superseded, with its event: a transaction.
         const outbox = new OutboxWriter(now);
         await this.requests.transaction(async (tx) => {
           await this.supersedePending(tx, row, command.guardTime, now, outbox);
           await tx.insert(row);
-          outbox.event('created', eventData(row));
+          outbox.event('created', created);
           // The first dispatch and its `dispatched` event; fallback steps wait, sealed.
           await this.fallback.start(tx, row, plan, now, outbox);
           await outbox.flush(tx);
@@ -114,6 +122,60 @@ export class OtpService {
     this.relay.publishCommitted(written);
     sends.inc({ channel: row.channel });
     return { code: 200, message: 'OK', requestID: id, ...limitState(limit) };
+  }
+
+  /** One round trip: the limiter runs the fraud guard (sms and call), then the limits. */
+  private async consumeLimits(command: SendOtpCommand, now: Date): Promise<ConsumeLimitsReply> {
+    try {
+      return await this.rpc.call('limiter.v1.consume', {
+        accountSid: command.accountSid,
+        destination: command.to,
+        limits: command.limits,
+        fraud:
+          command.channel === 'email'
+            ? undefined
+            : { channel: command.channel, recipientIp: command.recipientIp, riskCheck: command.riskCheck },
+      });
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 456) throw await this.recordBlocked(command, error, now);
+      throw error;
+    }
+  }
+
+  /**
+   * A send the fraud guard refused: nothing is sent or stored as a request, but a `blocked`
+   * event (for the records, usage and status of the account) under a request id of its own.
+   */
+  private async recordBlocked(command: SendOtpCommand, refusal: DomainError, now: Date): Promise<DomainError> {
+    const id = newId('otp');
+    const reason = refusal.extra.reason ?? 'manual_block';
+    const data: OtpEventData = {
+      requestId: id,
+      accountSid: command.accountSid,
+      parentAccountSid: command.parentAccountSid ?? null,
+      service: command.service,
+      channel: command.channel,
+      to: command.to,
+      from: command.from,
+      status: 'blocked',
+      reason,
+      recipientIp: command.recipientIp ?? null,
+      createdAt: now.toISOString(),
+      expiresAt: now.toISOString(),
+      fraudDecision: 'blocked',
+      fraudReasons: [reason],
+      // No request row keeps its callback: the caller hears of the refusal in the 456 itself.
+      hasStatusCallback: false,
+    };
+    try {
+      await this.requests.transaction((tx) => new OutboxWriter(now).event('blocked', data).flush(tx));
+      this.relay.kick();
+    } catch (error) {
+      // The refusal stands without its record: nothing was sent either way.
+      this.logger.warn({ message: 'could not record a blocked send', error: (error as Error).message });
+    }
+    blocked.inc({ reason });
+    return new DomainError(456, reason, { reason, retryAfter: refusal.extra.retryAfter, requestID: id });
   }
 
   async verify(command: VerifyOtpCommand): Promise<OtpReply> {
@@ -208,11 +270,12 @@ export class OtpService {
    */
   private async createAtOnce(
     row: OtpRow,
+    created: OtpEventData,
     plan: ReturnType<typeof planDispatches>,
     guardTime: number | undefined,
     now: Date,
   ): Promise<readonly StoredOutboxRow[] | undefined> {
-    const outbox = new OutboxWriter(now).event('created', eventData(row));
+    const outbox = new OutboxWriter(now).event('created', created);
     const dispatches = this.fallback.startAtOnce(row, plan, now, outbox);
     const guardUntil = guardTime ? new Date(now.getTime() + guardTime * 1000) : undefined;
     return this.requests.createAtOnce(row, dispatches, [...outbox.pending], now, guardUntil);
@@ -285,6 +348,14 @@ function limitState(limit: ConsumeLimitsReply): Pick<OtpReply, 'remaining' | 're
   return { remaining: limit.remaining, resetIn: limit.resetIn, limit: limit.limit };
 }
 
+/** What the created event says of the fraud guard's verdict. */
+function fraudFields(verdict: FraudVerdict | undefined): Pick<OtpEventData, 'fraudDecision' | 'fraudReasons'> {
+  if (!verdict) return {};
+  return verdict.reasons
+    ? { fraudDecision: verdict.decision, fraudReasons: verdict.reasons }
+    : { fraudDecision: verdict.decision };
+}
+
 function statusError(r: StoredRequest): DomainError {
   const extra = { requestID: r.id };
   switch (r.effectiveStatus) {
@@ -300,6 +371,8 @@ function statusError(r: StoredRequest): DomainError {
       return new DomainError(475, undefined, extra);
     case 'pending': // pending with no attempts left
       return new DomainError(475, undefined, extra);
+    case 'blocked': // never stored: a blocked send leaves only its event
+      return new DomainError(470, undefined, extra);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { ServiceDatabaseOptions } from '@app/platform';
 import { CreateSdrTables1700000000003 } from './migrations/1700000000003-create-sdr-tables';
+import { UsageBlocked1700000000015 } from './migrations/1700000000015-usage-blocked';
 
 export const SDR_DATA_SOURCE = Symbol('SDR_DATA_SOURCE');
 
@@ -7,5 +8,5 @@ export const SDR_DATA_SOURCE = Symbol('SDR_DATA_SOURCE');
 export const SDR_DATABASE: ServiceDatabaseOptions = {
   schema: 'sdr',
   entities: [],
-  migrations: [CreateSdrTables1700000000003],
+  migrations: [CreateSdrTables1700000000003, UsageBlocked1700000000015],
 };

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ErrorReply } from './error-catalog';
 import {
   ConsumeLimitsCommand,
@@ -10,8 +10,21 @@ import {
   SearchLimitsQuery,
   UpdateLimitCommand,
 } from './limiter.commands';
+import {
+  AddSafeListEntryCommand,
+  FraudBlockData,
+  FraudBlockQuery,
+  FraudSettingsData,
+  FraudSettingsQuery,
+  GeoPermissionData,
+  SafeListEntryData,
+  SafeListEntryQuery,
+  UpdateFraudSettingsCommand,
+  UpdateGeoPermissionCommand,
+} from './fraud.commands';
 import { CancelOtpCommand, OtpReply, SendOtpCommand, VerifyOtpCommand } from './otp.commands';
 import { DevOutboxQuery, DevOutboxReply } from './dispatch.messages';
+import { okWith } from './paging';
 import { SdrByIdQuery, SdrPageReply, SdrReply, SearchSdrQuery, UsageQuery, UsageReply } from './sdr.commands';
 
 /**
@@ -32,6 +45,15 @@ export const COMMAND_SCHEMAS = {
   'sdr.v1.search': SearchSdrQuery,
   'sdr.v1.get': SdrByIdQuery,
   'sdr.v1.usage': UsageQuery,
+  'fraud.v1.settings.get': FraudSettingsQuery,
+  'fraud.v1.settings.put': UpdateFraudSettingsCommand,
+  'fraud.v1.geo.list': FraudSettingsQuery,
+  'fraud.v1.geo.put': UpdateGeoPermissionCommand,
+  'fraud.v1.safelist.list': FraudSettingsQuery,
+  'fraud.v1.safelist.add': AddSafeListEntryCommand,
+  'fraud.v1.safelist.delete': SafeListEntryQuery,
+  'fraud.v1.blocks.list': FraudSettingsQuery,
+  'fraud.v1.blocks.delete': FraudBlockQuery,
   'dev.v1.outbox.sms': DevOutboxQuery,
   'dev.v1.outbox.call': DevOutboxQuery,
   'dev.v1.outbox.email': DevOutboxQuery,
@@ -55,6 +77,15 @@ export const COMMAND_REPLY_SCHEMAS = {
   'sdr.v1.search': SdrPageReply,
   'sdr.v1.get': SdrReply,
   'sdr.v1.usage': UsageReply,
+  'fraud.v1.settings.get': okWith(FraudSettingsData),
+  'fraud.v1.settings.put': okWith(FraudSettingsData),
+  'fraud.v1.geo.list': okWith(z.array(GeoPermissionData)),
+  'fraud.v1.geo.put': okWith(GeoPermissionData),
+  'fraud.v1.safelist.list': okWith(z.array(SafeListEntryData)),
+  'fraud.v1.safelist.add': okWith(SafeListEntryData),
+  'fraud.v1.safelist.delete': okWith(SafeListEntryData),
+  'fraud.v1.blocks.list': okWith(z.array(FraudBlockData)),
+  'fraud.v1.blocks.delete': okWith(FraudBlockData),
   'dev.v1.outbox.sms': DevOutboxReply,
   'dev.v1.outbox.call': DevOutboxReply,
   'dev.v1.outbox.email': DevOutboxReply,
@@ -72,6 +103,11 @@ export const OUTCOME_MATTERS: readonly (keyof typeof COMMAND_SCHEMAS)[] = [
   'limiter.v1.create',
   'limiter.v1.update',
   'limiter.v1.delete',
+  'fraud.v1.settings.put',
+  'fraud.v1.geo.put',
+  'fraud.v1.safelist.add',
+  'fraud.v1.safelist.delete',
+  'fraud.v1.blocks.delete',
 ];
 
 /** Every failure reply, whatever the subject. */

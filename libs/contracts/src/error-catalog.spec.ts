@@ -16,6 +16,8 @@ const SPEC_TABLE: ReadonlyArray<readonly [code: number, http: number, message: s
   [404, 404, 'Not Found'],
   [453, 404, 'Too many OTP request to same destination Number'],
   [454, 429, 'Limit exceeded: NAME'],
+  // SPEC 12: the fraud guard refused the send; the body adds `reason` and `retryAfter`.
+  [456, 403, 'Blocked by fraud guard: NAME'],
   // Ours: no answer in time after the command left; it may have been carried out. A send
   // repeated with the same Idempotency-Key answers what the first one did, or does it once.
   [457, 503, 'Outcome unknown: retry with the same Idempotency-Key'],
@@ -29,6 +31,8 @@ const SPEC_TABLE: ReadonlyArray<readonly [code: number, http: number, message: s
   [476, 410, 'OTP delivery failed'],
   // Ours: a session record (SDR) the caller cannot see: unknown, or a stranger's.
   [481, 404, 'Unknown session record'],
+  // Ours: a fraud guard safe-list entry or block the caller cannot see: unknown, or a stranger's.
+  [482, 404, 'Unknown fraud guard entry'],
   // Ours: the console's sign-in after too many failures for that account SID or client (Retry-After set).
   [486, 429, 'Too many failed sign-ins'],
   // Ours: a mutating request made with a console session cookie but without its CSRF token.

@@ -12,6 +12,7 @@ export const ErrorCode = {
   NotFound: 404,
   TooManyRequestsToDestination: 453,
   LimitExceeded: 454,
+  FraudBlocked: 456,
   OutcomeUnknown: 457,
   UnknownOtpOnVerify: 470,
   AlreadyVerified: 471,
@@ -21,6 +22,7 @@ export const ErrorCode = {
   TooManyWrongAttempts: 475,
   DeliveryFailed: 476,
   UnknownSessionRecord: 481,
+  UnknownFraudEntry: 482,
   SignInThrottled: 486,
   CsrfTokenInvalid: 487,
   UnknownOtpOnCancel: 490,
@@ -48,6 +50,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, CatalogEntry>> = {
   404: { http: 404, message: 'Not Found' },
   453: { http: 404, message: 'Too many OTP request to same destination Number' },
   454: { http: 429, message: 'Limit exceeded: ' },
+  456: { http: 403, message: 'Blocked by fraud guard: ' },
   457: { http: 503, message: 'Outcome unknown: retry with the same Idempotency-Key' },
   470: { http: 404, message: 'Invalid OTP Unique Id' },
   471: { http: 409, message: 'OTP is already verified' },
@@ -57,6 +60,7 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, CatalogEntry>> = {
   475: { http: 429, message: 'Too many wrong attempts' },
   476: { http: 410, message: 'OTP delivery failed' },
   481: { http: 404, message: 'Unknown session record' },
+  482: { http: 404, message: 'Unknown fraud guard entry' },
   486: { http: 429, message: 'Too many failed sign-ins' },
   487: { http: 403, message: 'CSRF token missing or invalid' },
   490: { http: 404, message: 'Invalid OTP Unique Id' },
@@ -88,6 +92,7 @@ export const ErrorReply = z.object({
     .int()
     .optional()
     .meta({ description: 'A wrong code (474): how many more wrong codes the request takes before it locks.' }),
+  reason: z.string().optional().meta({ description: 'A fraud guard refusal (456): which rule refused (SPEC 12).' }),
   idempotencyKey: z.string().optional().meta({
     description:
       "An unknown outcome (457) of a send: the key it went under (the caller's Idempotency-Key, or one the gateway made), to retry with safely.",
@@ -103,7 +108,7 @@ export class DomainError extends Error {
   constructor(
     readonly code: Exclude<ErrorCode, 200 | 500>,
     readonly detail?: string,
-    readonly extra: Pick<ErrorReply, 'field' | 'retryAfter' | 'requestID' | 'attemptsRemaining'> = {},
+    readonly extra: Pick<ErrorReply, 'field' | 'retryAfter' | 'requestID' | 'attemptsRemaining' | 'reason'> = {},
   ) {
     super(catalogMessage(code, detail));
     this.name = 'DomainError';

@@ -20,8 +20,25 @@ export interface EventEnvelope<TType extends string, TData> {
   metadata: EventMetadata;
 }
 
-export const OTP_STATUSES = ['pending', 'verified', 'canceled', 'expired', 'failed'] as const;
+/** `blocked`: refused by the fraud guard (SPEC 12); such a request was never sent. */
+export const OTP_STATUSES = ['pending', 'verified', 'canceled', 'expired', 'failed', 'blocked'] as const;
 export type OtpStatus = (typeof OTP_STATUSES)[number];
+
+/**
+ * What the fraud guard decided about a send (SPEC 12): `allowed`, `safe_listed` (passed by the
+ * safe list), `bypassed` (`riskCheck: false` on an account that allows it), `monitor_blocked`
+ * (would have been refused; monitor mode sent it), `unevaluated` (the guard's store was out of
+ * reach: it failed open), `blocked` (refused: nothing was sent).
+ */
+export const FRAUD_DECISIONS = [
+  'allowed',
+  'safe_listed',
+  'bypassed',
+  'monitor_blocked',
+  'unevaluated',
+  'blocked',
+] as const;
+export type FraudDecision = (typeof FRAUD_DECISIONS)[number];
 
 /** What a provider said about one dispatch (SPEC section 7), a closed set. */
 export const DELIVERY_STATUSES = ['queued', 'sent', 'delivered', 'undelivered', 'failed'] as const;
@@ -95,6 +112,10 @@ const lifecycleData = z.object({
    * callback skip the others without a lookup.
    */
   hasStatusCallback: z.boolean().optional(),
+  /** On `created` and `blocked`: the fraud guard's decision (sms and call only). */
+  fraudDecision: z.enum(FRAUD_DECISIONS).optional(),
+  /** With `monitor_blocked` and `blocked`: the rules that refused, first the deciding one. */
+  fraudReasons: z.array(z.string().max(100)).max(10).optional(),
 });
 export type OtpEventData = z.infer<typeof lifecycleData>;
 

@@ -2,6 +2,7 @@ export * from './command-map';
 export * from './dispatch.messages';
 export * from './error-catalog';
 export * from './events';
+export * from './fraud.commands';
 export * from './ids';
 export * from './limiter.commands';
 export * from './masking';

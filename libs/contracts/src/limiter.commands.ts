@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FraudCheck, FraudVerdict } from './fraud.commands';
 import { limitRefs } from './otp.commands';
 import { okWith, pageFields, pageSchema, searchScope, sortBy, timeBound, timestamp } from './paging';
 import { accountSid, idOf, intField, nonEmpty, parsedIfJsonString } from './validation';
@@ -130,6 +131,8 @@ export const ConsumeLimitsCommand = z.object({
   /** The destination the default limit keys on. */
   destination: nonEmpty(254),
   limits: limitRefs.optional(),
+  /** Run the fraud guard first (sms and call sends): a refusal (456) counts nothing. */
+  fraud: FraudCheck.optional(),
 });
 export type ConsumeLimitsCommand = z.infer<typeof ConsumeLimitsCommand>;
 
@@ -142,5 +145,7 @@ export const ConsumeLimitsReply = z.object({
   resetIn: z.number().int().meta({ description: "Seconds until that bucket's window closes." }),
   /** That bucket's `max`. */
   limit: z.number().int().meta({ description: "That bucket's `max`." }),
+  /** The fraud guard's verdict, when the command asked for it. */
+  fraud: FraudVerdict.optional(),
 });
 export type ConsumeLimitsReply = z.infer<typeof ConsumeLimitsReply>;

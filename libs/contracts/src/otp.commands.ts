@@ -164,6 +164,9 @@ const sendFields = z.object({
   recipientIp: ipAddress
     .optional()
     .meta({ description: "The person's IP address: stored on the record, usable as a limit key." }),
+  riskCheck: boolField
+    .optional()
+    .meta({ description: '`false` skips the fraud guard, honoured only when the account settings allow bypass.' }),
 });
 type SendFields = z.infer<typeof sendFields>;
 /** The fields of a send, each with its own rules: for adapters that rename them (seed 003). */

@@ -90,7 +90,8 @@ export const timestamp = z.string().meta({
 });
 
 /** A resource operation's success, over NATS as over HTTP: the seed's `{code, message, data}`. */
-export const okWith = <T extends z.ZodType>(data: T) => z.object({ code: z.literal(200), message: z.literal('OK'), data });
+export const okWith = <T extends z.ZodType>(data: T) =>
+  z.object({ code: z.literal(200), message: z.literal('OK'), data });
 
 /** A page of results, exactly in seed 001's envelope. */
 export function pageSchema<T extends z.ZodType>(item: T) {

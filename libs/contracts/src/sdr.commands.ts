@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DELIVERY_STATUSES, OTP_STATUSES } from './events';
+import { DELIVERY_STATUSES, FRAUD_DECISIONS, OTP_STATUSES } from './events';
 import { okWith, pageFields, pageSchema, searchScope, sortBy, timeBound, timestamp } from './paging';
 import { CHANNELS } from './subjects';
 import { accountSid, otpRequestId } from './validation';
@@ -128,6 +128,13 @@ export const SdrData = z
     dateFailed: timestamp.nullable(),
     price: z.string().meta({ description: "Decimal string in the price table's currency." }),
     priceUnit: z.string(),
+    fraudDecision: z
+      .enum(FRAUD_DECISIONS)
+      .nullable()
+      .meta({ description: "The fraud guard's decision (sms and call; null on email and older records)." }),
+    fraudReasons: z
+      .array(z.string())
+      .meta({ description: 'With blocked and monitor_blocked: the rules that refused.' }),
     attempts: z.array(SdrAttemptData),
     uri: z.string(),
   })
@@ -148,8 +155,10 @@ const usageCounts = {
   verified: z.number().int(),
   canceled: z.number().int(),
   expired: z.number().int(),
+  blocked: z.number().int().meta({ description: 'Sends the fraud guard refused (nothing was sent).' }),
   conversionRate: z.number().meta({ description: 'verified / sent, 0 when nothing was sent.' }),
   cost: z.string(),
+  costAvoided: z.string().meta({ description: 'What the blocked sends would have cost, one message each.' }),
 };
 
 export const UsagePeriod = z

@@ -30,7 +30,8 @@ export type Channel = (typeof CHANNELS)[number];
 /**
  * Event types on `otp.v1.events.<type>`. `delivery_status` is published by the dispatchers
  * (what a provider said about one dispatch); `failed` by otp-core when a request fails for a
- * reason other than wrong codes (every channel failed to deliver). The rest by otp-core.
+ * reason other than wrong codes (every channel failed to deliver); `blocked` by otp-core when the
+ * fraud guard refused a send (SPEC 12: nothing was sent). The rest by otp-core.
  */
 export const OTP_EVENT_TYPES = [
   'created',
@@ -41,6 +42,7 @@ export const OTP_EVENT_TYPES = [
   'canceled',
   'expired',
   'failed',
+  'blocked',
 ] as const;
 export type OtpEventType = (typeof OTP_EVENT_TYPES)[number];
 

@@ -71,6 +71,7 @@ export function domainErrorFromReply(reply: ErrorReply): DomainError {
     field: reply.field,
     retryAfter: reply.retryAfter,
     requestID: reply.requestID,
+    reason: reply.reason,
   });
   // Keep the other service's exact message (it may carry a detail such as a limit name).
   Object.defineProperty(error, 'message', { value: reply.message });

@@ -17,7 +17,7 @@ describe('@smart2fa/client over NATS', () => {
 
   beforeAll(async () => {
     doc = await loadAsyncApi();
-    stack = await startStack({ env: { DEFAULT_LIMIT_MAX: '100' } });
+    stack = await startStack({ env: { DEFAULT_LIMIT_MAX: '100', FRAUD_GUARD: 'true' } });
     accountSid = (await createAccount(stack)).accountSid;
     nats = smart2faNats(stack.nc, { prefix: stack.env.NATS_PREFIX, timeoutMs: 15_000 });
   });
@@ -93,6 +93,14 @@ describe('@smart2fa/client over NATS', () => {
     await expect(consume()).rejects.toMatchObject({ code: 454, status: 429, retryAfter: expect.any(Number) });
     checked('limiter.v1.delete', await nats.limiter.delete(scope));
     await expect(nats.limiter.get(scope)).rejects.toMatchObject({ code: 493, status: 409 });
+  });
+
+  it('reads and changes the fraud guard (fraud.v1.*)', async () => {
+    const settings = checked('fraud.v1.settings.put', await nats.fraud.settingsPut({ accountSid, mode: 'monitor' }));
+    expect(settings.data.mode).toBe('monitor');
+    expect((await nats.fraud.settingsGet({ accountSid })).data.mode).toBe('monitor');
+    const unknown = await nats.fraud.blocksDelete({ accountSid, id: `FB${'0'.repeat(32)}` }).catch((e) => e);
+    expect(unknown).toMatchObject({ code: 482, status: 404 });
   });
 
   it("answers the other channels' outboxes; nobody serving a subject (another prefix) is a 503", async () => {

@@ -26,8 +26,8 @@ export interface GatewayRoute {
   handler: string;
 }
 
-/** Codes that answer with `Retry-After` (the default limit, a named limit, sign-in throttling, an outage). */
-const RETRY_AFTER_CODES: readonly number[] = [453, 454, 486, 503];
+/** Codes that answer with `Retry-After` (the default limit, a named limit, a fraud block, sign-in throttling, an outage). */
+const RETRY_AFTER_CODES: readonly number[] = [453, 454, 456, 486, 503];
 /** Methods that change nothing: with the console's cookie, every other one needs the CSRF token. */
 const SAFE_METHODS: readonly string[] = ['get', 'head', 'options'];
 
@@ -59,6 +59,10 @@ const TAGS = [
   { name: 'OTP', description: 'Send a one-time code, verify it, cancel it (SPEC 3.1–3.3).' },
   { name: 'Limits', description: 'Named rate limits made of ordered buckets (SPEC 3.4, section 6).' },
   { name: 'Records', description: 'Session detail records and usage (SPEC 3.5). Never the code.' },
+  {
+    name: 'Fraud guard',
+    description: 'SMS-pumping defence (SPEC 12): settings, geo permissions, safe list, active blocks and unblock.',
+  },
   { name: 'Accounts', description: 'Sub-accounts of the calling account.' },
   {
     name: 'Console session',

@@ -13,15 +13,21 @@ export { okWith } from '@app/contracts';
 /** send, verify, cancel: the limit state leaves as `RateLimit-*` headers, not in the body. */
 export const OtpReplyBody = OtpReply.omit({ remaining: true, resetIn: true, limit: true }).meta({ id: 'OtpReply' });
 
-/** Every error of the /2fa API: `Retry-After` leaves as a header, `requestID` is always there. */
-export const ErrorBody = ErrorReply.omit({ retryAfter: true })
-  .extend({
-    requestID: z
-      .string()
-      .nullable()
-      .meta({ description: 'The OTP request the error concerns, when there is one; else null.' }),
-  })
-  .meta({ id: 'Error', description: 'A catalog error (README "Error catalog"). `code` says which.' });
+/**
+ * Every error of the /2fa API: `Retry-After` leaves as a header (a fraud guard refusal, 456,
+ * says it in the body too), `requestID` is always there.
+ */
+export const ErrorBody = ErrorReply.extend({
+  retryAfter: z
+    .number()
+    .int()
+    .optional()
+    .meta({ description: 'A fraud guard refusal (456): seconds until its block ends (also in `Retry-After`).' }),
+  requestID: z
+    .string()
+    .nullable()
+    .meta({ description: 'The OTP request the error concerns, when there is one; else null.' }),
+}).meta({ id: 'Error', description: 'A catalog error (README "Error catalog"). `code` says which.' });
 
 /** The error body of one response, narrowed to the codes that response may carry. */
 export const errorBodyOf = (codes: readonly [ErrorCode, ...ErrorCode[]]) =>

@@ -28,5 +28,7 @@ export function sendReply(res: Response, reply: { code: number; message: string;
     res.setHeader('WWW-Authenticate', 'Basic realm="smart2fa"');
   }
   if (reply.code !== 200 && !('requestID' in body)) (body as ErrorReply).requestID = null;
+  // A fraud guard refusal says in its body too when its block ends (SPEC 4, 12).
+  if (reply.code === 456 && retryAfter !== undefined) (body as ErrorReply).retryAfter = retryAfter;
   res.json(body);
 }

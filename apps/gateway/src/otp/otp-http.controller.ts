@@ -37,7 +37,7 @@ export class OtpHttpController {
     headers: IdempotencyHeaders,
     response: OtpReplyBody,
     rateLimitHeaders: true,
-    errors: [403, 453, 454, 457, 495, 497, 503],
+    errors: [403, 453, 454, 456, 457, 495, 497, 503],
   })
   @Post('send')
   @HttpCode(200)

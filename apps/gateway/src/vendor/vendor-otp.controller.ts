@@ -90,6 +90,7 @@ const vendorErrorBody = (codes: readonly [ErrorCode, ...ErrorCode[]]) =>
       message: z.string(),
       field: z.string().optional(),
       ticket_number: z.string().optional(),
+      reason: z.string().optional().meta({ description: 'A fraud guard refusal (456): which rule refused.' }),
       idempotency_key: z
         .string()
         .optional()
@@ -123,7 +124,7 @@ export class VendorOtpController {
     headers: IdempotencyHeaders,
     response: GenerateOk,
     errorBody: vendorErrorBody,
-    errors: [403, 453, 454, 457, 495, 503],
+    errors: [403, 453, 454, 456, 457, 495, 503],
   })
   @Post('generate')
   @HttpCode(200)
@@ -231,6 +232,8 @@ function vendorError(res: Response, reply: ErrorReply): void {
     message,
     ...(field ? { field } : {}),
     ...(reply.requestID ? { ticket_number: reply.requestID } : {}),
+    // A fraud guard refusal (456): which rule refused.
+    ...(reply.reason ? { reason: reply.reason } : {}),
     // An unknown outcome (457): the key to send the same request again with, safely.
     ...(reply.idempotencyKey ? { idempotency_key: reply.idempotencyKey } : {}),
   });

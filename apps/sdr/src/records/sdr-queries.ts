@@ -191,9 +191,22 @@ export class SdrQueries {
         verified: t.verified + p.verified,
         canceled: t.canceled + p.canceled,
         expired: t.expired + p.expired,
+        blocked: t.blocked + p.blocked,
         costMicros: t.costMicros + BigInt(p.costMicros),
+        costAvoidedMicros: t.costAvoidedMicros + BigInt(p.costAvoidedMicros),
       }),
-      { requests: 0, sent: 0, delivered: 0, failed: 0, verified: 0, canceled: 0, expired: 0, costMicros: 0n },
+      {
+        requests: 0,
+        sent: 0,
+        delivered: 0,
+        failed: 0,
+        verified: 0,
+        canceled: 0,
+        expired: 0,
+        blocked: 0,
+        costMicros: 0n,
+        costAvoidedMicros: 0n,
+      },
     );
     return {
       code: 200,
@@ -201,11 +214,16 @@ export class SdrQueries {
       data: {
         granularity: unit,
         priceUnit: this.prices.currency,
-        periods: periods.map(({ costMicros, ...p }) => ({ ...p, cost: formatMicros(costMicros) })),
+        periods: periods.map(({ costMicros, costAvoidedMicros, ...p }) => ({
+          ...p,
+          cost: formatMicros(costMicros),
+          costAvoided: formatMicros(costAvoidedMicros),
+        })),
         total: {
           ...counts(total),
           conversionRate: rate(total.verified, total.sent),
           cost: formatMicros(total.costMicros),
+          costAvoided: formatMicros(total.costAvoidedMicros),
         },
       },
     };
@@ -220,7 +238,8 @@ export class SdrQueries {
     return this.db.query(
       `SELECT to_char(date_trunc($${params.length}, ${day}), 'YYYY-MM-DD') AS start, sum(requests)::int AS requests, sum(sent)::int AS sent,
               sum(delivered)::int AS delivered, sum(failed)::int AS failed, sum(verified)::int AS verified, sum(canceled)::int AS canceled,
-              sum(expired)::int AS expired, sum(cost_micros)::text AS cost_micros
+              sum(expired)::int AS expired, sum(cost_micros)::text AS cost_micros, sum(blocked)::int AS blocked,
+              sum(cost_avoided_micros)::text AS cost_avoided_micros
          FROM sdr.${table} WHERE ${sql} GROUP BY 1 ORDER BY 1`,
       params,
     );
@@ -247,7 +266,9 @@ export class SdrQueries {
               count(*) FILTER (WHERE ${sent})::int AS sent, count(*) FILTER (WHERE ${delivered})::int AS delivered,
               count(*) FILTER (WHERE delivery_status IN ('failed', 'undelivered') OR status = 'failed')::int AS failed,
               count(*) FILTER (WHERE status = 'verified')::int AS verified, count(*) FILTER (WHERE status = 'canceled')::int AS canceled,
-              count(*) FILTER (WHERE status = 'expired')::int AS expired, sum(price_micros)::text AS cost_micros
+              count(*) FILTER (WHERE status = 'expired')::int AS expired, sum(price_micros)::text AS cost_micros,
+              count(*) FILTER (WHERE status = 'blocked')::int AS blocked,
+              coalesce(sum((record->>'costAvoidedMicros')::bigint) FILTER (WHERE status = 'blocked'), 0)::text AS cost_avoided_micros
          FROM sdr.records WHERE ${[sql, ...days].join(' AND ')} GROUP BY 1 ORDER BY 1`,
       params,
     );
@@ -281,6 +302,8 @@ export class SdrQueries {
       dateFailed: time(r.times.failed),
       price: formatMicros(priceMicrosOf(r)),
       priceUnit: this.prices.currency,
+      fraudDecision: r.fraudDecision ?? null,
+      fraudReasons: r.fraudReasons ?? [],
       attempts: r.attempts.map((a) => ({
         dispatchId: a.dispatchId,
         channel: a.channel,
@@ -312,9 +335,14 @@ interface UsageRow {
   canceled: number;
   expired: number;
   cost_micros: string;
+  blocked: number;
+  cost_avoided_micros: string;
 }
 
-type Counts = Pick<UsagePeriod, 'requests' | 'sent' | 'delivered' | 'failed' | 'verified' | 'canceled' | 'expired'>;
+type Counts = Pick<
+  UsagePeriod,
+  'requests' | 'sent' | 'delivered' | 'failed' | 'verified' | 'canceled' | 'expired' | 'blocked'
+>;
 
 function counts(r: Counts): Counts {
   return {
@@ -325,6 +353,7 @@ function counts(r: Counts): Counts {
     verified: r.verified,
     canceled: r.canceled,
     expired: r.expired,
+    blocked: r.blocked,
   };
 }
 
@@ -333,7 +362,10 @@ function rate(verified: number, sent: number): number {
 }
 
 /** A period's row: its name, its first and last instant (UTC), its figures. */
-function period(r: UsageRow, unit: UsageQuery['granularity']): Omit<UsagePeriod, 'cost'> & { costMicros: string } {
+function period(
+  r: UsageRow,
+  unit: UsageQuery['granularity'],
+): Omit<UsagePeriod, 'cost' | 'costAvoided'> & { costMicros: string; costAvoidedMicros: string } {
   const start = new Date(`${r.start}T00:00:00Z`);
   const end = new Date(start);
   if (unit === 'day') end.setUTCDate(end.getUTCDate() + 1);
@@ -348,5 +380,6 @@ function period(r: UsageRow, unit: UsageQuery['granularity']): Omit<UsagePeriod,
     ...counts(r),
     conversionRate: rate(r.verified, r.sent),
     costMicros: r.cost_micros ?? '0',
+    costAvoidedMicros: r.cost_avoided_micros ?? '0',
   };
 }

@@ -95,6 +95,8 @@ describe('session detail record folding', () => {
       canceled: 0,
       expired: 0,
       costMicros: 15800,
+      blocked: 0,
+      costAvoidedMicros: 0,
     });
   });
 

@@ -3,6 +3,7 @@ import {
   DELIVERY_STATUS_RANK,
   type DeliveryStatus,
   dispatchIdOf,
+  type FraudDecision,
   type OtpStatus,
   parseDispatchId,
 } from '@app/contracts';
@@ -48,8 +49,13 @@ export interface SdrRecord {
   /** Order key of the event that set the status. */
   statusKey: string;
   wrongAttempts: number;
-  times: Partial<Record<'verified' | 'canceled' | 'expired' | 'failed', string>>;
+  times: Partial<Record<'verified' | 'canceled' | 'expired' | 'failed' | 'blocked', string>>;
   attempts: SdrAttempt[];
+  /** The fraud guard's decision on the send (SPEC 12); absent on records older than the guard. */
+  fraudDecision?: FraudDecision | null;
+  fraudReasons?: string[];
+  /** A blocked send: what one message to its destination would have cost (millionths). */
+  costAvoidedMicros?: number;
 }
 
 export interface SdrAttempt {
@@ -148,6 +154,12 @@ export function applyEvent(previous: SdrRecord | undefined, event: SdrEvent, pri
     );
   if (event.type === 'verify_failed' && data.attempts !== undefined)
     record.wrongAttempts = Math.max(record.wrongAttempts, data.attempts);
+  // The guard's decision comes with `created` or `blocked`; a refusal is what stands.
+  if (data.fraudDecision && (event.type === 'blocked' || record.fraudDecision !== 'blocked')) {
+    record.fraudDecision = data.fraudDecision;
+    record.fraudReasons = data.fraudReasons ?? [];
+  }
+  if (event.type === 'blocked') record.costAvoidedMicros = prices.unitPriceMicros(data.channel, record.countryCode);
   return reprice(record, prices);
 }
 
@@ -253,6 +265,8 @@ export interface Contribution {
     canceled: number;
     expired: number;
     costMicros: number;
+    blocked: number;
+    costAvoidedMicros: number;
   };
 }
 
@@ -262,7 +276,8 @@ export interface Contribution {
  * - delivered: a dispatch was delivered;
  * - failed: the latest dispatch failed or was undelivered, or the request ended `failed`;
  * - verified, canceled, expired: the request's final status;
- * - cost: the record's price.
+ * - cost: the record's price;
+ * - blocked: the fraud guard refused the send (nothing was sent); cost avoided: one message's price.
  */
 export function contributionOf(record: SdrRecord): Contribution {
   const delivery = deliveryStatusOf(record);
@@ -286,6 +301,8 @@ export function contributionOf(record: SdrRecord): Contribution {
       canceled: record.status === 'canceled' ? 1 : 0,
       expired: record.status === 'expired' ? 1 : 0,
       costMicros: priceMicrosOf(record),
+      blocked: record.status === 'blocked' ? 1 : 0,
+      costAvoidedMicros: record.status === 'blocked' ? (record.costAvoidedMicros ?? 0) : 0,
     },
   };
 }

@@ -50,8 +50,31 @@ export abstract class SdrRecordsRepository {
   abstract addToRollup(rollup: Rollup, changes: RollupChange[]): Promise<void>;
 }
 
-const COUNTERS = ['requests', 'sent', 'delivered', 'failed', 'verified', 'canceled', 'expired', 'costMicros'] as const;
-const COUNTER_COLUMNS = ['requests', 'sent', 'delivered', 'failed', 'verified', 'canceled', 'expired', 'cost_micros'];
+/** The roll-ups' counters (blocked sends and the cost they avoided since SPEC 12), as fields and as columns. */
+const COUNTERS = [
+  'requests',
+  'sent',
+  'delivered',
+  'failed',
+  'verified',
+  'canceled',
+  'expired',
+  'costMicros',
+  'blocked',
+  'costAvoidedMicros',
+] as const;
+const COUNTER_COLUMNS = [
+  'requests',
+  'sent',
+  'delivered',
+  'failed',
+  'verified',
+  'canceled',
+  'expired',
+  'cost_micros',
+  'blocked',
+  'cost_avoided_micros',
+];
 const COLUMN: Record<Dimension, string> = {
   accountSid: 'account_sid',
   day: 'day',

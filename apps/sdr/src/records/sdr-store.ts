@@ -5,7 +5,18 @@ import { applyEvent, type Contribution, contributionOf, type SdrRecord } from '.
 import { type Counts, ROLLUPS, type RollupChange, SdrRecordsRepository } from './sdr-records.repository';
 import type { SdrEvent } from './sdr-event';
 
-const COUNTERS = ['requests', 'sent', 'delivered', 'failed', 'verified', 'canceled', 'expired', 'costMicros'] as const;
+const COUNTERS = [
+  'requests',
+  'sent',
+  'delivered',
+  'failed',
+  'verified',
+  'canceled',
+  'expired',
+  'costMicros',
+  'blocked',
+  'costAvoidedMicros',
+] as const;
 
 /**
  * Projects events into the records and roll-ups, many in one transaction: the event ids are
@@ -77,5 +88,16 @@ export class SdrStore {
 }
 
 function zero(): Counts {
-  return { requests: 0, sent: 0, delivered: 0, failed: 0, verified: 0, canceled: 0, expired: 0, costMicros: 0 };
+  return {
+    requests: 0,
+    sent: 0,
+    delivered: 0,
+    failed: 0,
+    verified: 0,
+    canceled: 0,
+    expired: 0,
+    costMicros: 0,
+    blocked: 0,
+    costAvoidedMicros: 0,
+  };
 }

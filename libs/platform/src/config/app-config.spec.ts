@@ -123,4 +123,28 @@ describe('configuration', () => {
     expect(config.channels.sms).toMatchObject({ provider: 'smpp', smppUrl: 'smpp://id:pw@smsc:2775' });
     expect(config.channels.email).toEqual({ provider: 'smtp', smtpUrl: 'smtps://mail:465' });
   });
+
+  it('takes the fraud guard defaults, its own Redis, and refuses unknown countries', () => {
+    expect(loadConfig({}).fraud).toMatchObject({
+      enabled: true,
+      redis: { urls: ['redis://127.0.0.1:6379'] },
+      defaultMode: 'block',
+      defaultLevel: 'standard',
+      defaultBlockedCountries: [],
+    });
+    const config = loadConfig({
+      FRAUD_REDIS_URL: 'redis://fraud:6380',
+      FRAUD_DEFAULT_BLOCKED_COUNTRIES: 'cu, KP',
+      FRAUD_DEFAULT_MODE: 'monitor',
+    });
+    expect(config.fraud).toMatchObject({
+      redis: { urls: ['redis://fraud:6380'], cluster: false },
+      defaultMode: 'monitor',
+      defaultBlockedCountries: ['CU', 'KP'],
+    });
+    expect(() => loadConfig({ FRAUD_DEFAULT_BLOCKED_COUNTRIES: 'CU,XX' })).toThrow(
+      /FRAUD_DEFAULT_BLOCKED_COUNTRIES must be ISO 3166-1 alpha-2/,
+    );
+    expect(() => loadConfig({ FRAUD_DEFAULT_LEVEL: 'paranoid' })).toThrow(/FRAUD_DEFAULT_LEVEL/);
+  });
 });

@@ -1,3 +1,4 @@
+import { type CountryCode, isSupportedCountry } from 'libphonenumber-js/max';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { loadProvidersFile, type ProvidersFile, ProvidersFileError } from './providers-file';
@@ -96,6 +97,26 @@ const EnvSchema = z.object({
   DISPATCH_MAX_ATTEMPTS: int(1, 50).default(5),
   DISPATCH_RETRY_BASE_MS: int(10, 60_000).default(1000),
   PROVIDER_TIMEOUT_MS: int(100, 25_000).default(10_000),
+  // Fraud guard (README "Fraud guard"): on unless switched off; its own Redis (REDIS_URL by default).
+  FRAUD_GUARD: bool.default(true),
+  FRAUD_REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  FRAUD_DEFAULT_MODE: z.enum(['block', 'monitor']).default('block'),
+  FRAUD_DEFAULT_LEVEL: z.enum(['relaxed', 'standard', 'strict']).default('standard'),
+  FRAUD_DEFAULT_BLOCKED_COUNTRIES: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((c) => c.trim().toUpperCase())
+        .filter(Boolean),
+    )
+    .refine(
+      (list) => list.every((c) => isSupportedCountry(c as CountryCode)),
+      'must be ISO 3166-1 alpha-2 country codes that have phone numbers, comma-separated (CU,KP)',
+    ),
+  // Fraud guard Redis commands give up after this long: the guard then fails open.
+  FRAUD_REDIS_TIMEOUT_MS: int(10, 60_000).default(500),
   // How long a dispatcher's message may go without a heartbeat before JetStream hands it to
   // another replica: a crashed replica's messages go out again after about this long.
   DISPATCH_ACK_WAIT_MS: int(1000, 600_000).default(3000),
@@ -201,6 +222,18 @@ export interface AppConfig {
     readonly providerTimeoutMs: number;
     readonly ackWaitMs: number;
   };
+  /**
+   * The fraud guard (SPEC 12): whether sms and call sends are checked, its own Redis (it fails
+   * open when that is out of reach, unlike the limiter), and the defaults of every account.
+   */
+  readonly fraud: {
+    readonly enabled: boolean;
+    readonly redis: { readonly urls: readonly string[]; readonly cluster: boolean; readonly prefix: string };
+    readonly redisTimeoutMs: number;
+    readonly defaultMode: 'block' | 'monitor';
+    readonly defaultLevel: 'relaxed' | 'standard' | 'strict';
+    readonly defaultBlockedCountries: readonly string[];
+  };
   /** The console's static files and its cookie sessions (SPEC 11). */
   readonly console: {
     /** Folder of the built console (index.html and assets), relative to the working directory. */
@@ -303,6 +336,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryBaseMs: e.DISPATCH_RETRY_BASE_MS,
       providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
       ackWaitMs: e.DISPATCH_ACK_WAIT_MS,
+    },
+    fraud: {
+      enabled: e.FRAUD_GUARD,
+      redis: {
+        urls: (e.FRAUD_REDIS_URL ?? e.REDIS_URL).split(',').map((u) => u.trim()),
+        cluster: e.FRAUD_REDIS_URL === undefined ? e.REDIS_CLUSTER : false,
+        prefix: e.REDIS_PREFIX,
+      },
+      redisTimeoutMs: e.FRAUD_REDIS_TIMEOUT_MS,
+      defaultMode: e.FRAUD_DEFAULT_MODE,
+      defaultLevel: e.FRAUD_DEFAULT_LEVEL,
+      defaultBlockedCountries: e.FRAUD_DEFAULT_BLOCKED_COUNTRIES,
     },
     console: {
       dir: e.CONSOLE_DIR,

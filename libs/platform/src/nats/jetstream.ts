@@ -67,6 +67,9 @@ async function ensureStream(
  */
 export type MessageOutcome = { ack: true } | { retryAfterMs: number } | { drop: string } | { unavailable: string };
 
+/** Lifetime of one pull request: a lost one (its node died) is noticed and renewed within it. */
+const PULL_EXPIRES_MS = 3000;
+
 /** Back-off of a message held through an outage: doubling from the first, up to the cap. */
 const OUTAGE_RETRY_FIRST_MS = 250;
 const OUTAGE_RETRY_CAP_MS = 5000;
@@ -131,7 +134,10 @@ export class JetStreamWorker {
       });
     }
     const consumer = await this.nc.jetstream().consumers.get(stream, durable);
-    const messages = await consumer.consume({ max_messages: concurrency });
+    // Short pulls: a pull request lives on the consumer's leader, and when that NATS node dies
+    // the client, still connected to another node, hears nothing; it notices only by the missed
+    // idle heartbeats (two of expires/2), so the default 30 s expiry held deliveries up for 30 s.
+    const messages = await consumer.consume({ max_messages: concurrency, expires: PULL_EXPIRES_MS });
     this.messages = messages;
     this.loop = (async () => {
       for await (const msg of messages) {

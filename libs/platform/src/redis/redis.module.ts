@@ -29,9 +29,9 @@ const FAIL_FAST: RedisOptions = {
 };
 
 /** One server, or a cluster found through its seed nodes; keys carry `{hash tags}` for the latter. */
-export function createRedisClient(config: AppConfig['redis']): RedisClient {
+export function createRedisClient(config: AppConfig['redis'], extra: RedisOptions = {}): RedisClient {
   const keyPrefix = config.prefix || undefined;
-  if (!config.cluster) return new Redis(config.urls[0], { ...FAIL_FAST, keyPrefix });
+  if (!config.cluster) return new Redis(config.urls[0], { ...FAIL_FAST, ...extra, keyPrefix });
   const first = new URL(config.urls[0]);
   return new Cluster(
     config.urls.map((u) => {
@@ -45,6 +45,7 @@ export function createRedisClient(config: AppConfig['redis']): RedisClient {
       clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
       redisOptions: {
         ...FAIL_FAST,
+        ...extra,
         username: decodeURIComponent(first.username) || undefined,
         password: decodeURIComponent(first.password) || undefined,
         tls: first.protocol === 'rediss:' ? {} : undefined,

@@ -1,0 +1,145 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  type ConsumeLimitsCommand,
+  DomainError,
+  type FraudReason,
+  type FraudVerdict,
+  type GuardedChannel,
+} from '@app/contracts';
+import { APP_CONFIG, type AppConfig, Clock } from '@app/platform';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { Counter } from 'prom-client';
+import { FRAUD_LEVELS } from './fraud-levels';
+import { FraudPolicies, type FraudPolicy } from './fraud-policies';
+import { type FraudScope, FraudStore } from './fraud-store';
+
+/** Number types never sent a code by sms or call (SPEC 12). */
+const REFUSED_TYPES = new Set(['PREMIUM_RATE', 'SHARED_COST', 'TOLL_FREE', 'PAGER', 'VOICEMAIL']);
+
+const decisions = new Counter({
+  name: 'fraud_decisions_total',
+  help: 'Fraud guard decisions on sms and call sends, by outcome and reason',
+  labelNames: ['decision', 'reason'],
+});
+
+/** What the guard needs to know of a destination: its country, its type, its scopes. */
+export interface Destination {
+  countryCode: string | undefined;
+  refusedType: boolean;
+  scopes: FraudScope[];
+}
+
+/** Country and number type by libphonenumber's full metadata; the prefixes the rules count in. */
+export function destinationOf(to: string, recipientIp?: string | null, withType = true): Destination {
+  const parsed = parsePhoneNumberFromString(to);
+  const countryCode = parsed?.country;
+  const type = withType ? parsed?.getType() : undefined;
+  const scopes: FraudScope[] = [
+    { kind: 'prefix4', label: to.slice(0, -4) },
+    { kind: 'prefix6', label: to.slice(0, -6) },
+    { kind: 'country', label: countryCode ?? `+${parsed?.countryCallingCode ?? '?'}` },
+  ];
+  if (recipientIp) scopes.push({ kind: 'ip', label: recipientIp });
+  return { countryCode, refusedType: type !== undefined && REFUSED_TYPES.has(type), scopes };
+}
+
+/**
+ * The fraud guard in the send path (SPEC 12), run by the limiter before the limits count:
+ * bypass → safe list → active blocks → geo permission → number type → adaptive velocity →
+ * conversion. Refuses with 456 in `block` mode; in `monitor` mode decides and records the same
+ * and lets the send go. Fails open: when its store is out of reach the send goes out
+ * `unevaluated` (a static refusal — geo permission, number type — still holds).
+ */
+@Injectable()
+export class FraudGuard {
+  private readonly logger = new Logger(FraudGuard.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly policies: FraudPolicies,
+    private readonly store: FraudStore,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The verdict on a send; throws 456 when it is refused. Undefined when the guard is off. */
+  async check(command: ConsumeLimitsCommand): Promise<FraudVerdict | undefined> {
+    const check = command.fraud;
+    if (!check || !this.config.fraud.enabled) return undefined;
+    const now = this.clock.now().getTime();
+    let policy: FraudPolicy;
+    try {
+      policy = await this.policies.get(command.accountSid);
+    } catch (error) {
+      return this.unevaluated(error);
+    }
+    if (check.riskCheck === false && policy.allowBypass) return this.verdict({ decision: 'bypassed' });
+    const to = command.destination;
+    if (policy.safeNumbers.has(to) || policy.safePrefixes.some((p) => to.startsWith(p)))
+      return this.verdict({ decision: 'safe_listed' });
+
+    const destination = destinationOf(to, check.recipientIp);
+    const staticReason = this.staticReason(policy, destination, check.channel);
+    let decided;
+    try {
+      decided = await this.store.decide(
+        command.accountSid,
+        destination.scopes,
+        staticReason,
+        FRAUD_LEVELS[policy.level],
+        now,
+      );
+    } catch (error) {
+      if (staticReason) return this.refuse(policy, staticReason, 0, now);
+      return this.unevaluated(error);
+    }
+    if (decided.counted) return this.verdict({ decision: 'allowed' });
+    return this.refuse(policy, decided.reason, decided.untilMs, now);
+  }
+
+  /**
+   * A verified send (from its `verified` event): drains the pressure of its scopes and counts as
+   * recent verified traffic there. A verify older than the guard's memory (a replay) says
+   * nothing about the present: skipped.
+   */
+  async recordVerified(v: {
+    accountSid: string;
+    to: string;
+    recipientIp?: string | null;
+    createdAt: Date;
+    verifiedAt: Date;
+  }): Promise<void> {
+    if (!this.config.fraud.enabled) return;
+    const now = this.clock.now().getTime();
+    const policy = await this.policies.get(v.accountSid);
+    const thresholds = FRAUD_LEVELS[policy.level];
+    if (now - v.verifiedAt.getTime() > thresholds.tauVMs * 4) return;
+    const { scopes } = destinationOf(v.to, v.recipientIp, false);
+    await this.store.verified(v.accountSid, scopes, v.createdAt.getTime(), thresholds, now);
+  }
+
+  /** Geo permission, then number type: refusals that need no counter. */
+  private staticReason(policy: FraudPolicy, d: Destination, channel: GuardedChannel): FraudReason | undefined {
+    if (this.policies.permission(policy, d.countryCode, channel) === 'block') return 'geo_permission';
+    if (d.refusedType) return 'number_type';
+    return undefined;
+  }
+
+  private refuse(policy: FraudPolicy, reason: FraudReason, untilMs: number, now: number): FraudVerdict {
+    if (policy.mode === 'monitor') return this.verdict({ decision: 'monitor_blocked', reasons: [reason] });
+    decisions.inc({ decision: 'blocked', reason });
+    throw new DomainError(456, reason, {
+      reason,
+      retryAfter: untilMs > now ? Math.max(1, Math.ceil((untilMs - now) / 1000)) : undefined,
+    });
+  }
+
+  private unevaluated(error: unknown): FraudVerdict {
+    this.logger.warn({ message: 'fraud guard unevaluated (failing open)', error: (error as Error).message });
+    return this.verdict({ decision: 'unevaluated' });
+  }
+
+  private verdict(v: FraudVerdict): FraudVerdict {
+    decisions.inc({ decision: v.decision, reason: v.reasons?.[0] ?? '' });
+    return v;
+  }
+}
