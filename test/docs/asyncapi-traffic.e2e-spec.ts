@@ -10,7 +10,14 @@ import {
 } from '@app/contracts';
 import { decodeJson, encodeJson } from '@app/platform';
 import { createInbox, headers, type Msg, type Subscription } from 'nats';
+import { dispatcherEmailService } from '../../apps/dispatcher-email/src/dispatcher-email.definition';
+import { dispatcherSmsService } from '../../apps/dispatcher-sms/src/dispatcher-sms.definition';
+import { dispatcherVoiceService } from '../../apps/dispatcher-voice/src/dispatcher-voice.definition';
+import { gatewayService } from '../../apps/gateway/src/gateway.definition';
+import { limiterService } from '../../apps/limiter/src/limiter.definition';
+import { otpCoreService } from '../../apps/otp-core/src/otp-core.definition';
 import { OtpSweeper } from '../../apps/otp-core/src/otp-sweeper';
+import { sdrService } from '../../apps/sdr/src/sdr.definition';
 import { type AsyncApiContract, contractSubjects, loadAsyncApi } from '../support/asyncapi';
 import { eventually } from '../support/eventually';
 import { type Credentials, http } from '../support/http';
@@ -36,7 +43,20 @@ describe('NATS traffic against docs/asyncapi.yaml', () => {
 
   beforeAll(async () => {
     doc = await loadAsyncApi();
-    stack = await startStack({ env: { DEFAULT_LIMIT_MAX: '100', FRAUD_GUARD: 'true' } });
+    // Each service an application of its own, as in production: the all-in-one answers a command
+    // it serves itself in place, and this test is about what crosses NATS.
+    stack = await startStack({
+      services: [
+        gatewayService,
+        otpCoreService,
+        limiterService,
+        sdrService,
+        dispatcherSmsService,
+        dispatcherVoiceService,
+        dispatcherEmailService,
+      ],
+      env: { DEFAULT_LIMIT_MAX: '100', FRAUD_GUARD: 'true' },
+    });
     prefix = stack.env.NATS_PREFIX;
     // A connection of its own, so that the test's own requests are seen like the services'.
     subscriptions.push(
@@ -122,7 +142,7 @@ describe('NATS traffic against docs/asyncapi.yaml', () => {
     }
 
     stack.clock.advance(31);
-    await stack.app.get(OtpSweeper, { strict: false }).sweep();
+    await stack.apps[1].get(OtpSweeper, { strict: false }).sweep();
     await eventually(async () => {
       const events = await Promise.all([expiredId, failedId].map((id) => eventsOf(stack, id)));
       if (!events[0].some((e) => e.type === 'expired')) throw new Error('not expired yet');
