@@ -8,12 +8,20 @@
  */
 const counters = { statements: 0 };
 const connections = [];
+// BENCH_PG_LOG=DIR: also counts each statement's text, written at every probe to DIR/<pid>.json.
+const statementLog = process.env.BENCH_PG_LOG;
+const texts = new Map();
 
 try {
   const pg = require('pg');
   const query = pg.Client.prototype.query;
   pg.Client.prototype.query = function countedQuery(...args) {
     counters.statements++;
+    if (statementLog) {
+      const text = String(typeof args[0] === 'string' ? args[0] : (args[0]?.text ?? args[0]?.name ?? '?'));
+      const key = text.replace(/\s+/g, ' ').slice(0, 160);
+      texts.set(key, (texts.get(key) ?? 0) + 1);
+    }
     return query.apply(this, args);
   };
 } catch {
@@ -40,6 +48,10 @@ process.on('message', (message) => {
     const s = nc.stats();
     nats.inMsgs += s.inMsgs;
     nats.outMsgs += s.outMsgs;
+  }
+  if (statementLog) {
+    const sorted = [...texts].sort((a, b) => b[1] - a[1]);
+    require('node:fs').writeFileSync(`${statementLog}/${process.pid}.json`, JSON.stringify(sorted, null, 1));
   }
   const cpu = process.cpuUsage();
   process.send({

@@ -15,6 +15,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { domainErrorFromReply, unavailable } from '../errors';
 import { currentRequestId, REQUEST_ID_HEADER } from '../logging/request-context';
 import { decodeJson, encodeJson } from './codec';
+import { localHandler } from './local-commands';
 import { NATS_CONNECTION } from './nats.tokens';
 
 /**
@@ -42,6 +43,10 @@ const OUTCOME_MATTERS: ReadonlySet<CommandSubject> = new Set<CommandSubject>([
  * (it never left: nothing was done), rather than waiting for the time-out; no responders is
  * a 503 at once too. A time-out after the command left is an unknown outcome for the commands
  * of {@link OUTCOME_MATTERS} (457), a 503 for the others.
+ *
+ * A command this process serves itself on the same connection (the all-in-one) is answered in
+ * place, by the server's own validation and handler, with the same time-out and the same
+ * answers when NATS is down (the service's events and dispatches go through NATS all the same).
  */
 @Injectable()
 export class NatsRpcClient implements OnModuleDestroy {
@@ -89,6 +94,8 @@ export class NatsRpcClient implements OnModuleDestroy {
       if (!options.optional) this.logger.warn(`${subject} not sent: NATS is not connected`);
       return unavailable();
     }
+    const local = localHandler(this.nc, subject);
+    if (local) return this.answeredInPlace(subject, local(payload) as Promise<CommandReply<S>>);
     const h = headers();
     const requestId = currentRequestId();
     if (requestId) h.set(REQUEST_ID_HEADER, requestId);
@@ -108,6 +115,25 @@ export class NatsRpcClient implements OnModuleDestroy {
       const code = (error as NatsError).code;
       if (code === NatsErrorCode.Timeout && OUTCOME_MATTERS.has(subject)) return outcomeUnknown(this.config);
       return unavailable();
+    }
+  }
+
+  /** A command answered in this process, bounded by the request time-out as over NATS. */
+  private async answeredInPlace<S extends CommandSubject>(
+    subject: S,
+    answer: Promise<CommandReply<S>>,
+  ): Promise<CommandReply<S>> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.config.nats.requestTimeoutMs);
+    });
+    try {
+      const reply = await Promise.race([answer, timeout]);
+      if (reply !== 'timeout') return reply;
+      this.logger.warn(`${subject} got no answer in time`);
+      return OUTCOME_MATTERS.has(subject) ? outcomeUnknown(this.config) : unavailable();
+    } finally {
+      clearTimeout(timer);
     }
   }
 
