@@ -1,9 +1,16 @@
 import { eventually } from '../support/eventually';
 import type { Credentials } from '../support/http';
-import { createAccount, readCode, sendOtp } from '../support/otp-helpers';
-import { startStack, type Stack } from '../support/stack';
+import { readCode, sendOtp } from '../support/otp-helpers';
+import type { Stack } from '../support/stack';
 import { FakeInfobip, FakePlivo, FakeTelnyx } from '../support/vendors/fake-plivo-telnyx-infobip';
-import { numberIn, PUBLIC_URL, sdrOnceDelivery, statusesOf, writeProvidersFile } from './provider-helpers';
+import {
+  numberIn,
+  PUBLIC_URL,
+  sdrOnceDelivery,
+  startWithProviders,
+  statusesOf,
+  writeProvidersFile,
+} from './provider-helpers';
 
 /**
  * Plivo (GB numbers), Telnyx (US) and Infobip (DE), each alone for its country behind a local
@@ -42,16 +49,7 @@ describe('Plivo, Telnyx and Infobip providers', () => {
         ],
       }),
     );
-    stack = await startStack({
-      env: {
-        PROVIDERS_FILE: file,
-        PUBLIC_URL,
-        DEFAULT_LIMIT_MAX: '1000',
-        DISPATCH_MAX_ATTEMPTS: '4',
-        DISPATCH_RETRY_BASE_MS: '100',
-      },
-    });
-    auth = await createAccount(stack);
+    ({ stack, auth } = await startWithProviders(file));
   });
   afterAll(async () => {
     await stack?.stop();

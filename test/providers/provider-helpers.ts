@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../support/eventually';
 import { type Credentials, http } from '../support/http';
+import { createAccount } from '../support/otp-helpers';
 import { deliveryStatuses } from '../support/jetstream-helpers';
-import type { Stack } from '../support/stack';
+import { type Stack, startStack } from '../support/stack';
 
 /** The address vendors are given for their reports; the test plays the proxy in front of the gateway. */
 export const PUBLIC_URL = 'https://otp.example.test';
@@ -28,6 +29,28 @@ export function writeProvidersFile(name: string, text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'smart2fa-providers-')), name);
   writeFileSync(path, text);
   return path;
+}
+
+/**
+ * The stack as a self-hoster runs it with a providers file and PUBLIC_URL (quick retries, up
+ * to four attempts, a limit that stays out of the way; `env` for the file's `${NAME}`
+ * credentials), and an account on it.
+ */
+export async function startWithProviders(
+  file: string,
+  env: Record<string, string> = {},
+): Promise<{ stack: Stack; auth: Credentials }> {
+  const stack = await startStack({
+    env: {
+      PROVIDERS_FILE: file,
+      PUBLIC_URL,
+      DEFAULT_LIMIT_MAX: '1000',
+      DISPATCH_MAX_ATTEMPTS: '4',
+      DISPATCH_RETRY_BASE_MS: '100',
+      ...env,
+    },
+  });
+  return { stack, auth: await createAccount(stack) };
 }
 
 export function statusesOf(stack: Stack, requestId: string, expected: string[]) {

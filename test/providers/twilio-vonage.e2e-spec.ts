@@ -3,11 +3,18 @@ import { callbackToken } from '../../libs/dispatch/src/providers/vonage/vonage-s
 import { eventually } from '../support/eventually';
 import type { Credentials } from '../support/http';
 import { deliveryStatuses } from '../support/jetstream-helpers';
-import { createAccount, readCode, sendOtp } from '../support/otp-helpers';
-import { startStack, type Stack } from '../support/stack';
+import { readCode, sendOtp } from '../support/otp-helpers';
+import type { Stack } from '../support/stack';
 import { error, FakeTwilio } from '../support/vendors/fake-twilio';
 import { FakeVonage } from '../support/vendors/fake-vonage';
-import { numberIn, PUBLIC_URL, sdrOnceDelivery, statusesOf, writeProvidersFile } from './provider-helpers';
+import {
+  numberIn,
+  PUBLIC_URL,
+  sdrOnceDelivery,
+  startWithProviders,
+  statusesOf,
+  writeProvidersFile,
+} from './provider-helpers';
 
 /**
  * Twilio and Vonage, each behind a local server that speaks its documented API, proven from
@@ -62,16 +69,7 @@ describe('Twilio and Vonage providers', () => {
         ],
       }),
     );
-    stack = await startStack({
-      env: {
-        PROVIDERS_FILE: file,
-        PUBLIC_URL,
-        DEFAULT_LIMIT_MAX: '1000',
-        DISPATCH_MAX_ATTEMPTS: '4',
-        DISPATCH_RETRY_BASE_MS: '100',
-      },
-    });
-    auth = await createAccount(stack);
+    ({ stack, auth } = await startWithProviders(file));
   });
   afterAll(async () => {
     await stack?.stop();

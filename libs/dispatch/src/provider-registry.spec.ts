@@ -16,6 +16,29 @@ describe('building the providers of a providers file', () => {
     expect(() =>
       buildRoutes('call', config({ call: [{ type: 'vonage', applicationId: 'a', privateKey: 'not a key' }] }), {}),
     ).toThrow(/call provider "vonage" \(vonage\): privateKey must be a PEM private key/);
+    expect(() => buildRoutes('email', config({ email: [{ type: 'ses' }] }), {})).toThrow(
+      new ConfigError('PROVIDERS_FILE', 'email provider "ses" (ses): region is required'),
+    );
+    expect(() =>
+      buildRoutes(
+        'sms',
+        config({ sms: [{ type: 'sns', region: 'eu-west-1', accessKeyId: 'AKIA0123456789ABCDEF' }] }),
+        {},
+      ),
+    ).toThrow(
+      new ConfigError('PROVIDERS_FILE', 'sms provider "sns" (sns): secretAccessKey is required with accessKeyId'),
+    );
+    expect(() =>
+      buildRoutes('sms', config({ sms: [{ type: 'plivo', authId: 'MA1', authToken: '${PLIVO_AUTH_TOKEN}' }] }), {}),
+    ).toThrow(
+      new ConfigError(
+        'PROVIDERS_FILE',
+        'sms provider "plivo" (plivo): authToken names ${PLIVO_AUTH_TOKEN}, which is not set in the environment',
+      ),
+    );
+    expect(() => buildRoutes('sms', config({ sms: [{ type: 'infobip', apiKey: 'k' }] }), {})).toThrow(
+      new ConfigError('PROVIDERS_FILE', 'sms provider "infobip" (infobip): baseUrl is required'),
+    );
   });
 
   it('builds the vendors in order with their countries, named after their entries', () => {

@@ -19,6 +19,12 @@ export type ProviderFactories = Readonly<Record<string, ProviderFactory>>;
 
 /** The entry's own settings, checked against its type's schema; a problem names entry and field. */
 export function settingsOf<T extends z.ZodType>(schema: T, ctx: ProviderContext): z.infer<T> {
+  const [unresolved, variable] = Object.entries(ctx.entry.unresolved ?? {})[0] ?? [];
+  if (variable)
+    throw new ConfigError(
+      'PROVIDERS_FILE',
+      `${ctx.channel} provider "${ctx.entry.name}" (${ctx.entry.type}): ${unresolved} names \${${variable}}, which is not set in the environment`,
+    );
   const parsed = schema.safeParse(ctx.entry.settings);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];

@@ -16,7 +16,12 @@ export interface VendorRequest {
 
 export interface VendorAnswer {
   status: number;
+  /** Sent as JSON, unless `text` is given. */
   body?: unknown;
+  /** A body sent as it is (XML, PEM), with `contentType`. */
+  text?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
 }
 
 /**
@@ -61,8 +66,11 @@ export class VendorServer {
         }
         request.status = answer.status;
         this.requests.push(request);
-        res.writeHead(answer.status, { 'content-type': 'application/json' });
-        res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+        res.writeHead(answer.status, {
+          'content-type': answer.contentType ?? 'application/json',
+          ...answer.headers,
+        });
+        res.end(answer.text ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
       });
     });
   }

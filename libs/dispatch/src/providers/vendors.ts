@@ -2,6 +2,8 @@ import type { Channel } from '@app/contracts';
 import type { ProviderFactories } from '../provider-settings';
 import { InfobipSmsProvider } from './infobip/infobip-sms.provider';
 import { PlivoSmsProvider } from './plivo/plivo-sms.provider';
+import { SesEmailProvider } from './ses/ses-email.provider';
+import { SnsSmsProvider } from './sns/sns-sms.provider';
 import { TelnyxSmsProvider } from './telnyx/telnyx-sms.provider';
 import { TwilioSmsProvider } from './twilio/twilio-sms.provider';
 import { TwilioVoiceProvider } from './twilio/twilio-voice.provider';
@@ -16,10 +18,13 @@ export const VENDOR_FACTORIES: Record<Channel, ProviderFactories> = {
     plivo: (ctx) => new PlivoSmsProvider(ctx),
     telnyx: (ctx) => new TelnyxSmsProvider(ctx),
     infobip: (ctx) => new InfobipSmsProvider(ctx),
+    sns: (ctx) => new SnsSmsProvider(ctx),
   },
   call: {
     twilio: (ctx) => new TwilioVoiceProvider(ctx),
     vonage: (ctx) => new VonageVoiceProvider(ctx),
   },
-  email: {},
+  email: {
+    ses: (ctx) => new SesEmailProvider(ctx),
+  },
 };

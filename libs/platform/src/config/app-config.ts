@@ -284,7 +284,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   let providers: ProvidersFile | undefined;
   if (e.PROVIDERS_FILE !== undefined) {
     try {
-      providers = loadProvidersFile(e.PROVIDERS_FILE);
+      providers = loadProvidersFile(e.PROVIDERS_FILE, env);
     } catch (error) {
       if (error instanceof ProvidersFileError) throw new ConfigError('PROVIDERS_FILE', error.message);
       throw error;

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './app-config';
@@ -48,6 +48,40 @@ describe('PROVIDERS_FILE', () => {
     expect(() => loadConfig({ PROVIDERS_FILE: path })).toThrow(ConfigError);
     expect(() => loadConfig({ PROVIDERS_FILE: path })).toThrow(message);
     expect(() => loadConfig({ PROVIDERS_FILE: path })).toThrow(/^Invalid configuration: PROVIDERS_FILE /);
+  });
+
+  it('takes a `${NAME}` setting from the environment, so credentials can stay in a Secret', () => {
+    const path = file(
+      'p.yaml',
+      'sms:\n  - type: twilio\n    accountSid: AC1\n    authToken: ${TWILIO_AUTH_TOKEN}\n    from: "+44 ${not a reference}"\n',
+    );
+    expect(loadConfig({ PROVIDERS_FILE: path, TWILIO_AUTH_TOKEN: 's3cret' }).providers?.sms?.[0].settings).toEqual({
+      accountSid: 'AC1',
+      authToken: 's3cret',
+      from: '+44 ${not a reference}',
+    });
+    // The gateway reads names only and needs no provider secret; the dispatcher refuses (provider-registry.spec).
+    expect(loadConfig({ PROVIDERS_FILE: path }).providers?.sms?.[0]).toMatchObject({
+      settings: { accountSid: 'AC1', from: '+44 ${not a reference}' },
+      unresolved: { authToken: 'TWILIO_AUTH_TOKEN' },
+    });
+  });
+
+  it('reads the providers file deploy/k8s ships, and the example in its comments', () => {
+    const shipped = join(__dirname, '../../../../deploy/k8s/providers.yaml');
+    expect(loadConfig({ PROVIDERS_FILE: shipped }).providers?.email?.[0]).toMatchObject({ type: 'log' });
+    const example = readFileSync(shipped, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('#   '))
+      .map((line) => line.slice(4))
+      .join('\n');
+    const providers = loadConfig({ PROVIDERS_FILE: file('example.yaml', example) }).providers;
+    expect(providers?.sms?.map((e) => [e.name, e.type, e.unresolved])).toEqual([
+      ['twilio-uk', 'twilio', { authToken: 'TWILIO_AUTH_TOKEN' }],
+      ['sns', 'sns', { accessKeyId: 'AWS_SNS_ACCESS_KEY_ID', secretAccessKey: 'AWS_SNS_SECRET_ACCESS_KEY' }],
+      ['vonage', 'vonage', { apiSecret: 'VONAGE_API_SECRET' }],
+    ]);
+    expect(providers?.email?.[0]).toMatchObject({ name: 'ses', type: 'ses' });
   });
 
   it('names a file that cannot be read', () => {

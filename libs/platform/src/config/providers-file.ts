@@ -60,13 +60,22 @@ export interface ProviderEntry {
   readonly countries?: readonly string[];
   readonly baseUrl?: string;
   readonly circuit: { readonly failures: number; readonly windowSeconds: number; readonly openSeconds: number };
-  /** Everything else the entry holds, for its type to read. */
+  /** Everything else the entry holds, for its type to read (`${NAME}` values resolved). */
   readonly settings: Readonly<Record<string, unknown>>;
+  /** Fields whose `${NAME}` names a variable that is not set: field → NAME. */
+  readonly unresolved?: Readonly<Record<string, string>>;
 }
 
 export type ProvidersFile = Readonly<Partial<Record<ProviderChannel, readonly ProviderEntry[]>>>;
 
 export const DEFAULT_CIRCUIT = Object.freeze({ failures: 5, windowSeconds: 60, openSeconds: 30 });
+
+function resolved({ settings, unresolved }: ReturnType<typeof resolveSettings>) {
+  return {
+    settings: Object.freeze(settings),
+    ...(Object.keys(unresolved).length ? { unresolved: Object.freeze(unresolved) } : {}),
+  };
+}
 
 function safeProtocol(v: string): string {
   try {
@@ -84,7 +93,7 @@ export class ProvidersFileError extends Error {}
  * superset of JSON, so either parses). Per channel an ordered list of entries; names default
  * to the type and are unique across the file (each owns `/2fa/callbacks/{name}`).
  */
-export function loadProvidersFile(path: string): ProvidersFile {
+export function loadProvidersFile(path: string, env: Readonly<Record<string, string | undefined>> = {}): ProvidersFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -99,10 +108,35 @@ export function loadProvidersFile(path: string): ProvidersFile {
       `is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(error as Error).message}`,
     );
   }
-  return parseProviders(raw);
+  return parseProviders(raw, env);
 }
 
-export function parseProviders(raw: unknown): ProvidersFile {
+/** A setting whose whole value is `${NAME}`: the environment variable NAME's value. */
+const ENV_REFERENCE = /^\$\{([A-Z_][A-Z0-9_]*)\}$/;
+
+/**
+ * An entry's settings with every `${NAME}` value taken from the environment, so that the file
+ * can say where a credential is (a Kubernetes Secret's variable) without holding it: the file
+ * may then live in a ConfigMap. A variable that is not set leaves its field out and is listed
+ * in `unresolved`: the gateway, which reads only names, runs without the dispatchers'
+ * secrets; the dispatcher that builds the entry stops at start naming the variable.
+ */
+function resolveSettings(
+  raw: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+): { settings: Record<string, unknown>; unresolved: Record<string, string> } {
+  const settings: Record<string, unknown> = {};
+  const unresolved: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const name = typeof value === 'string' ? ENV_REFERENCE.exec(value)?.[1] : undefined;
+    if (name === undefined) settings[key] = value;
+    else if (env[name] === undefined || env[name] === '') unresolved[key] = name;
+    else settings[key] = env[name];
+  }
+  return { settings, unresolved };
+}
+
+export function parseProviders(raw: unknown, env: Readonly<Record<string, string | undefined>> = {}): ProvidersFile {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     throw new ProvidersFileError('must be an object with a list per channel ("sms", "call", "email")');
   const out: Partial<Record<ProviderChannel, ProviderEntry[]>> = {};
@@ -142,7 +176,7 @@ export function parseProviders(raw: unknown): ProvidersFile {
         countries,
         baseUrl: baseUrl?.replace(/\/+$/, ''),
         circuit: { ...DEFAULT_CIRCUIT, ...circuit },
-        settings: Object.freeze(settings),
+        ...resolved(resolveSettings(settings, env)),
       });
     });
   }

@@ -5,12 +5,12 @@ import {
   type Accepted,
   type CallbackRequest,
   type CallbackVerdict,
-  type ChannelProvider,
   ProviderError,
   type ReportedStatus,
 } from '../../provider';
-import { type ProviderContext, settingsOf } from '../../provider-settings';
-import { callVendor, digitsOnly, isTransientStatus, jsonBody, queryFields, vendorText } from '../vendor-http';
+import type { ProviderContext } from '../../provider-settings';
+import { digitsOnly, isTransientStatus, jsonBody, queryFields, vendorText } from '../vendor-http';
+import { VendorProvider } from '../vendor-provider';
 
 const InfobipSettings = z.object({
   /** Secret: `Authorization: App <apiKey>`. */
@@ -36,18 +36,10 @@ interface InfobipStatus {
  * DELIVERED → delivered, UNDELIVERABLE and EXPIRED → undelivered, REJECTED → failed, PENDING
  * is interim.
  */
-export class InfobipSmsProvider implements ChannelProvider {
-  readonly name: string;
-  readonly callbackName: string;
-  private readonly settings: z.infer<typeof InfobipSettings>;
-  private readonly baseUrl: string;
-
-  constructor(private readonly ctx: ProviderContext) {
-    this.settings = settingsOf(InfobipSettings, ctx);
-    if (!ctx.entry.baseUrl) settingsOf(z.object({ baseUrl: z.string() }), ctx);
-    this.baseUrl = ctx.entry.baseUrl as string;
-    this.name = ctx.entry.name;
-    this.callbackName = ctx.entry.name;
+export class InfobipSmsProvider extends VendorProvider<typeof InfobipSettings> {
+  constructor(ctx: ProviderContext) {
+    // Each account has its own base URL (`https://xxxxx.api.infobip.com`).
+    super(ctx, InfobipSettings, 'required');
   }
 
   private token(): string {
@@ -72,19 +64,7 @@ export class InfobipSmsProvider implements ChannelProvider {
         },
       ],
     };
-    const answer = await callVendor(
-      `${this.baseUrl}/sms/3/messages`,
-      {
-        method: 'POST',
-        headers: {
-          authorization: `App ${this.settings.apiKey}`,
-          'content-type': 'application/json',
-          accept: 'application/json',
-        },
-        body: JSON.stringify(body),
-      },
-      this.ctx.timeoutMs,
-    );
+    const answer = await this.postJson('/sms/3/messages', { authorization: `App ${this.settings.apiKey}` }, body);
     const first = (Array.isArray(answer.json.messages) ? answer.json.messages[0] : undefined) as
       { messageId?: string; status?: InfobipStatus } | undefined;
     if (answer.status >= 200 && answer.status < 300 && first) {

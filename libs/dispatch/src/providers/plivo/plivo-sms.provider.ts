@@ -1,17 +1,20 @@
 import type { DispatchMessage } from '@app/contracts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import {
-  type Accepted,
-  type CallbackRequest,
-  type CallbackVerdict,
-  type ChannelProvider,
-  ProviderError,
-} from '../../provider';
-import { type ProviderContext, settingsOf } from '../../provider-settings';
-import { basicAuth, callVendor, digitsOnly, formFields, isTransientStatus, vendorText } from '../vendor-http';
+import { type Accepted, type CallbackRequest, type CallbackVerdict, ProviderError } from '../../provider';
+import type { ProviderContext } from '../../provider-settings';
+import { basicAuth, digitsOnly, formFields, isTransientStatus, vendorText } from '../vendor-http';
+import { reportOf, type StatusMap, VendorProvider } from '../vendor-provider';
 
 export const PLIVO_BASE_URL = 'https://api.plivo.com';
+
+/** Plivo's final statuses; `queued` and `sent` are interim. */
+const PLIVO_STATUSES: StatusMap = {
+  delivered: 'delivered',
+  undelivered: 'undelivered',
+  failed: 'failed',
+  rejected: 'failed',
+};
 
 const PlivoSettings = z.object({
   authId: z.string().min(1),
@@ -29,17 +32,9 @@ const PlivoSettings = z.object({
  * `delivered` → delivered, `undelivered` → undelivered, `failed` and `rejected` → failed;
  * `queued` and `sent` are interim.
  */
-export class PlivoSmsProvider implements ChannelProvider {
-  readonly name: string;
-  readonly callbackName: string;
-  private readonly settings: z.infer<typeof PlivoSettings>;
-  private readonly baseUrl: string;
-
-  constructor(private readonly ctx: ProviderContext) {
-    this.settings = settingsOf(PlivoSettings, ctx);
-    this.baseUrl = ctx.entry.baseUrl ?? PLIVO_BASE_URL;
-    this.name = ctx.entry.name;
-    this.callbackName = ctx.entry.name;
+export class PlivoSmsProvider extends VendorProvider<typeof PlivoSettings> {
+  constructor(ctx: ProviderContext) {
+    super(ctx, PlivoSettings, { default: PLIVO_BASE_URL });
   }
 
   async send(message: DispatchMessage): Promise<Accepted> {
@@ -50,14 +45,10 @@ export class PlivoSmsProvider implements ChannelProvider {
       text: message.text,
       ...(this.ctx.callbackUrl ? { url: this.ctx.callbackUrl, method: 'POST' } : {}),
     };
-    const answer = await callVendor(
-      `${this.baseUrl}/v1/Account/${encodeURIComponent(authId)}/Message/`,
-      {
-        method: 'POST',
-        headers: { authorization: basicAuth(authId, authToken), 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      },
-      this.ctx.timeoutMs,
+    const answer = await this.postJson(
+      `/v1/Account/${encodeURIComponent(authId)}/Message/`,
+      { authorization: basicAuth(authId, authToken) },
+      body,
     );
     const ids = Array.isArray(answer.json.message_uuid) ? (answer.json.message_uuid as string[]) : [];
     if (answer.status >= 200 && answer.status < 300 && ids.length > 0) return { providerMessageId: ids[0], units: 1 };
@@ -83,21 +74,10 @@ export class PlivoSmsProvider implements ChannelProvider {
     if (!authentic) return { kind: 'forged', reason: 'X-Plivo-Signature-V3 does not match' };
     const id = fields.MessageUUID;
     if (!id) return { kind: 'invalid', message: 'MessageUUID is required', field: 'MessageUUID' };
-    const error = {
+    return reportOf({ providerMessageId: id }, PLIVO_STATUSES, fields.Status, {
       code: `plivo_${fields.ErrorCode || fields.Status}`,
       message: `Plivo reported ${fields.Status}${fields.ErrorCode ? ` (error ${fields.ErrorCode})` : ''}`,
-    };
-    switch (fields.Status) {
-      case 'delivered':
-        return { kind: 'accepted', reports: [{ providerMessageId: id, status: 'delivered' }] };
-      case 'undelivered':
-        return { kind: 'accepted', reports: [{ providerMessageId: id, status: 'undelivered', error }] };
-      case 'failed':
-      case 'rejected':
-        return { kind: 'accepted', reports: [{ providerMessageId: id, status: 'failed', error }] };
-      default:
-        return { kind: 'accepted', reports: [] };
-    }
+    });
   }
 }
 

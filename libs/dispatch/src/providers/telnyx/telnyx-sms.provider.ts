@@ -1,18 +1,19 @@
 import type { DispatchMessage } from '@app/contracts';
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { z } from 'zod';
-import {
-  type Accepted,
-  type CallbackRequest,
-  type CallbackVerdict,
-  type ChannelProvider,
-  ProviderError,
-} from '../../provider';
+import { type Accepted, type CallbackRequest, type CallbackVerdict, ProviderError } from '../../provider';
 import { type ProviderContext, settingsOf } from '../../provider-settings';
-import { callVendor, isTransientStatus, jsonBody, vendorText } from '../vendor-http';
+import { isTransientStatus, jsonBody, vendorText } from '../vendor-http';
+import { reportOf, type StatusMap, VendorProvider } from '../vendor-provider';
 
 export const TELNYX_BASE_URL = 'https://api.telnyx.com';
 const TOLERANCE_SECONDS = 300;
+/** A finalized message's status; `delivery_unconfirmed` says nothing. */
+const TELNYX_STATUSES: StatusMap = {
+  delivered: 'delivered',
+  delivery_failed: 'undelivered',
+  sending_failed: 'failed',
+};
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo: the portal shows the raw 32-byte key in base64. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
@@ -53,18 +54,11 @@ const PERMANENT_CODES = new Set([
  * `delivered` → delivered, `delivery_failed` → undelivered, `sending_failed` → failed (with the
  * payload's first error code); `message.sent` and `delivery_unconfirmed` change nothing.
  */
-export class TelnyxSmsProvider implements ChannelProvider {
-  readonly name: string;
-  readonly callbackName: string;
-  private readonly settings: z.infer<typeof TelnyxSettings>;
-  private readonly baseUrl: string;
+export class TelnyxSmsProvider extends VendorProvider<typeof TelnyxSettings> {
   private readonly publicKey: KeyObject;
 
-  constructor(private readonly ctx: ProviderContext) {
-    this.settings = settingsOf(TelnyxSettings, ctx);
-    this.baseUrl = ctx.entry.baseUrl ?? TELNYX_BASE_URL;
-    this.name = ctx.entry.name;
-    this.callbackName = ctx.entry.name;
+  constructor(ctx: ProviderContext) {
+    super(ctx, TelnyxSettings, { default: TELNYX_BASE_URL });
     try {
       const key = this.settings.publicKey;
       this.publicKey = key.includes('BEGIN')
@@ -88,15 +82,7 @@ export class TelnyxSmsProvider implements ChannelProvider {
       text: message.text,
       ...(this.ctx.callbackUrl ? { webhook_url: this.ctx.callbackUrl } : {}),
     };
-    const answer = await callVendor(
-      `${this.baseUrl}/v2/messages`,
-      {
-        method: 'POST',
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(body),
-      },
-      this.ctx.timeoutMs,
-    );
+    const answer = await this.postJson('/v2/messages', { authorization: `Bearer ${apiKey}` }, body);
     const data = answer.json.data as { id?: string; parts?: number } | undefined;
     if (answer.status >= 200 && answer.status < 300 && typeof data?.id === 'string')
       return { providerMessageId: data.id, units: typeof data.parts === 'number' && data.parts > 0 ? data.parts : 1 };
@@ -138,12 +124,9 @@ export class TelnyxSmsProvider implements ChannelProvider {
     if (event?.event_type !== 'message.finalized') return { kind: 'accepted', reports: [] };
     const status = event.payload?.to?.[0]?.status ?? '';
     const errorCode = event.payload?.errors?.[0]?.code;
-    const error = { code: `telnyx_${errorCode ?? status}`, message: `Telnyx reported ${status}` };
-    if (status === 'delivered') return { kind: 'accepted', reports: [{ providerMessageId: id, status: 'delivered' }] };
-    if (status === 'delivery_failed')
-      return { kind: 'accepted', reports: [{ providerMessageId: id, status: 'undelivered', error }] };
-    if (status === 'sending_failed')
-      return { kind: 'accepted', reports: [{ providerMessageId: id, status: 'failed', error }] };
-    return { kind: 'accepted', reports: [] };
+    return reportOf({ providerMessageId: id }, TELNYX_STATUSES, status, {
+      code: `telnyx_${errorCode ?? status}`,
+      message: `Telnyx reported ${status}`,
+    });
   }
 }

@@ -1,7 +1,16 @@
 import type { DispatchMessage } from '@app/contracts';
-import type { Accepted, CallbackRequest, CallbackVerdict, ChannelProvider } from '../../provider';
+import type { Accepted, CallbackRequest, CallbackVerdict } from '../../provider';
 import type { ProviderContext } from '../../provider-settings';
-import { TwilioClient } from './twilio.client';
+import { reportOf, type StatusMap, VendorProvider } from '../vendor-provider';
+import { TWILIO_BASE_URL, TwilioClient, TwilioSettings } from './twilio.client';
+
+/** A message's final statuses; `queued`, `sending`, `sent` and the rest are interim. */
+const TWILIO_SMS_STATUSES: StatusMap = {
+  delivered: 'delivered',
+  read: 'delivered',
+  undelivered: 'undelivered',
+  failed: 'failed',
+};
 
 /**
  * SMS through Twilio's Messages API: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`
@@ -11,15 +20,12 @@ import { TwilioClient } from './twilio.client';
  * `delivered` and `read` → delivered, `undelivered` → undelivered, `failed` → failed (with
  * `twilio_<ErrorCode>`); `queued`, `sending`, `sent` and the rest are interim and change nothing.
  */
-export class TwilioSmsProvider implements ChannelProvider {
-  readonly name: string;
-  readonly callbackName: string;
+export class TwilioSmsProvider extends VendorProvider<typeof TwilioSettings> {
   private readonly client: TwilioClient;
 
   constructor(ctx: ProviderContext) {
-    this.client = new TwilioClient(ctx);
-    this.name = ctx.entry.name;
-    this.callbackName = ctx.entry.name;
+    super(ctx, TwilioSettings, { default: TWILIO_BASE_URL });
+    this.client = new TwilioClient(ctx, this.settings, this.baseUrl);
   }
 
   async send(message: DispatchMessage): Promise<Accepted> {
@@ -42,26 +48,11 @@ export class TwilioSmsProvider implements ChannelProvider {
     if (!fields) return { kind: 'forged', reason: 'X-Twilio-Signature does not match' };
     const sid = fields.MessageSid ?? fields.SmsSid;
     if (!sid) return { kind: 'invalid', message: 'MessageSid is required', field: 'MessageSid' };
+    const status = fields.MessageStatus ?? fields.SmsStatus ?? '';
     const error = fields.ErrorCode
       ? { code: `twilio_${fields.ErrorCode}`, message: `Twilio error ${fields.ErrorCode}` }
-      : undefined;
-    switch (fields.MessageStatus ?? fields.SmsStatus) {
-      case 'delivered':
-      case 'read':
-        return { kind: 'accepted', reports: [{ providerMessageId: sid, status: 'delivered' }] };
-      case 'undelivered':
-        return {
-          kind: 'accepted',
-          reports: [{ providerMessageId: sid, status: 'undelivered', error: error ?? twilioError('undelivered') }],
-        };
-      case 'failed':
-        return {
-          kind: 'accepted',
-          reports: [{ providerMessageId: sid, status: 'failed', error: error ?? twilioError('failed') }],
-        };
-      default:
-        return { kind: 'accepted', reports: [] };
-    }
+      : twilioError(status);
+    return reportOf({ providerMessageId: sid }, TWILIO_SMS_STATUSES, status, error);
   }
 }
 

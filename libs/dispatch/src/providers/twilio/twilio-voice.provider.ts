@@ -1,9 +1,19 @@
 import type { DispatchMessage } from '@app/contracts';
-import type { Accepted, CallbackRequest, CallbackVerdict, ChannelProvider } from '../../provider';
+import type { Accepted, CallbackRequest, CallbackVerdict } from '../../provider';
 import type { ProviderContext } from '../../provider-settings';
 import { buildTwiml } from '../speech';
-import { TwilioClient } from './twilio.client';
+import { reportOf, type StatusMap, VendorProvider } from '../vendor-provider';
+import { TWILIO_BASE_URL, TwilioClient, TwilioSettings } from './twilio.client';
 import { twilioError } from './twilio-sms.provider';
+
+/** A call's final statuses; `queued`, `ringing`, `in-progress` are interim. */
+const TWILIO_CALL_STATUSES: StatusMap = {
+  completed: 'delivered',
+  busy: 'undelivered',
+  'no-answer': 'undelivered',
+  canceled: 'undelivered',
+  failed: 'failed',
+};
 
 /**
  * Calls through Twilio's Calls API: `POST /2010-04-01/Accounts/{AccountSid}/Calls.json` with
@@ -13,15 +23,12 @@ import { twilioError } from './twilio-sms.provider';
  * `completed` → delivered (the call was answered and played), `busy`, `no-answer`, `canceled`
  * → undelivered, `failed` → failed.
  */
-export class TwilioVoiceProvider implements ChannelProvider {
-  readonly name: string;
-  readonly callbackName: string;
+export class TwilioVoiceProvider extends VendorProvider<typeof TwilioSettings> {
   private readonly client: TwilioClient;
 
   constructor(ctx: ProviderContext) {
-    this.client = new TwilioClient(ctx);
-    this.name = ctx.entry.name;
-    this.callbackName = ctx.entry.name;
+    super(ctx, TwilioSettings, { default: TWILIO_BASE_URL });
+    this.client = new TwilioClient(ctx, this.settings, this.baseUrl);
   }
 
   async send(message: DispatchMessage): Promise<Accepted> {
@@ -40,14 +47,6 @@ export class TwilioVoiceProvider implements ChannelProvider {
     const sid = fields.CallSid;
     if (!sid) return { kind: 'invalid', message: 'CallSid is required', field: 'CallSid' };
     const status = fields.CallStatus ?? '';
-    if (status === 'completed') return { kind: 'accepted', reports: [{ providerMessageId: sid, status: 'delivered' }] };
-    if (status === 'busy' || status === 'no-answer' || status === 'canceled')
-      return {
-        kind: 'accepted',
-        reports: [{ providerMessageId: sid, status: 'undelivered', error: twilioError(status) }],
-      };
-    if (status === 'failed')
-      return { kind: 'accepted', reports: [{ providerMessageId: sid, status: 'failed', error: twilioError(status) }] };
-    return { kind: 'accepted', reports: [] };
+    return reportOf({ providerMessageId: sid }, TWILIO_CALL_STATUSES, status, twilioError(status));
   }
 }

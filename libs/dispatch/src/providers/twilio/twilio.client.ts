@@ -29,14 +29,13 @@ export type TwilioSettings = z.infer<typeof TwilioSettings>;
 
 /** The Twilio REST API of one account: form-encoded POSTs with HTTP Basic, JSON answers. */
 export class TwilioClient {
-  readonly settings: TwilioSettings;
-  readonly baseUrl: string;
-
-  constructor(readonly ctx: ProviderContext) {
-    this.settings = settingsOf(TwilioSettings, ctx);
-    if (this.settings.apiKeySid && !this.settings.apiKeySecret)
+  constructor(
+    private readonly ctx: ProviderContext,
+    readonly settings: TwilioSettings,
+    private readonly baseUrl: string,
+  ) {
+    if (settings.apiKeySid && !settings.apiKeySecret)
       settingsOf(TwilioSettings.extend({ apiKeySecret: z.string().min(8) }), ctx);
-    this.baseUrl = ctx.entry.baseUrl ?? TWILIO_BASE_URL;
   }
 
   /**

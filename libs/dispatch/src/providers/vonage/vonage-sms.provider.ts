@@ -1,25 +1,11 @@
 import type { DispatchMessage } from '@app/contracts';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import {
-  type Accepted,
-  type CallbackRequest,
-  type CallbackVerdict,
-  type ChannelProvider,
-  ProviderError,
-  type ReportedStatus,
-} from '../../provider';
-import { type ProviderContext, settingsOf } from '../../provider-settings';
+import { type Accepted, type CallbackRequest, type CallbackVerdict, ProviderError } from '../../provider';
+import type { ProviderContext } from '../../provider-settings';
 import { encodingOf } from '../sms-segments';
-import {
-  callVendor,
-  digitsOnly,
-  formFields,
-  isTransientStatus,
-  jsonBody,
-  queryFields,
-  vendorText,
-} from '../vendor-http';
+import { digitsOnly, formFields, isTransientStatus, jsonBody, queryFields, vendorText } from '../vendor-http';
+import { reportOf, type StatusMap, VendorProvider } from '../vendor-provider';
 import { SIGNATURE_METHODS, verifySmsSignature } from './vonage.signatures';
 
 export const VONAGE_SMS_BASE_URL = 'https://rest.nexmo.com';
@@ -44,6 +30,14 @@ const VonageSmsSettings = z.object({
  */
 const TRANSIENT_STATUSES = new Set(['1', '4', '5', '8', '9', '10', '11', '14', '32']);
 
+/** A delivery receipt's final statuses; `accepted`, `buffered` and `unknown` are interim. */
+const VONAGE_SMS_STATUSES: StatusMap = {
+  delivered: 'delivered',
+  expired: 'undelivered',
+  failed: 'undelivered',
+  rejected: 'failed',
+};
+
 /**
  * SMS through Vonage's SMS API: `POST /sms/json` with `api_key`, `api_secret`, `from`, `to`
  * (digits, no `+`), `text` (`type: unicode` beyond GSM 7-bit), `client-ref` (our dispatch id)
@@ -54,17 +48,9 @@ const TRANSIENT_STATUSES = new Set(['1', '4', '5', '8', '9', '10', '11', '14', '
  * are interim. They are authenticated by the signed-webhook `sig` when `signatureSecret` is set,
  * otherwise by a token in the callback URL that only we can make.
  */
-export class VonageSmsProvider implements ChannelProvider {
-  readonly name: string;
-  readonly callbackName: string;
-  private readonly settings: z.infer<typeof VonageSmsSettings>;
-  private readonly baseUrl: string;
-
-  constructor(private readonly ctx: ProviderContext) {
-    this.settings = settingsOf(VonageSmsSettings, ctx);
-    this.baseUrl = ctx.entry.baseUrl ?? VONAGE_SMS_BASE_URL;
-    this.name = ctx.entry.name;
-    this.callbackName = ctx.entry.name;
+export class VonageSmsProvider extends VendorProvider<typeof VonageSmsSettings> {
+  constructor(ctx: ProviderContext) {
+    super(ctx, VonageSmsSettings, { default: VONAGE_SMS_BASE_URL });
   }
 
   async send(message: DispatchMessage): Promise<Accepted> {
@@ -80,11 +66,7 @@ export class VonageSmsProvider implements ChannelProvider {
     if (encodingOf(message.text) === 'ucs2') body.type = 'unicode';
     const callback = callbackWithToken(this.ctx.callbackUrl, apiSecret);
     if (callback) body.callback = callback;
-    const answer = await callVendor(
-      `${this.baseUrl}/sms/json`,
-      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
-      this.ctx.timeoutMs,
-    );
+    const answer = await this.postJson('/sms/json', {}, body);
     if (answer.status !== 200)
       throw new ProviderError(
         `http_${answer.status}`,
@@ -122,32 +104,15 @@ export class VonageSmsProvider implements ChannelProvider {
     if (!authentic) return { kind: 'forged', reason: signatureSecret ? 'sig does not match' : 'token does not match' };
     if (!params.messageId) return { kind: 'invalid', message: 'messageId is required', field: 'messageId' };
     const errCode = params['err-code'] && params['err-code'] !== '0' ? params['err-code'] : undefined;
-    const error = (fallback: string) => ({
-      code: `vonage_${errCode ?? fallback}`,
-      message: `Vonage reported ${params.status}${errCode ? ` (err-code ${errCode})` : ''}`,
-    });
-    const report = (status: ReportedStatus['status'], withError: boolean): CallbackVerdict => ({
-      kind: 'accepted',
-      reports: [
-        {
-          dispatchId: params['client-ref'] || undefined,
-          providerMessageId: params.messageId,
-          status,
-          ...(withError ? { error: error(params.status) } : {}),
-        },
-      ],
-    });
-    switch (params.status) {
-      case 'delivered':
-        return report('delivered', false);
-      case 'expired':
-      case 'failed':
-        return report('undelivered', true);
-      case 'rejected':
-        return report('failed', true);
-      default:
-        return { kind: 'accepted', reports: [] };
-    }
+    return reportOf(
+      { dispatchId: params['client-ref'] || undefined, providerMessageId: params.messageId },
+      VONAGE_SMS_STATUSES,
+      params.status,
+      {
+        code: `vonage_${errCode ?? params.status}`,
+        message: `Vonage reported ${params.status}${errCode ? ` (err-code ${errCode})` : ''}`,
+      },
+    );
   }
 }
 

@@ -1,19 +1,25 @@
 import type { DispatchMessage } from '@app/contracts';
 import { z } from 'zod';
-import {
-  type Accepted,
-  type CallbackRequest,
-  type CallbackVerdict,
-  type ChannelProvider,
-  ProviderError,
-} from '../../provider';
+import { type Accepted, type CallbackRequest, type CallbackVerdict, ProviderError } from '../../provider';
 import { type ProviderContext, settingsOf } from '../../provider-settings';
 import { buildNcco } from '../speech';
-import { callVendor, digitsOnly, isTransientStatus, jsonBody, queryFields, vendorText } from '../vendor-http';
+import { digitsOnly, isTransientStatus, jsonBody, queryFields, vendorText } from '../vendor-http';
+import { reportOf, type StatusMap, VendorProvider } from '../vendor-provider';
 import { callbackWithToken, tokenMatches } from './vonage-sms.provider';
 import { applicationJwt, verifyWebhookJwt } from './vonage.signatures';
 
 export const VONAGE_API_BASE_URL = 'https://api.nexmo.com';
+
+/** A call's final statuses; `started`, `ringing`, `answered`, `machine`… are interim. */
+const VONAGE_CALL_STATUSES: StatusMap = {
+  completed: 'delivered',
+  busy: 'undelivered',
+  cancelled: 'undelivered',
+  rejected: 'undelivered',
+  timeout: 'undelivered',
+  unanswered: 'undelivered',
+  failed: 'failed',
+};
 
 const VonageVoiceSettings = z.object({
   applicationId: z.string().min(1),
@@ -35,19 +41,11 @@ const VonageVoiceSettings = z.object({
  * `cancelled`, `rejected`, `timeout`, `unanswered` → undelivered; `failed` → failed; the rest
  * (`started`, `ringing`, `answered`, `machine`…) are interim.
  */
-export class VonageVoiceProvider implements ChannelProvider {
-  readonly name: string;
-  readonly callbackName: string;
-  private readonly settings: z.infer<typeof VonageVoiceSettings>;
-  private readonly baseUrl: string;
-
-  constructor(private readonly ctx: ProviderContext) {
-    this.settings = settingsOf(VonageVoiceSettings, ctx);
+export class VonageVoiceProvider extends VendorProvider<typeof VonageVoiceSettings> {
+  constructor(ctx: ProviderContext) {
+    super(ctx, VonageVoiceSettings, { default: VONAGE_API_BASE_URL });
     if (!this.settings.signatureSecret && !this.settings.apiSecret)
       settingsOf(VonageVoiceSettings.extend({ signatureSecret: z.string().min(1) }), ctx);
-    this.baseUrl = ctx.entry.baseUrl ?? VONAGE_API_BASE_URL;
-    this.name = ctx.entry.name;
-    this.callbackName = ctx.entry.name;
   }
 
   async send(message: DispatchMessage): Promise<Accepted> {
@@ -62,15 +60,7 @@ export class VonageVoiceProvider implements ChannelProvider {
       ...(eventUrl ? { event_url: [eventUrl], event_method: 'POST' } : {}),
     };
     const jwt = applicationJwt(applicationId, privateKey, Math.floor(Date.now() / 1000));
-    const answer = await callVendor(
-      `${this.baseUrl}/v1/calls`,
-      {
-        method: 'POST',
-        headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      },
-      this.ctx.timeoutMs,
-    );
+    const answer = await this.postJson('/v1/calls', { authorization: `Bearer ${jwt}` }, body);
     if (answer.status >= 200 && answer.status < 300 && typeof answer.json.uuid === 'string')
       return { providerMessageId: answer.json.uuid, units: 1 };
     throw new ProviderError(
@@ -91,13 +81,9 @@ export class VonageVoiceProvider implements ChannelProvider {
     const uuid = typeof event?.uuid === 'string' ? event.uuid : undefined;
     if (!uuid) return { kind: 'invalid', message: 'uuid is required', field: 'uuid' };
     const status = String(event?.status ?? '');
-    const error = { code: `vonage_${status}`, message: `Vonage reported ${status}` };
-    if (status === 'completed')
-      return { kind: 'accepted', reports: [{ providerMessageId: uuid, status: 'delivered' }] };
-    if (['busy', 'cancelled', 'rejected', 'timeout', 'unanswered'].includes(status))
-      return { kind: 'accepted', reports: [{ providerMessageId: uuid, status: 'undelivered', error }] };
-    if (status === 'failed')
-      return { kind: 'accepted', reports: [{ providerMessageId: uuid, status: 'failed', error }] };
-    return { kind: 'accepted', reports: [] };
+    return reportOf({ providerMessageId: uuid }, VONAGE_CALL_STATUSES, status, {
+      code: `vonage_${status}`,
+      message: `Vonage reported ${status}`,
+    });
   }
 }
