@@ -26,7 +26,15 @@ const COLUMNS: { key: keyof UsagePeriod; label: string }[] = [
   { key: 'verified', label: 'Verified' },
   { key: 'canceled', label: 'Canceled' },
   { key: 'expired', label: 'Expired' },
+  { key: 'blocked', label: 'Blocked' },
 ];
+
+/** `costAvoided` → "Cost avoided (USD)": a column's name as a heading, money with its unit. */
+function columnLabel(column: string, priceUnit: string): string {
+  const words = column.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  const label = words[0].toUpperCase() + words.slice(1);
+  return /cost/i.test(column) ? `${label} (${priceUnit})` : label;
+}
 
 /**
  * Usage (SPEC 11): `/2fa/usage` for the filters in the URL, as a chart and a table of the same
@@ -38,11 +46,12 @@ export function UsagePage(props: { query: URLSearchParams }) {
   const key = JSON.stringify(params);
   const usage = useResource(key, () => api.get<UsageReply>('/2fa/usage', params));
   const period = PERIOD_NAME[granularity] ?? granularity;
-  // A column the server adds (the fraud guard's `blocked`) shows up without a console change.
+  // A column the server adds later shows up without a console change.
   const extraColumns = (periods: UsagePeriod[]) =>
     scalarColumns(periods as unknown as Record<string, unknown>[]).filter(
       (c) =>
-        !COLUMNS.some((k) => k.key === c) && !['period', 'startTime', 'endTime', 'conversionRate', 'cost'].includes(c),
+        !COLUMNS.some((k) => k.key === c) &&
+        !['period', 'startTime', 'endTime', 'conversionRate', 'cost', 'costAvoided'].includes(c),
     );
 
   return (
@@ -93,6 +102,14 @@ export function UsagePage(props: { query: URLSearchParams }) {
                   <dt>Cost</dt>
                   <dd>{formatCost(total.cost, priceUnit)}</dd>
                 </div>
+                <div>
+                  <dt>Blocked by the fraud guard</dt>
+                  <dd>{total.blocked}</dd>
+                </div>
+                <div>
+                  <dt>Cost avoided</dt>
+                  <dd>{formatCost(total.costAvoided, priceUnit)}</dd>
+                </div>
               </dl>
               <UsageChart
                 periods={periods}
@@ -116,11 +133,12 @@ export function UsagePage(props: { query: URLSearchParams }) {
                       ))}
                       {extra.map((c) => (
                         <th scope="col" key={c}>
-                          {c[0].toUpperCase() + c.slice(1)}
+                          {columnLabel(c, priceUnit)}
                         </th>
                       ))}
                       <th scope="col">Conversion rate</th>
                       <th scope="col">Cost ({priceUnit})</th>
+                      <th scope="col">Cost avoided ({priceUnit})</th>
                     </tr>
                   </thead>
                   <tbody>
@@ -139,6 +157,7 @@ export function UsagePage(props: { query: URLSearchParams }) {
                         ))}
                         <td class="num">{formatPercent(p.conversionRate)}</td>
                         <td class="num">{p.cost}</td>
+                        <td class="num">{p.costAvoided}</td>
                       </tr>
                     ))}
                   </tbody>
@@ -157,6 +176,7 @@ export function UsagePage(props: { query: URLSearchParams }) {
                       ))}
                       <td class="num">{formatPercent(total.conversionRate)}</td>
                       <td class="num">{total.cost}</td>
+                      <td class="num">{total.costAvoided}</td>
                     </tr>
                   </tfoot>
                 </table>
