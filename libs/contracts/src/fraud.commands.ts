@@ -185,9 +185,3 @@ export const FraudBlockData = z
   })
   .meta({ id: 'FraudBlock' });
 export type FraudBlockData = z.infer<typeof FraudBlockData>;
-
-export interface FraudReply<T> {
-  code: 200;
-  message: 'OK';
-  data: T;
-}
