@@ -4,7 +4,7 @@ import { type AppConfig, REQUEST_ID_HEADER, runWithRequestId, currentRequestId }
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { Histogram } from 'prom-client';
-import { nestedDeeperThan, nulCharacterAt } from '@app/contracts';
+import { nestedDeeperThan, nulCharacterAt, ErrorCode } from '@app/contracts';
 import { serveConsole } from './console/console-static';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { sendReply } from './http/reply';
@@ -74,11 +74,23 @@ export function configureGatewayHttp(app: INestApplication, config: AppConfig): 
   // Failures of the body parser happen before any route, so they are answered here.
   app.use((error: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
     if (error.type === 'entity.too.large')
-      return sendReply(res, { code: 400, message: `Invalid request: body exceeds ${BODY_LIMIT}`, field: 'body' });
+      return sendReply(res, {
+        code: ErrorCode.BadRequest,
+        message: `Invalid request: body exceeds ${BODY_LIMIT}`,
+        field: 'body',
+      });
     if (error.type === 'entity.parse.failed')
-      return sendReply(res, { code: 400, message: 'Invalid request: body is not valid JSON', field: 'body' });
+      return sendReply(res, {
+        code: ErrorCode.BadRequest,
+        message: 'Invalid request: body is not valid JSON',
+        field: 'body',
+      });
     if (error.status && error.status < 500)
-      return sendReply(res, { code: 400, message: 'Invalid request: body could not be read', field: 'body' });
+      return sendReply(res, {
+        code: ErrorCode.BadRequest,
+        message: 'Invalid request: body could not be read',
+        field: 'body',
+      });
     next(error);
   });
   // No field takes a NUL character, and PostgreSQL text refuses it: a 400 naming where it is,
@@ -88,14 +100,14 @@ export function configureGatewayHttp(app: INestApplication, config: AppConfig): 
       // A raw delivery report: its provider reads it; a NUL byte is refused here all the same.
       if (!req.body.includes(0) && nulCharacterAt(req.query) === undefined) return next();
       return sendReply(res, {
-        code: 400,
+        code: ErrorCode.BadRequest,
         message: 'Invalid request: body must not contain the NUL character',
         field: 'body',
       });
     }
     if (nestedDeeperThan(req.body, MAX_BODY_DEPTH)) {
       return sendReply(res, {
-        code: 400,
+        code: ErrorCode.BadRequest,
         message: `Invalid request: body nests deeper than ${MAX_BODY_DEPTH} levels`,
         field: 'body',
       });
@@ -104,7 +116,11 @@ export function configureGatewayHttp(app: INestApplication, config: AppConfig): 
     const inBody = inQuery === undefined ? nulCharacterAt(req.body) : undefined;
     const field = inQuery ?? (inBody === '' ? 'body' : inBody);
     if (field === undefined) return next();
-    sendReply(res, { code: 400, message: `Invalid request: ${field} must not contain the NUL character`, field });
+    sendReply(res, {
+      code: ErrorCode.BadRequest,
+      message: `Invalid request: ${field} must not contain the NUL character`,
+      field,
+    });
   });
   serveConsole(app, config);
   app.useGlobalFilters(new HttpErrorFilter());

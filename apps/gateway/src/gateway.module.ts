@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { serviceDataSourceProvider } from '@app/platform';
+import { AccountsRepository } from './accounts/accounts.repository';
 import { AccountsService } from './accounts/accounts.service';
 import { AuthCache } from './auth/auth-cache';
 import { AuthGuard } from './auth/auth.guard';
@@ -16,6 +17,7 @@ import { SessionsService } from './sessions/sessions.service';
   controllers: GATEWAY_CONTROLLERS,
   providers: [
     serviceDataSourceProvider(GATEWAY_DATA_SOURCE, GATEWAY_DATABASE),
+    AccountsRepository,
     AccountsService,
     AuthCache,
     // Built once at start; a route without @ApiOperation stops the start, naming the route.

@@ -1,10 +1,18 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import type { CommandPayload, ConsumeLimitsReply, LimitPageReply, LimitReply } from '@app/contracts';
+import {
+  type CommandPayload,
+  type ConsumeLimitsReply,
+  type LimitPageReply,
+  limitPageReply,
+  type LimitReply,
+  limitReply,
+} from '@app/contracts';
 import { CommandHandler } from '@app/platform';
 import { LimiterService } from './limiter.service';
 import { LimitsService } from './limits/limits.service';
 
+/** `limiter.v1.*`: the services answer with data; the replies in the seed's shape are made here (contracts). */
 @Controller()
 export class LimiterController {
   constructor(
@@ -18,27 +26,27 @@ export class LimiterController {
   }
 
   @CommandHandler('limiter.v1.create')
-  create(@Payload() command: CommandPayload<'limiter.v1.create'>): Promise<LimitReply> {
-    return this.limits.create(command);
+  async create(@Payload() command: CommandPayload<'limiter.v1.create'>): Promise<LimitReply> {
+    return limitReply(await this.limits.create(command));
   }
 
   @CommandHandler('limiter.v1.update')
-  update(@Payload() command: CommandPayload<'limiter.v1.update'>): Promise<LimitReply> {
-    return this.limits.update(command);
+  async update(@Payload() command: CommandPayload<'limiter.v1.update'>): Promise<LimitReply> {
+    return limitReply(await this.limits.update(command));
   }
 
   @CommandHandler('limiter.v1.delete')
-  delete(@Payload() query: CommandPayload<'limiter.v1.delete'>): Promise<LimitReply> {
-    return this.limits.delete(query);
+  async delete(@Payload() query: CommandPayload<'limiter.v1.delete'>): Promise<LimitReply> {
+    return limitReply(await this.limits.delete(query));
   }
 
   @CommandHandler('limiter.v1.get')
-  get(@Payload() query: CommandPayload<'limiter.v1.get'>): Promise<LimitReply> {
-    return this.limits.get(query);
+  async get(@Payload() query: CommandPayload<'limiter.v1.get'>): Promise<LimitReply> {
+    return limitReply(await this.limits.get(query));
   }
 
   @CommandHandler('limiter.v1.search')
-  search(@Payload() query: CommandPayload<'limiter.v1.search'>): Promise<LimitPageReply> {
-    return this.limits.search(query);
+  async search(@Payload() query: CommandPayload<'limiter.v1.search'>): Promise<LimitPageReply> {
+    return limitPageReply(await this.limits.search(query), query);
   }
 }

@@ -6,6 +6,7 @@ import { LimiterController } from './limiter.controller';
 import { LimiterService } from './limiter.service';
 import { BucketCounter } from './limits/bucket-counter';
 import { LimitDefinitions } from './limits/limit-definitions';
+import { LimitsRepository } from './limits/limits.repository';
 import { LimitsService } from './limits/limits.service';
 
 /**
@@ -16,6 +17,7 @@ import { LimitsService } from './limits/limits.service';
   controllers: [LimiterController, ...FRAUD_CONTROLLERS],
   providers: [
     serviceDataSourceProvider(LIMITER_DATA_SOURCE, LIMITER_DATABASE),
+    LimitsRepository,
     BucketCounter,
     LimitDefinitions,
     LimitsService,

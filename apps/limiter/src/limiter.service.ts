@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type ConsumeLimitsCommand, type ConsumeLimitsReply, DomainError } from '@app/contracts';
+import { type ConsumeLimitsCommand, type ConsumeLimitsReply, DomainError, ErrorCode } from '@app/contracts';
 import { APP_CONFIG, type AppConfig } from '@app/platform';
 import { FraudGuard } from './fraud/fraud-guard.service';
 import { BucketCounter, type Consumed, digest } from './limits/bucket-counter';
@@ -39,7 +39,8 @@ export class LimiterService {
     let tightest: Extract<Consumed, { allowed: true }> | undefined;
     for (const [i, limit] of limits.entries()) {
       const result = await this.counter.consume(`${limit.sid}:${digest(command.limits[i].key)}`, limit.buckets);
-      if (!result.allowed) throw new DomainError(454, limit.name, { retryAfter: seconds(result.waitMs) });
+      if (!result.allowed)
+        throw new DomainError(ErrorCode.LimitExceeded, limit.name, { retryAfter: seconds(result.waitMs) });
       if (!tightest || result.remaining < tightest.remaining) tightest = result;
     }
     return reply(tightest!);
@@ -52,7 +53,8 @@ export class LimiterService {
     const result = await this.counter.consume(`default:${accountSid}:${digest(destination)}`, [
       { name: 'default', max, interval: intervalSeconds },
     ]);
-    if (!result.allowed) throw new DomainError(453, undefined, { retryAfter: seconds(result.waitMs) });
+    if (!result.allowed)
+      throw new DomainError(ErrorCode.TooManyRequestsToDestination, undefined, { retryAfter: seconds(result.waitMs) });
     return reply(result);
   }
 }

@@ -10,6 +10,7 @@ import {
   type OtpReply,
   type SendOtpCommand,
   type VerifyOtpCommand,
+  ErrorCode,
 } from '@app/contracts';
 import { APP_CONFIG, type AppConfig, Clock, NatsRpcClient } from '@app/platform';
 import { createHash } from 'node:crypto';
@@ -137,7 +138,8 @@ export class OtpService {
             : { channel: command.channel, recipientIp: command.recipientIp, riskCheck: command.riskCheck },
       });
     } catch (error) {
-      if (error instanceof DomainError && error.code === 456) throw await this.recordBlocked(command, error, now);
+      if (error instanceof DomainError && error.code === ErrorCode.FraudBlocked)
+        throw await this.recordBlocked(command, error, now);
       throw error;
     }
   }
@@ -175,7 +177,11 @@ export class OtpService {
       this.logger.warn({ message: 'could not record a blocked send', error: (error as Error).message });
     }
     blocked.inc({ reason });
-    return new DomainError(456, reason, { reason, retryAfter: refusal.extra.retryAfter, requestID: id });
+    return new DomainError(ErrorCode.FraudBlocked, reason, {
+      reason,
+      retryAfter: refusal.extra.retryAfter,
+      requestID: id,
+    });
   }
 
   async verify(command: VerifyOtpCommand): Promise<OtpReply> {
@@ -196,7 +202,7 @@ export class OtpService {
         : { requestId: command.requestId! },
       now,
     );
-    if (!newest) throw new DomainError(470);
+    if (!newest) throw new DomainError(ErrorCode.UnknownOtpOnVerify);
     if (!live.length) {
       verifies.inc({ result: 'refused' });
       throw statusError(newest);
@@ -220,7 +226,7 @@ export class OtpService {
     if (!matched) {
       await this.recordWrongCode(primary, attempts, now);
       verifies.inc({ result: 'wrong_code' });
-      throw new DomainError(474, undefined, {
+      throw new DomainError(ErrorCode.InvalidCode, undefined, {
         requestID: primary.id,
         attemptsRemaining: Math.max(0, primary.maxAttempts - attempts),
       });
@@ -250,7 +256,7 @@ export class OtpService {
   async cancel(command: CancelOtpCommand): Promise<OtpReply> {
     const now = this.clock.now();
     const { newest: request } = await this.requests.findLive(command.accountSid, { requestId: command.requestId }, now);
-    if (!request) throw new DomainError(490);
+    if (!request) throw new DomainError(ErrorCode.UnknownOtpOnCancel);
     const outbox = new OutboxWriter(now);
     const canceled = await this.requests.transaction(async (tx) => {
       const row = await tx.transition(request.id, { status: 'canceled', reason: 'canceled_by_client' }, now);
@@ -332,7 +338,8 @@ export class OtpService {
       await this.requests.releaseIdempotencyKey(existing.id);
       return undefined;
     }
-    if (existing.requestHash !== requestHash) throw new DomainError(497, undefined, { requestID: existing.id });
+    if (existing.requestHash !== requestHash)
+      throw new DomainError(ErrorCode.IdempotencyKeyReused, undefined, { requestID: existing.id });
     return { code: 200, message: 'OK', requestID: existing.id };
   }
 
@@ -360,19 +367,19 @@ function statusError(r: StoredRequest): DomainError {
   const extra = { requestID: r.id };
   switch (r.effectiveStatus) {
     case 'verified':
-      return new DomainError(471, undefined, extra);
+      return new DomainError(ErrorCode.AlreadyVerified, undefined, extra);
     case 'canceled':
-      return new DomainError(473, undefined, extra);
+      return new DomainError(ErrorCode.Canceled, undefined, extra);
     case 'expired':
-      return new DomainError(472, undefined, extra);
+      return new DomainError(ErrorCode.Expired, undefined, extra);
     case 'failed':
       // Every channel failed to deliver: no code reached the person, so none can be right.
-      if (r.statusReason === 'delivery_failed') return new DomainError(476, undefined, extra);
-      return new DomainError(475, undefined, extra);
+      if (r.statusReason === 'delivery_failed') return new DomainError(ErrorCode.DeliveryFailed, undefined, extra);
+      return new DomainError(ErrorCode.TooManyWrongAttempts, undefined, extra);
     case 'pending': // pending with no attempts left
-      return new DomainError(475, undefined, extra);
+      return new DomainError(ErrorCode.TooManyWrongAttempts, undefined, extra);
     case 'blocked': // never stored: a blocked send leaves only its event
-      return new DomainError(470, undefined, extra);
+      return new DomainError(ErrorCode.UnknownOtpOnVerify, undefined, extra);
   }
 }
 

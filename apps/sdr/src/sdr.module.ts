@@ -3,6 +3,7 @@ import { serviceDataSourceProvider } from '@app/platform';
 import { priceTableProvider } from './prices/price-table.provider';
 import { SdrProjector } from './records/sdr-projector';
 import { SdrQueries } from './records/sdr-queries';
+import { SdrReadsRepository } from './records/sdr-reads.repository';
 import { PostgresSdrRecordsRepository, SdrRecordsRepository } from './records/sdr-records.repository';
 import { SdrStore } from './records/sdr-store';
 import { SdrController } from './sdr.controller';
@@ -17,6 +18,7 @@ import { SDR_DATA_SOURCE, SDR_DATABASE } from './sdr.database';
     { provide: SdrRecordsRepository, useClass: PostgresSdrRecordsRepository },
     SdrStore,
     SdrProjector,
+    SdrReadsRepository,
     SdrQueries,
   ],
 })

@@ -13,3 +13,4 @@ export * from './webhook-signature';
 export * from './subjects';
 export * from './time';
 export * from './validation';
+export * from './replies';

@@ -80,6 +80,14 @@ export const searchScope = {
   accountSids: z.array(accountSid).min(1, 'must name at least one account').max(10_000),
 };
 
+/** What a service answers a search with; {@link pageOf} makes the seed's envelope of it. */
+export interface PageData<T> {
+  items: T[];
+  /** Matches over every page. */
+  total: number;
+  page: number;
+  pageSize: number;
+}
 /** The `subAccounts` switch as it comes in a query string. */
 export const subAccountsField = boolField.optional();
 

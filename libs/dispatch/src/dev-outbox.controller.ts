@@ -1,6 +1,6 @@
 import { Controller, Inject, type Type } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { type Channel, type CommandPayload, type DevOutboxReply, DomainError } from '@app/contracts';
+import { type Channel, type CommandPayload, type DevOutboxReply, DomainError, ErrorCode } from '@app/contracts';
 import { APP_CONFIG, type AppConfig, CommandHandler } from '@app/platform';
 import { DevOutboxStore } from './dev-outbox.store';
 
@@ -17,7 +17,7 @@ export function devOutboxController(channel: Channel): Type<unknown> {
 
     @CommandHandler(subject)
     async list(@Payload() query: CommandPayload<typeof subject>): Promise<DevOutboxReply> {
-      if (!this.config.devOutbox) throw new DomainError(404);
+      if (!this.config.devOutbox) throw new DomainError(ErrorCode.NotFound);
       return { code: 200, message: 'OK', data: await this.store.list(channel, query.to, query.accountSid) };
     }
   }

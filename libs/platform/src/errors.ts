@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { DomainError, type ErrorReply } from '@app/contracts';
+import { DomainError, type ErrorReply, ErrorCode } from '@app/contracts';
 import { randomUUID } from 'node:crypto';
 
 /** Retry-After, in seconds, of a 503. */
@@ -43,7 +43,7 @@ export function isDependencyOutage(error: unknown): boolean {
 }
 
 export function unavailable(): ErrorReply {
-  return { code: 503, message: 'Service unavailable', retryAfter: UNAVAILABLE_RETRY_AFTER };
+  return { code: ErrorCode.Unavailable, message: 'Service unavailable', retryAfter: UNAVAILABLE_RETRY_AFTER };
 }
 
 /**
@@ -61,12 +61,13 @@ export function toErrorReply(error: unknown, logger: LoggerService): ErrorReply 
   // (destinations, hashes) as fields, and those must not reach a log line.
   const e = error instanceof Error ? error : new Error(String(error));
   logger.error({ errorId, error: { name: e.name, message: e.message, stack: e.stack }, message: 'unexpected error' });
-  return { code: 500, message: 'Internal error', errorId };
+  return { code: ErrorCode.Internal, message: 'Internal error', errorId };
 }
 
 /** An error reply from another service, thrown on as a domain error. */
 export function domainErrorFromReply(reply: ErrorReply): DomainError {
-  if (reply.code === 500) return new DomainError(503, undefined, { retryAfter: UNAVAILABLE_RETRY_AFTER });
+  if (reply.code === ErrorCode.Internal)
+    return new DomainError(ErrorCode.Unavailable, undefined, { retryAfter: UNAVAILABLE_RETRY_AFTER });
   const error = new DomainError(reply.code, undefined, {
     field: reply.field,
     retryAfter: reply.retryAfter,

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
-import { DomainError, emailAddress, firstIssue, nonEmpty } from '@app/contracts';
+import { DomainError, emailAddress, firstIssue, nonEmpty, ErrorCode } from '@app/contracts';
 import { z } from 'zod';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { ApiOperation } from '@app/platform';
@@ -52,10 +52,10 @@ export class AccountsController {
     const parsed = CreateSubAccount.safeParse(body);
     if (!parsed.success) {
       const issue = firstIssue(parsed.error, body);
-      throw new DomainError(400, issue.message, { field: issue.field });
+      throw new DomainError(ErrorCode.BadRequest, issue.message, { field: issue.field });
     }
     // Sub-accounts are one level deep: a sub-account cannot create its own.
-    if (req.account.parentSid) throw new DomainError(403);
+    if (req.account.parentSid) throw new DomainError(ErrorCode.Forbidden);
     const data = await this.accounts.create({ ...parsed.data, parentSid: req.account.sid });
     return { code: 200, message: 'OK', data };
   }

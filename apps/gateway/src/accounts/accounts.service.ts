@@ -1,11 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, formatTimestamp, isId, newId, timestamp } from '@app/contracts';
+import { Injectable } from '@nestjs/common';
+import { DomainError, ErrorCode, formatTimestamp, isId, newId, timestamp } from '@app/contracts';
 import { Clock } from '@app/platform';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { GATEWAY_DATA_SOURCE } from '../gateway.database';
 import { AccountEntity } from './account.entity';
+import { AccountsRepository } from './accounts.repository';
 
 /** The authenticated caller. */
 export interface Account {
@@ -40,17 +39,17 @@ const DUMMY_HASH = createHash('sha256').update('no such account').digest();
 @Injectable()
 export class AccountsService {
   constructor(
-    @Inject(GATEWAY_DATA_SOURCE) private readonly db: DataSource,
+    private readonly accounts: AccountsRepository,
     private readonly clock: Clock,
   ) {}
 
   /** Creates an account (or a sub-account of `parentSid`); the token is shown only here. */
   async create(input: { email: string; friendlyName?: string; parentSid?: string }): Promise<CreatedAccount> {
     if (input.parentSid) {
-      const parent = await this.db.getRepository(AccountEntity).findOneBy({ sid: input.parentSid });
-      if (!parent) throw new DomainError(400, 'parent account does not exist', { field: 'parent' });
+      const parent = await this.accounts.find(input.parentSid);
+      if (!parent) throw new DomainError(ErrorCode.BadRequest, 'parent account does not exist', { field: 'parent' });
       // One level only: a sub-account cannot own sub-accounts.
-      if (parent.parentSid) throw new DomainError(403);
+      if (parent.parentSid) throw new DomainError(ErrorCode.Forbidden);
     }
     const authToken = randomBytes(32).toString('hex');
     const row = Object.assign(new AccountEntity(), {
@@ -61,7 +60,7 @@ export class AccountsService {
       tokenHash: hashToken(authToken),
       createdAt: this.clock.now(),
     });
-    await this.db.getRepository(AccountEntity).insert(row);
+    await this.accounts.insert(row);
     return {
       accountSid: row.sid,
       authToken,
@@ -74,9 +73,7 @@ export class AccountsService {
 
   /** The caller's sub-accounts, oldest first (never their tokens). */
   async subAccountsOf(parentSid: string): Promise<Omit<CreatedAccount, 'authToken'>[]> {
-    const rows = await this.db
-      .getRepository(AccountEntity)
-      .find({ where: { parentSid }, order: { createdAt: 'ASC', sid: 'ASC' } });
+    const rows = await this.accounts.subAccountsOf(parentSid);
     return rows.map((row) => ({
       accountSid: row.sid,
       email: row.email,
@@ -88,14 +85,7 @@ export class AccountsService {
 
   /** The account whose sid and token these are, or undefined. Constant time in the token. */
   async authenticate(sid: string, token: string): Promise<Account | undefined> {
-    const row = isId('account', sid)
-      ? await this.db
-          .getRepository(AccountEntity)
-          .createQueryBuilder('a')
-          .addSelect('a.tokenHash')
-          .where('a.sid = :sid', { sid })
-          .getOne()
-      : null;
+    const row = isId('account', sid) ? await this.accounts.findWithTokenHash(sid) : null;
     const expected = row ? Buffer.from(row.tokenHash, 'hex') : DUMMY_HASH;
     const actual = Buffer.from(hashToken(token), 'hex');
     const ok = timingSafeEqual(expected, actual) && row !== null;
@@ -104,17 +94,17 @@ export class AccountsService {
 
   /** The account's default sender for `POST /otp/generate`, if it set one. */
   async defaultSenderOf(sid: string): Promise<string | undefined> {
-    return (await this.db.getRepository(AccountEntity).findOneBy({ sid }))?.defaultSender ?? undefined;
+    return (await this.accounts.find(sid))?.defaultSender ?? undefined;
   }
 
   /** Sets (or with null clears) the account's default sender. */
   async setDefaultSender(sid: string, sender: string | null): Promise<void> {
-    await this.db.getRepository(AccountEntity).update({ sid }, { defaultSender: sender });
+    await this.accounts.setDefaultSender(sid, sender);
   }
 
   /** The email of an account (for the seed's response shapes), or null if there is none. */
   async emailOf(sid: string): Promise<string | null> {
-    return (await this.db.getRepository(AccountEntity).findOneBy({ sid }))?.email ?? null;
+    return (await this.accounts.find(sid))?.email ?? null;
   }
 
   /**
@@ -133,13 +123,10 @@ export class AccountsService {
       subAccounts !== 'false' &&
       typeof subAccounts !== 'boolean'
     ) {
-      throw new DomainError(400, 'subAccounts must be true or false', { field: 'subAccounts' });
+      throw new DomainError(ErrorCode.BadRequest, 'subAccounts must be true or false', { field: 'subAccounts' });
     }
     if (subAccounts !== true && subAccounts !== 'true') return [caller.sid];
-    const subs = await this.db
-      .getRepository(AccountEntity)
-      .find({ select: { sid: true }, where: { parentSid: caller.sid } });
-    return [caller.sid, ...subs.map((r) => r.sid)];
+    return [caller.sid, ...(await this.accounts.subAccountSidsOf(caller.sid))];
   }
 
   /**
@@ -151,10 +138,12 @@ export class AccountsService {
       return { accountSid: caller.sid, parentAccountSid: caller.parentSid ?? undefined };
     }
     if (!isId('account', requested)) {
-      throw new DomainError(400, 'accountSid must be AC followed by 32 hex digits', { field: 'accountSid' });
+      throw new DomainError(ErrorCode.BadRequest, 'accountSid must be AC followed by 32 hex digits', {
+        field: 'accountSid',
+      });
     }
-    const sub = await this.db.getRepository(AccountEntity).findOneBy({ sid: requested });
-    if (!sub || sub.parentSid !== caller.sid) throw new DomainError(403);
+    const sub = await this.accounts.find(requested);
+    if (!sub || sub.parentSid !== caller.sid) throw new DomainError(ErrorCode.Forbidden);
     return { accountSid: sub.sid, parentAccountSid: caller.sid };
   }
 }

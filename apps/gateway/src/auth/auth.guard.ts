@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DomainError } from '@app/contracts';
+import { DomainError, ErrorCode } from '@app/contracts';
 import { IS_PUBLIC } from '@app/platform';
 import type { Request } from 'express';
 import { type Account, AccountsService } from '../accounts/accounts.service';
@@ -48,9 +48,9 @@ export class AuthGuard implements CanActivate {
     const cookie = scheme === 'basic' && !request.headers.authorization ? sessionCookieOf(request) : undefined;
     if (cookie !== undefined) {
       const session = await this.sessions.resume(cookie);
-      if (!session) throw new DomainError(401);
+      if (!session) throw new DomainError(ErrorCode.Unauthorized);
       if (!SAFE_METHODS.has(request.method) && !csrfTokenMatches(session, request.headers[CSRF_HEADER])) {
-        throw new DomainError(487);
+        throw new DomainError(ErrorCode.CsrfTokenInvalid);
       }
       request.account = session.account;
       request.consoleSession = session;
@@ -58,7 +58,7 @@ export class AuthGuard implements CanActivate {
     }
     const credentials = scheme === 'basic' ? basicCredentials(request) : apiKeyCredentials(request);
     const account = credentials && (await this.authenticate(credentials.sid, credentials.token));
-    if (!account) throw new DomainError(401);
+    if (!account) throw new DomainError(ErrorCode.Unauthorized);
     request.account = account;
     return true;
   }

@@ -7,6 +7,7 @@ import {
   ProviderCallbackVerdict,
   Subjects,
   withPrefix,
+  ErrorCode,
 } from '@app/contracts';
 import {
   ApiOperation,
@@ -91,7 +92,7 @@ export class ProviderCallbacksController {
 
   private async handle(name: string, req: Request): Promise<{ code: 200; message: 'OK' }> {
     const channel = this.owners.get(name);
-    if (!channel) throw new DomainError(404);
+    if (!channel) throw new DomainError(ErrorCode.NotFound);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const base = this.config.publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
     const headers: Record<string, string> = {};
@@ -108,9 +109,10 @@ export class ProviderCallbacksController {
       receivedAt: this.clock.now().toISOString(),
     };
     const verdict = await this.handOver(channel, request);
-    if (verdict.status === 401) throw new DomainError(401);
-    if (verdict.status === 404) throw new DomainError(404);
-    if (verdict.status === 400) throw new DomainError(400, verdict.message, { field: verdict.field ?? 'body' });
+    if (verdict.status === 401) throw new DomainError(ErrorCode.Unauthorized);
+    if (verdict.status === 404) throw new DomainError(ErrorCode.NotFound);
+    if (verdict.status === 400)
+      throw new DomainError(ErrorCode.BadRequest, verdict.message, { field: verdict.field ?? 'body' });
     this.logger.log({ message: 'delivery report accepted', provider: name });
     return { code: 200, message: 'OK' };
   }
@@ -137,7 +139,7 @@ export class ProviderCallbacksController {
       this.streamsReady = undefined;
       this.logger.warn(`could not queue a delivery report: ${(error as Error).message}`);
       // The vendor retries a report that was not acknowledged.
-      throw new DomainError(503, undefined, { retryAfter: 1 });
+      throw new DomainError(ErrorCode.Unavailable, undefined, { retryAfter: 1 });
     }
     try {
       for await (const msg of subscription) {
@@ -148,6 +150,6 @@ export class ProviderCallbacksController {
       // timed out: below
     }
     this.logger.warn({ message: 'no verdict on a delivery report in time', provider: request.name });
-    throw new DomainError(503, undefined, { retryAfter: 1 });
+    throw new DomainError(ErrorCode.Unavailable, undefined, { retryAfter: 1 });
   }
 }

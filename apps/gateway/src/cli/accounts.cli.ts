@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { emailAddress, isId } from '@app/contracts';
 import { ConfigError, createServiceDataSource, ensureDatabase, loadConfig, migrate, SystemClock } from '@app/platform';
 import { parseArgs } from 'node:util';
+import { AccountsRepository } from '../accounts/accounts.repository';
 import { AccountsService } from '../accounts/accounts.service';
 import { GATEWAY_DATABASE } from '../gateway.database';
 
@@ -44,7 +45,7 @@ export async function runAccountsCli(
   await db.initialize();
   try {
     await migrate(db, GATEWAY_DATABASE.schema);
-    const created = await new AccountsService(db, new SystemClock()).create({
+    const created = await new AccountsService(new AccountsRepository(db), new SystemClock()).create({
       email: values.email,
       friendlyName: values.name,
       parentSid: values.parent,

@@ -7,6 +7,7 @@ import {
   isErrorReply,
   normaliseDestination,
   Subjects,
+  ErrorCode,
 } from '@app/contracts';
 import { APP_CONFIG, type AppConfig, NatsRpcClient, ApiOperation } from '@app/platform';
 import { AccountsService } from '../accounts/accounts.service';
@@ -44,9 +45,9 @@ export class DevOutboxHttpController {
     @Query('to') to: unknown,
     @Query('accountSid') accountSid: unknown,
   ): Promise<{ code: 200; message: 'OK'; data: DevOutboxEntry[] }> {
-    if (!this.config.devOutbox) throw new DomainError(404);
+    if (!this.config.devOutbox) throw new DomainError(ErrorCode.NotFound);
     if (typeof to !== 'string' || !to.trim() || to.length > 254)
-      throw new DomainError(400, 'to is required', { field: 'to' });
+      throw new DomainError(ErrorCode.BadRequest, 'to is required', { field: 'to' });
     const actor = await this.accounts.actingAccount(req.account, accountSid);
     const destination = normaliseDestination(to);
     // Each channel's dispatcher keeps its own outbox; a channel not deployed does not answer.
@@ -60,7 +61,7 @@ export class DevOutboxHttpController {
       ),
     );
     const answered = replies.filter((r) => !isErrorReply(r));
-    if (!answered.length) throw new DomainError(503);
+    if (!answered.length) throw new DomainError(ErrorCode.Unavailable);
     const data = answered
       .flatMap((r) => ('data' in r ? r.data : []))
       .sort((a, b) => (a.dateCreated < b.dateCreated ? 1 : -1));

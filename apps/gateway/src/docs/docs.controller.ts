@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
-import { DomainError } from '@app/contracts';
+import { DomainError, ErrorCode } from '@app/contracts';
 import { Public, ApiOperation } from '@app/platform';
 import type { Response } from 'express';
 import { dirname } from 'node:path';
@@ -127,7 +127,7 @@ export class DocsController {
       return;
     }
     const type = Object.prototype.hasOwnProperty.call(SWAGGER_UI_FILES, file) ? SWAGGER_UI_FILES[file] : undefined;
-    if (!type) throw new DomainError(404);
+    if (!type) throw new DomainError(ErrorCode.NotFound);
     res.type(type).sendFile(file, { root: SWAGGER_UI_DIR });
   }
 }

@@ -1,6 +1,6 @@
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { ERROR_CATALOG, type ErrorCode, limitRefs } from '@app/contracts';
+import { ERROR_CATALOG, ErrorCode, limitRefs } from '@app/contracts';
 import { IS_PUBLIC, API_OPERATION, type ApiOperationDoc } from '@app/platform';
 import {
   type CreateDocumentOptions,
@@ -27,7 +27,13 @@ export interface GatewayRoute {
 }
 
 /** Codes that answer with `Retry-After` (the default limit, a named limit, a fraud block, sign-in throttling, an outage). */
-const RETRY_AFTER_CODES: readonly number[] = [453, 454, 456, 486, 503];
+const RETRY_AFTER_CODES: readonly number[] = [
+  ErrorCode.TooManyRequestsToDestination,
+  ErrorCode.LimitExceeded,
+  ErrorCode.FraudBlocked,
+  ErrorCode.SignInThrottled,
+  ErrorCode.Unavailable,
+];
 /** Methods that change nothing: with the console's cookie, every other one needs the CSRF token. */
 const SAFE_METHODS: readonly string[] = ['get', 'head', 'options'];
 
@@ -117,10 +123,10 @@ function securityOf(route: GatewayRoute): Record<string, string[]>[] {
 
 /** The catalog codes a route answers, grouped by HTTP status. */
 function errorCodesByStatus(route: GatewayRoute, doc: ApiOperationDoc): Map<number, ErrorCode[]> {
-  const codes = new Set<ErrorCode>([...doc.errors, 500]);
-  if (route.security !== 'none') codes.add(401);
-  if (route.security === 'basic' && !SAFE_METHODS.includes(route.method)) codes.add(487);
-  if (doc.body || doc.query || doc.path) codes.add(400);
+  const codes = new Set<ErrorCode>([...doc.errors, ErrorCode.Internal]);
+  if (route.security !== 'none') codes.add(ErrorCode.Unauthorized);
+  if (route.security === 'basic' && !SAFE_METHODS.includes(route.method)) codes.add(ErrorCode.CsrfTokenInvalid);
+  if (doc.body || doc.query || doc.path) codes.add(ErrorCode.BadRequest);
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of [...codes].sort((a, b) => a - b)) {
     const status = ERROR_CATALOG[code].http;

@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   accountSid,
-  type CommandInput,
   countryCodeField,
   FraudBlockData,
   fraudBlockId,
@@ -20,7 +19,7 @@ import { AccountsService } from '../accounts/accounts.service';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { bodyObject } from '../http/body';
 import { queryParams } from '../http/query';
-import { sendReply } from '../http/reply';
+import { replyBody } from '../http/reply';
 import { okWith } from '../http/reply.schemas';
 
 const actingFor = accountSid.optional().meta({ description: 'Act for this sub-account of yours.' });
@@ -59,8 +58,12 @@ export class FraudHttpController {
     errors: [403, 503],
   })
   @Get('settings')
-  async settings(@Req() req: AuthenticatedRequest, @Query() q: Record<string, unknown>, @Res() res: Response) {
-    sendReply(res, await this.rpc.request('fraud.v1.settings.get', { accountSid: await this.acting(req, q) }));
+  async settings(
+    @Req() req: AuthenticatedRequest,
+    @Query() q: Record<string, unknown>,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
+    return replyBody(res, await this.rpc.request('fraud.v1.settings.get', { accountSid: await this.acting(req, q) }));
   }
 
   @ApiOperation({
@@ -73,10 +76,14 @@ export class FraudHttpController {
     errors: [403, 457, 503],
   })
   @Put('settings')
-  async updateSettings(@Req() req: AuthenticatedRequest, @Body() raw: unknown, @Res() res: Response) {
+  async updateSettings(
+    @Req() req: AuthenticatedRequest,
+    @Body() raw: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
     const body = bodyObject(raw);
-    const command = { ...body, accountSid: await this.acting(req, body) } as CommandInput<'fraud.v1.settings.put'>;
-    sendReply(res, await this.rpc.request('fraud.v1.settings.put', command));
+    const command = { ...body, accountSid: await this.acting(req, body) };
+    return replyBody(res, await this.rpc.forward('fraud.v1.settings.put', command));
   }
 
   @ApiOperation({
@@ -89,8 +96,12 @@ export class FraudHttpController {
     errors: [403, 503],
   })
   @Get('geo-permissions')
-  async geo(@Req() req: AuthenticatedRequest, @Query() q: Record<string, unknown>, @Res() res: Response) {
-    sendReply(res, await this.rpc.request('fraud.v1.geo.list', { accountSid: await this.acting(req, q) }));
+  async geo(
+    @Req() req: AuthenticatedRequest,
+    @Query() q: Record<string, unknown>,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
+    return replyBody(res, await this.rpc.request('fraud.v1.geo.list', { accountSid: await this.acting(req, q) }));
   }
 
   @ApiOperation({
@@ -108,15 +119,11 @@ export class FraudHttpController {
     @Req() req: AuthenticatedRequest,
     @Param('countryCode') countryCode: string,
     @Body() raw: unknown,
-    @Res() res: Response,
-  ) {
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
     const body = bodyObject(raw);
-    const command = {
-      ...body,
-      countryCode,
-      accountSid: await this.acting(req, body),
-    } as CommandInput<'fraud.v1.geo.put'>;
-    sendReply(res, await this.rpc.request('fraud.v1.geo.put', command));
+    const command = { ...body, countryCode, accountSid: await this.acting(req, body) };
+    return replyBody(res, await this.rpc.forward('fraud.v1.geo.put', command));
   }
 
   @ApiOperation({
@@ -129,8 +136,12 @@ export class FraudHttpController {
     errors: [403, 503],
   })
   @Get('safe-list')
-  async safeList(@Req() req: AuthenticatedRequest, @Query() q: Record<string, unknown>, @Res() res: Response) {
-    sendReply(res, await this.rpc.request('fraud.v1.safelist.list', { accountSid: await this.acting(req, q) }));
+  async safeList(
+    @Req() req: AuthenticatedRequest,
+    @Query() q: Record<string, unknown>,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
+    return replyBody(res, await this.rpc.request('fraud.v1.safelist.list', { accountSid: await this.acting(req, q) }));
   }
 
   @ApiOperation({
@@ -144,10 +155,14 @@ export class FraudHttpController {
   })
   @Post('safe-list')
   @HttpCode(200)
-  async addSafe(@Req() req: AuthenticatedRequest, @Body() raw: unknown, @Res() res: Response) {
+  async addSafe(
+    @Req() req: AuthenticatedRequest,
+    @Body() raw: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
     const body = bodyObject(raw);
-    const command = { ...body, accountSid: await this.acting(req, body) } as CommandInput<'fraud.v1.safelist.add'>;
-    sendReply(res, await this.rpc.request('fraud.v1.safelist.add', command));
+    const command = { ...body, accountSid: await this.acting(req, body) };
+    return replyBody(res, await this.rpc.forward('fraud.v1.safelist.add', command));
   }
 
   @ApiOperation({
@@ -165,9 +180,12 @@ export class FraudHttpController {
     @Req() req: AuthenticatedRequest,
     @Param('id') id: string,
     @Query() q: Record<string, unknown>,
-    @Res() res: Response,
-  ) {
-    sendReply(res, await this.rpc.request('fraud.v1.safelist.delete', { id, accountSid: await this.acting(req, q) }));
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
+    return replyBody(
+      res,
+      await this.rpc.request('fraud.v1.safelist.delete', { id, accountSid: await this.acting(req, q) }),
+    );
   }
 
   @ApiOperation({
@@ -180,8 +198,12 @@ export class FraudHttpController {
     errors: [403, 503],
   })
   @Get('blocks')
-  async blocks(@Req() req: AuthenticatedRequest, @Query() q: Record<string, unknown>, @Res() res: Response) {
-    sendReply(res, await this.rpc.request('fraud.v1.blocks.list', { accountSid: await this.acting(req, q) }));
+  async blocks(
+    @Req() req: AuthenticatedRequest,
+    @Query() q: Record<string, unknown>,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
+    return replyBody(res, await this.rpc.request('fraud.v1.blocks.list', { accountSid: await this.acting(req, q) }));
   }
 
   @ApiOperation({
@@ -199,9 +221,12 @@ export class FraudHttpController {
     @Req() req: AuthenticatedRequest,
     @Param('id') id: string,
     @Query() q: Record<string, unknown>,
-    @Res() res: Response,
-  ) {
-    sendReply(res, await this.rpc.request('fraud.v1.blocks.delete', { id, accountSid: await this.acting(req, q) }));
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
+    return replyBody(
+      res,
+      await this.rpc.request('fraud.v1.blocks.delete', { id, accountSid: await this.acting(req, q) }),
+    );
   }
 
   private async acting(req: AuthenticatedRequest, source: Record<string, unknown>): Promise<string> {

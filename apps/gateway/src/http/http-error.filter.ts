@@ -1,8 +1,8 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { DomainError, type ErrorReply } from '@app/contracts';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { DomainError, type ErrorReply, ErrorCode } from '@app/contracts';
 import { toErrorReply } from '@app/platform';
 import type { Response } from 'express';
-import { sendReply } from './reply';
+import { AnswerException, sendAnswer, sendReply } from './reply';
 
 /**
  * Every failure of an HTTP route leaves as a catalog body: a domain error as itself, Nest's
@@ -15,13 +15,14 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
+    if (exception instanceof AnswerException) return sendAnswer(res, exception.answer);
     let reply: ErrorReply;
     if (exception instanceof DomainError) {
       reply = exception.toReply();
-    } else if (exception instanceof HttpException && exception.getStatus() === 404) {
-      reply = { code: 404, message: 'Not Found' };
+    } else if (exception instanceof HttpException && exception.getStatus() === HttpStatus.NOT_FOUND) {
+      reply = { code: ErrorCode.NotFound, message: 'Not Found' };
     } else if (exception instanceof HttpException && exception.getStatus() < 500) {
-      reply = { code: 400, message: `Invalid request: ${exception.message}` };
+      reply = { code: ErrorCode.BadRequest, message: `Invalid request: ${exception.message}` };
     } else {
       reply = toErrorReply(exception, this.logger);
     }

@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   accountSid,
-  type CommandInput,
   CreateLimitCommand,
   LimitData,
   limitSid,
@@ -17,7 +16,7 @@ import { AccountsService } from '../accounts/accounts.service';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { bodyObject } from '../http/body';
 import { queryParams } from '../http/query';
-import { sendReply } from '../http/reply';
+import { replyBody } from '../http/reply';
 import { okWith } from '../http/reply.schemas';
 
 const actingFor = accountSid.optional().meta({ description: 'Act for this sub-account of yours.' });
@@ -58,7 +57,11 @@ export class LimitsHttpController {
   })
   @Post()
   @HttpCode(200)
-  async create(@Req() req: AuthenticatedRequest, @Body() raw: unknown, @Res() res: Response): Promise<void> {
+  async create(
+    @Req() req: AuthenticatedRequest,
+    @Body() raw: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
     const body = bodyObject(raw);
     const { accountSid } = await this.accounts.actingAccount(req.account, body.accountSid);
     const command = {
@@ -67,8 +70,8 @@ export class LimitsHttpController {
       accountEmail: accountSid === req.account.sid ? req.account.email : await this.accounts.emailOf(accountSid),
       createdBy: req.account.sid,
       createdByEmail: req.account.email,
-    } as CommandInput<'limiter.v1.create'>;
-    sendReply(res, await this.rpc.request('limiter.v1.create', command));
+    };
+    return replyBody(res, await this.rpc.forward('limiter.v1.create', command));
   }
 
   @ApiOperation({
@@ -86,14 +89,11 @@ export class LimitsHttpController {
     @Req() req: AuthenticatedRequest,
     @Param('sid') sid: string,
     @Body() raw: unknown,
-    @Res() res: Response,
-  ): Promise<void> {
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
     const body = bodyObject(raw);
     const accountSids = await this.ownScope(req);
-    sendReply(
-      res,
-      await this.rpc.request('limiter.v1.update', { ...body, sid, accountSids } as CommandInput<'limiter.v1.update'>),
-    );
+    return replyBody(res, await this.rpc.forward('limiter.v1.update', { ...body, sid, accountSids }));
   }
 
   @ApiOperation({
@@ -106,8 +106,12 @@ export class LimitsHttpController {
     errors: [457, 493, 503],
   })
   @Delete(':sid')
-  async delete(@Req() req: AuthenticatedRequest, @Param('sid') sid: string, @Res() res: Response): Promise<void> {
-    sendReply(res, await this.rpc.request('limiter.v1.delete', { sid, accountSids: await this.ownScope(req) }));
+  async delete(
+    @Req() req: AuthenticatedRequest,
+    @Param('sid') sid: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
+    return replyBody(res, await this.rpc.request('limiter.v1.delete', { sid, accountSids: await this.ownScope(req) }));
   }
 
   @ApiOperation({
@@ -123,14 +127,11 @@ export class LimitsHttpController {
   async search(
     @Req() req: AuthenticatedRequest,
     @Query() query: Record<string, unknown>,
-    @Res() res: Response,
-  ): Promise<void> {
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
     const { accountSid, subAccounts, ...params } = queryParams(query, SEARCH_PARAMS);
     const accountSids = await this.accounts.searchScope(req.account, { accountSid, subAccounts });
-    sendReply(
-      res,
-      await this.rpc.request('limiter.v1.search', { ...params, accountSids } as CommandInput<'limiter.v1.search'>),
-    );
+    return replyBody(res, await this.rpc.forward('limiter.v1.search', { ...params, accountSids }));
   }
 
   @ApiOperation({
@@ -142,8 +143,12 @@ export class LimitsHttpController {
     errors: [493, 503],
   })
   @Get('search/:sid')
-  async get(@Req() req: AuthenticatedRequest, @Param('sid') sid: string, @Res() res: Response): Promise<void> {
-    sendReply(res, await this.rpc.request('limiter.v1.get', { sid, accountSids: await this.ownScope(req) }));
+  async get(
+    @Req() req: AuthenticatedRequest,
+    @Param('sid') sid: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
+    return replyBody(res, await this.rpc.request('limiter.v1.get', { sid, accountSids: await this.ownScope(req) }));
   }
 
   /** A single limit is reachable by its account and by that account's parent ("Account can Delete SubAccount Limits"). */

@@ -1,12 +1,12 @@
 import { Body, Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { CancelOtpRequest, type CommandInput, SendOtpRequest, VerifyOtpRequest } from '@app/contracts';
+import { CancelOtpRequest, SendOtpRequest, VerifyOtpRequest } from '@app/contracts';
 import { NatsRpcClient, ApiOperation } from '@app/platform';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { AccountsService } from '../accounts/accounts.service';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { bodyObject } from '../http/body';
-import { sendReply } from '../http/reply';
+import { replyBody } from '../http/reply';
 import { OtpReplyBody } from '../http/reply.schemas';
 import { idempotencyKeyHeader, sendOtpCommand } from './otp-send';
 
@@ -44,14 +44,13 @@ export class OtpHttpController {
   async send(
     @Req() req: AuthenticatedRequest,
     @Body() raw: unknown,
-    @Res() res: Response,
+    @Res({ passthrough: true }) res: Response,
     @Headers('idempotency-key') idempotencyKey?: string,
-  ): Promise<void> {
+  ): Promise<object> {
     const body = bodyObject(raw);
     const key = idempotencyKeyHeader(idempotencyKey);
     const actor = await this.accounts.actingAccount(req.account, body.accountSid);
-    const command = { ...body, ...actor, idempotencyKey: key } as CommandInput<'otp.v1.send'>;
-    sendReply(res, await sendOtpCommand(this.rpc, command));
+    return replyBody(res, await sendOtpCommand(this.rpc, { ...body, ...actor, idempotencyKey: key }));
   }
 
   @ApiOperation({
@@ -66,10 +65,14 @@ export class OtpHttpController {
   })
   @Post('verify')
   @HttpCode(200)
-  async verify(@Req() req: AuthenticatedRequest, @Body() raw: unknown, @Res() res: Response): Promise<void> {
+  async verify(
+    @Req() req: AuthenticatedRequest,
+    @Body() raw: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
     const body = bodyObject(raw);
     const actor = await this.accounts.actingAccount(req.account, body.accountSid);
-    sendReply(res, await this.rpc.request('otp.v1.verify', { ...body, ...actor } as CommandInput<'otp.v1.verify'>));
+    return replyBody(res, await this.rpc.forward('otp.v1.verify', { ...body, ...actor }));
   }
 
   @ApiOperation({
@@ -83,9 +86,13 @@ export class OtpHttpController {
   })
   @Post('cancel')
   @HttpCode(200)
-  async cancel(@Req() req: AuthenticatedRequest, @Body() raw: unknown, @Res() res: Response): Promise<void> {
+  async cancel(
+    @Req() req: AuthenticatedRequest,
+    @Body() raw: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
     const body = bodyObject(raw);
     const actor = await this.accounts.actingAccount(req.account, body.accountSid);
-    sendReply(res, await this.rpc.request('otp.v1.cancel', { ...body, ...actor } as CommandInput<'otp.v1.cancel'>));
+    return replyBody(res, await this.rpc.forward('otp.v1.cancel', { ...body, ...actor }));
   }
 }

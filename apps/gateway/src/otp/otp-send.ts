@@ -1,4 +1,4 @@
-import { type CommandInput, type CommandReply, DomainError, ErrorCode } from '@app/contracts';
+import { type CommandReply, DomainError, ErrorCode } from '@app/contracts';
 import type { NatsRpcClient } from '@app/platform';
 import { randomUUID } from 'node:crypto';
 
@@ -10,17 +10,20 @@ import { randomUUID } from 'node:crypto';
  */
 export async function sendOtpCommand(
   rpc: NatsRpcClient,
-  command: CommandInput<'otp.v1.send'>,
+  payload: Record<string, unknown> & { idempotencyKey?: string },
 ): Promise<CommandReply<'otp.v1.send'>> {
-  const idempotencyKey = command.idempotencyKey ?? `gw-${randomUUID()}`;
-  const reply = await rpc.request('otp.v1.send', { ...command, idempotencyKey });
+  const idempotencyKey = payload.idempotencyKey ?? `gw-${randomUUID()}`;
+  // The body is the caller's, checked by otp-core on receipt: an untyped forward (see NatsRpcClient.forward).
+  const reply = await rpc.forward('otp.v1.send', { ...payload, idempotencyKey });
   return reply.code === ErrorCode.OutcomeUnknown ? { ...reply, idempotencyKey } : reply;
 }
 
 /** The `Idempotency-Key` header, checked (1–255 characters). */
 export function idempotencyKeyHeader(value: string | undefined): string | undefined {
   if (value !== undefined && (value.length < 1 || value.length > 255)) {
-    throw new DomainError(400, 'Idempotency-Key must be 1 to 255 characters', { field: 'Idempotency-Key' });
+    throw new DomainError(ErrorCode.BadRequest, 'Idempotency-Key must be 1 to 255 characters', {
+      field: 'Idempotency-Key',
+    });
   }
   return value;
 }

@@ -1,7 +1,6 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import {
   accountSid,
-  type CommandInput,
   otpRequestId,
   pageSchema,
   SdrData,
@@ -16,7 +15,7 @@ import { z } from 'zod';
 import { AccountsService } from '../accounts/accounts.service';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { queryParams } from '../http/query';
-import { sendReply } from '../http/reply';
+import { replyBody } from '../http/reply';
 import { okWith } from '../http/reply.schemas';
 
 const scope = {
@@ -53,17 +52,13 @@ export class SdrHttpController {
   async search(
     @Req() req: AuthenticatedRequest,
     @Query() query: Record<string, unknown>,
-    @Res() res: Response,
-  ): Promise<void> {
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
     const { accountSid, subAccounts, ...params } = queryParams(query, SEARCH_PARAMS);
     const accountSids = await this.accounts.searchScope(req.account, { accountSid, subAccounts });
-    sendReply(
+    return replyBody(
       res,
-      await this.rpc.request('sdr.v1.search', {
-        ...params,
-        accountSids,
-        callerSid: req.account.sid,
-      } as CommandInput<'sdr.v1.search'>),
+      await this.rpc.forward('sdr.v1.search', { ...params, accountSids, callerSid: req.account.sid }),
     );
   }
 
@@ -81,10 +76,10 @@ export class SdrHttpController {
   async get(
     @Req() req: AuthenticatedRequest,
     @Param('requestId') requestId: string,
-    @Res() res: Response,
-  ): Promise<void> {
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
     const accountSids = await this.accounts.searchScope(req.account, { subAccounts: true });
-    sendReply(res, await this.rpc.request('sdr.v1.get', { requestId, accountSids, callerSid: req.account.sid }));
+    return replyBody(res, await this.rpc.request('sdr.v1.get', { requestId, accountSids, callerSid: req.account.sid }));
   }
 
   @ApiOperation({
@@ -100,10 +95,10 @@ export class SdrHttpController {
   async usage(
     @Req() req: AuthenticatedRequest,
     @Query() query: Record<string, unknown>,
-    @Res() res: Response,
-  ): Promise<void> {
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<object> {
     const { accountSid, subAccounts, ...params } = queryParams(query, USAGE_PARAMS);
     const accountSids = await this.accounts.searchScope(req.account, { accountSid, subAccounts });
-    sendReply(res, await this.rpc.request('sdr.v1.usage', { ...params, accountSids } as CommandInput<'sdr.v1.usage'>));
+    return replyBody(res, await this.rpc.forward('sdr.v1.usage', { ...params, accountSids }));
   }
 }

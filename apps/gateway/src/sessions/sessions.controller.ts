@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
-import { DomainError, firstIssue, formatTimestamp, timestamp } from '@app/contracts';
+import { DomainError, ErrorCode, firstIssue, formatTimestamp, timestamp } from '@app/contracts';
 import { APP_CONFIG, ApiOperation, type AppConfig, Public } from '@app/platform';
 import type { Request, Response } from 'express';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
@@ -66,7 +66,7 @@ export class SessionsController {
     const parsed = SignInBody.safeParse(body);
     if (!parsed.success) {
       const issue = firstIssue(parsed.error, body);
-      throw new DomainError(400, issue.message, { field: issue.field });
+      throw new DomainError(ErrorCode.BadRequest, issue.message, { field: issue.field });
     }
     const previous = sessionCookieOf(req);
     const { id, session } = await this.sessions.signIn(
@@ -127,6 +127,6 @@ export class SessionsController {
 
 /** The session the guard found; a caller with HTTP Basic has none (401, as without credentials). */
 function sessionOf(req: AuthenticatedRequest): Session {
-  if (!req.consoleSession) throw new DomainError(401);
+  if (!req.consoleSession) throw new DomainError(ErrorCode.Unauthorized);
   return req.consoleSession;
 }

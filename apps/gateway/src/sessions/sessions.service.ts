@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, isId } from '@app/contracts';
+import { DomainError, ErrorCode, isId } from '@app/contracts';
 import { APP_CONFIG, type AppConfig, Clock } from '@app/platform';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type Account, AccountsService } from '../accounts/accounts.service';
@@ -53,12 +53,12 @@ export class SessionsService {
     const throttled = counts.filter((c, i) => c.count >= subjects[i].max);
     if (throttled.length) {
       const retryAfter = Math.max(...throttled.map((c) => c.resetInSeconds));
-      throw new DomainError(486, undefined, { retryAfter });
+      throw new DomainError(ErrorCode.SignInThrottled, undefined, { retryAfter });
     }
     const account = await this.accounts.authenticate(sid, token);
     if (!account) {
       await Promise.all(subjects.map((s) => this.sessions.countFailure(s.key, window)));
-      throw new DomainError(401);
+      throw new DomainError(ErrorCode.Unauthorized);
     }
     if (subjects.length > 1) await this.sessions.clearFailures(subjects[0].key);
     const id = randomBytes(32).toString('base64url');

@@ -1,8 +1,7 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Post, Put, Query, Req } from '@nestjs/common';
 import {
-  type CommandInput,
   DomainError,
-  type ErrorCode,
+  ErrorCode,
   type ErrorReply,
   httpStatusOf,
   isErrorReply,
@@ -11,7 +10,6 @@ import {
   VERIFY_FIELDS,
 } from '@app/contracts';
 import { APP_CONFIG, type AppConfig, NatsRpcClient, ApiOperation } from '@app/platform';
-import type { Response } from 'express';
 import { z } from 'zod';
 import { AccountsService } from '../accounts/accounts.service';
 import { type AuthenticatedRequest, UseAuthScheme } from '../auth/auth.guard';
@@ -19,6 +17,7 @@ import { bodyObject } from '../http/body';
 import { idempotencyKeyHeader, sendOtpCommand } from '../otp/otp-send';
 import { CHANNEL, VENDOR_FIELD, vendorSendCommand } from './vendor-send';
 import { errorBodyOf } from '../http/reply.schemas';
+import { AnswerException } from '../http/reply';
 
 /** A field of ours under the vendor's name: the same rules, since otp-core validates it as ours. */
 const theirs = <K extends keyof typeof SEND_FIELDS>(ours: K) => [VENDOR_FIELD[ours], SEND_FIELDS[ours]] as const;
@@ -131,28 +130,31 @@ export class VendorOtpController {
   async generate(
     @Req() req: AuthenticatedRequest,
     @Body() raw: unknown,
-    @Res() res: Response,
     @Headers('idempotency-key') idempotencyKey?: string,
-  ): Promise<void> {
+  ): Promise<object> {
     const b = bodyObject(raw);
     const key = idempotencyKeyHeader(idempotencyKey);
     const actor = await this.accounts.actingAccount(req.account, b.accountSid);
     const defaultSender = (await this.accounts.defaultSenderOf(actor.accountSid)) ?? this.config.defaultSender;
     const { command, warnings } = vendorSendCommand(b, actor, defaultSender);
     if (command.from === undefined) {
-      throw new DomainError(400, 'sender is required: this account has no default sender (PUT /otp/sender)', {
-        field: 'sender',
-      });
+      throw new DomainError(
+        ErrorCode.BadRequest,
+        'sender is required: this account has no default sender (PUT /otp/sender)',
+        {
+          field: 'sender',
+        },
+      );
     }
     const reply = await sendOtpCommand(this.rpc, { ...command, idempotencyKey: key });
-    if (isErrorReply(reply)) return vendorError(res, reply);
-    res.status(200).json({
+    if (isErrorReply(reply)) throw vendorError(reply);
+    return {
       code: 0,
       message: 'OK',
       ticket_number: reply.requestID,
       otp_request_token: reply.requestID,
       ...(warnings.length ? { warnings } : {}),
-    });
+    };
   }
 
   @ApiOperation({
@@ -166,16 +168,12 @@ export class VendorOtpController {
   })
   @Post('validate')
   @HttpCode(200)
-  async validate(@Req() req: AuthenticatedRequest, @Body() raw: unknown, @Res() res: Response): Promise<void> {
+  async validate(@Req() req: AuthenticatedRequest, @Body() raw: unknown): Promise<object> {
     const b = bodyObject(raw);
     const actor = await this.accounts.actingAccount(req.account, b.accountSid);
-    const reply = await this.rpc.request('otp.v1.verify', {
-      requestId: b.otp_request_token,
-      code: b.code,
-      ...actor,
-    } as CommandInput<'otp.v1.verify'>);
-    if (isErrorReply(reply)) return vendorError(res, reply);
-    res.status(200).json({ code: 0, message: 'OK', ticket_number: reply.requestID });
+    const reply = await this.rpc.forward('otp.v1.verify', { requestId: b.otp_request_token, code: b.code, ...actor });
+    if (isErrorReply(reply)) throw vendorError(reply);
+    return { code: 0, message: 'OK', ticket_number: reply.requestID };
   }
 
   /** The account's default sender (`null`: none; then DEFAULT_SENDER, if the operator set one). */
@@ -211,30 +209,37 @@ export class VendorOtpController {
       sender === null ||
       (typeof sender === 'string' && (/^[A-Za-z0-9]{3,11}$/.test(sender) || phoneNumber.safeParse(sender).success));
     if (!valid) {
-      throw new DomainError(400, 'sender must be an E.164 number, a 3-11 character alphanumeric sender ID, or null', {
-        field: 'sender',
-      });
+      throw new DomainError(
+        ErrorCode.BadRequest,
+        'sender must be an E.164 number, a 3-11 character alphanumeric sender ID, or null',
+        {
+          field: 'sender',
+        },
+      );
     }
     await this.accounts.setDefaultSender(actor.accountSid, sender as string | null);
     return { code: 0, message: 'OK', sender };
   }
 }
 
-function vendorError(res: Response, reply: ErrorReply): void {
+/** An error reply in the second vendor's shape (`ticket_number` instead of `requestID`, its field names). */
+function vendorError(reply: ErrorReply): AnswerException {
   const field = reply.field === undefined ? undefined : (VENDOR_FIELD[reply.field] ?? reply.field);
   let message = reply.message;
   if (field && reply.field && field !== reply.field)
     message = message.replace(new RegExp(`\\b${reply.field}\\b`), field);
-  res.status(httpStatusOf(reply.code));
-  if (reply.retryAfter !== undefined) res.setHeader('Retry-After', String(reply.retryAfter));
-  res.json({
-    code: reply.code,
-    message,
-    ...(field ? { field } : {}),
-    ...(reply.requestID ? { ticket_number: reply.requestID } : {}),
-    // A fraud guard refusal (456): which rule refused.
-    ...(reply.reason ? { reason: reply.reason } : {}),
-    // An unknown outcome (457): the key to send the same request again with, safely.
-    ...(reply.idempotencyKey ? { idempotency_key: reply.idempotencyKey } : {}),
+  return new AnswerException({
+    status: httpStatusOf(reply.code),
+    headers: reply.retryAfter === undefined ? {} : { 'Retry-After': String(reply.retryAfter) },
+    body: {
+      code: reply.code,
+      message,
+      ...(field ? { field } : {}),
+      ...(reply.requestID ? { ticket_number: reply.requestID } : {}),
+      // A fraud guard refusal (456): which rule refused.
+      ...(reply.reason ? { reason: reply.reason } : {}),
+      // An unknown outcome (457): the key to send the same request again with, safely.
+      ...(reply.idempotencyKey ? { idempotency_key: reply.idempotencyKey } : {}),
+    },
   });
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   type ConsumeLimitsCommand,
   DomainError,
+  ErrorCode,
   type FraudReason,
   type FraudVerdict,
   type GuardedChannel,
@@ -127,7 +128,7 @@ export class FraudGuard {
   private refuse(policy: FraudPolicy, reason: FraudReason, untilMs: number, now: number): FraudVerdict {
     if (policy.mode === 'monitor') return this.verdict({ decision: 'monitor_blocked', reasons: [reason] });
     decisions.inc({ decision: 'blocked', reason });
-    throw new DomainError(456, reason, {
+    throw new DomainError(ErrorCode.FraudBlocked, reason, {
       reason,
       retryAfter: untilMs > now ? Math.max(1, Math.ceil((untilMs - now) / 1000)) : undefined,
     });

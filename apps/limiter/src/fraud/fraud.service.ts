@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   type AddSafeListEntryCommand,
   DomainError,
+  ErrorCode,
   type FraudBlockData,
   type FraudBlockQuery,
-  type FraudReply,
   type FraudSettingsData,
   type FraudSettingsQuery,
   formatTimestamp,
@@ -31,11 +31,11 @@ export class FraudService {
     private readonly clock: Clock,
   ) {}
 
-  async settings(query: FraudSettingsQuery): Promise<FraudReply<FraudSettingsData>> {
-    return ok(await this.settingsOf(query.accountSid));
+  async settings(query: FraudSettingsQuery): Promise<FraudSettingsData> {
+    return await this.settingsOf(query.accountSid);
   }
 
-  async updateSettings(command: UpdateFraudSettingsCommand): Promise<FraudReply<FraudSettingsData>> {
+  async updateSettings(command: UpdateFraudSettingsCommand): Promise<FraudSettingsData> {
     const current = await this.settingsOf(command.accountSid);
     await this.policies.change(command.accountSid, () =>
       this.repository.saveSettings({
@@ -46,22 +46,22 @@ export class FraudService {
         updatedAt: this.clock.now(),
       }),
     );
-    return ok(await this.settingsOf(command.accountSid));
+    return await this.settingsOf(command.accountSid);
   }
 
-  async geoPermissions(query: FraudSettingsQuery): Promise<FraudReply<GeoPermissionData[]>> {
+  async geoPermissions(query: FraudSettingsQuery): Promise<GeoPermissionData[]> {
     const own = await this.repository.geoPermissions(query.accountSid);
     const listed = new Set(own.map((g) => g.countryCode));
     const defaults = this.config.fraud.defaultBlockedCountries
       .filter((c) => !listed.has(c))
       .map((countryCode) => ({ countryCode, sms: 'block', call: 'block', source: 'default' }) as const);
     const data: GeoPermissionData[] = [...own.map((g) => ({ ...g, source: 'account' as const })), ...defaults];
-    return ok(data.sort((a, b) => (a.countryCode < b.countryCode ? -1 : 1)));
+    return data.sort((a, b) => (a.countryCode < b.countryCode ? -1 : 1));
   }
 
-  async updateGeoPermission(command: UpdateGeoPermissionCommand): Promise<FraudReply<GeoPermissionData>> {
+  async updateGeoPermission(command: UpdateGeoPermissionCommand): Promise<GeoPermissionData> {
     if (command.sms === undefined && command.call === undefined)
-      throw new DomainError(400, 'sms or call is required (allow or block)', { field: 'sms' });
+      throw new DomainError(ErrorCode.BadRequest, 'sms or call is required (allow or block)', { field: 'sms' });
     const policy = await this.policies.get(command.accountSid);
     const row = {
       countryCode: command.countryCode,
@@ -71,15 +71,15 @@ export class FraudService {
     await this.policies.change(command.accountSid, () =>
       this.repository.saveGeoPermission(command.accountSid, row, this.clock.now()),
     );
-    return ok({ ...row, source: 'account' });
+    return { ...row, source: 'account' };
   }
 
-  async safeList(query: FraudSettingsQuery): Promise<FraudReply<SafeListEntryData[]>> {
+  async safeList(query: FraudSettingsQuery): Promise<SafeListEntryData[]> {
     const rows = await this.repository.safeList(query.accountSid, this.clock.now());
-    return ok(rows.map(safeListData));
+    return rows.map(safeListData);
   }
 
-  async addSafeListEntry(command: AddSafeListEntryCommand): Promise<FraudReply<SafeListEntryData>> {
+  async addSafeListEntry(command: AddSafeListEntryCommand): Promise<SafeListEntryData> {
     const now = this.clock.now();
     const expiresAt =
       command.ttl !== undefined
@@ -88,7 +88,7 @@ export class FraudService {
           ? new Date(command.expiresAt)
           : null;
     if (expiresAt && expiresAt.getTime() <= now.getTime())
-      throw new DomainError(400, 'expiresAt must be in the future', { field: 'expiresAt' });
+      throw new DomainError(ErrorCode.BadRequest, 'expiresAt must be in the future', { field: 'expiresAt' });
     const row: SafeListRow = {
       id: newId('fraudSafeList'),
       accountSid: command.accountSid,
@@ -99,26 +99,26 @@ export class FraudService {
       expiresAt,
     };
     await this.policies.change(command.accountSid, () => this.repository.addSafeListEntry(row));
-    return ok(safeListData(row));
+    return safeListData(row);
   }
 
-  async deleteSafeListEntry(query: SafeListEntryQuery): Promise<FraudReply<SafeListEntryData>> {
+  async deleteSafeListEntry(query: SafeListEntryQuery): Promise<SafeListEntryData> {
     const row = await this.policies.change(query.accountSid, () =>
       this.repository.deleteSafeListEntry(query.accountSid, query.id, this.clock.now()),
     );
-    if (!row) throw new DomainError(482);
-    return ok(safeListData(row));
+    if (!row) throw new DomainError(ErrorCode.UnknownFraudEntry);
+    return safeListData(row);
   }
 
-  async blocks(query: FraudSettingsQuery): Promise<FraudReply<FraudBlockData[]>> {
+  async blocks(query: FraudSettingsQuery): Promise<FraudBlockData[]> {
     const blocks = await this.store.blocks(query.accountSid, this.clock.now().getTime());
-    return ok(blocks.map((b) => blockData(query.accountSid, b)));
+    return blocks.map((b) => blockData(query.accountSid, b));
   }
 
-  async unblock(query: FraudBlockQuery): Promise<FraudReply<FraudBlockData>> {
+  async unblock(query: FraudBlockQuery): Promise<FraudBlockData> {
     const block = await this.store.unblock(query.accountSid, query.id);
-    if (!block || block.untilMs <= this.clock.now().getTime()) throw new DomainError(482);
-    return ok(blockData(query.accountSid, block));
+    if (!block || block.untilMs <= this.clock.now().getTime()) throw new DomainError(ErrorCode.UnknownFraudEntry);
+    return blockData(query.accountSid, block);
   }
 
   private async settingsOf(accountSid: string): Promise<FraudSettingsData> {
@@ -132,10 +132,6 @@ export class FraudService {
       dateUpdated: row ? formatTimestamp(row.updatedAt) : null,
     };
   }
-}
-
-function ok<T>(data: T): FraudReply<T> {
-  return { code: 200, message: 'OK', data };
 }
 
 function safeListData(r: SafeListRow): SafeListEntryData {

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError } from '@app/contracts';
+import { DomainError, ErrorCode } from '@app/contracts';
 import { Clock, REDIS, type RedisClient } from '@app/platform';
-import { type DataSource, In } from 'typeorm';
-import { LIMITER_DATA_SOURCE } from '../limiter.database';
-import { LimitEntity } from './limit.entity';
+import type { LimitEntity } from './limit.entity';
+import { LimitsRepository } from './limits.repository';
 
 /** A cached entry is re-read at the latest after this long, even without a version change. */
 const MAX_AGE_MS = 30_000;
@@ -28,7 +27,7 @@ export class LimitDefinitions {
   private readonly cache = new Map<string, CacheEntry>();
 
   constructor(
-    @Inject(LIMITER_DATA_SOURCE) private readonly db: DataSource,
+    private readonly repository: LimitsRepository,
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly clock: Clock,
   ) {}
@@ -45,12 +44,12 @@ export class LimitDefinitions {
     }
     const missing = [...new Set(names.filter((n) => !entry.byName.has(n)))];
     if (missing.length) {
-      const rows = await this.db.getRepository(LimitEntity).findBy({ accountSid, name: In(missing) });
+      const rows = await this.repository.findByNames(accountSid, missing);
       for (const name of missing) entry.byName.set(name, rows.find((r) => r.name === name) ?? null);
     }
     return names.map((name) => {
       const limit = entry.byName.get(name);
-      if (!limit) throw new DomainError(495, name);
+      if (!limit) throw new DomainError(ErrorCode.UnknownLimitName, name);
       return limit;
     });
   }

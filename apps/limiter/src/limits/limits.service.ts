@@ -1,37 +1,32 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import {
   type CreateLimitCommand,
   DomainError,
-  formatTimestamp,
   type LimitByIdQuery,
-  type LimitData,
-  type LimitPageReply,
-  type LimitReply,
   newId,
-  pageOf,
+  type PageData,
   type SearchLimitsQuery,
-  DEFAULT_LIMIT_SORT as DEFAULT_SORT,
   type UpdateLimitCommand,
+  ErrorCode,
 } from '@app/contracts';
 import { Clock } from '@app/platform';
-import { type DataSource, In } from 'typeorm';
-import { LIMITER_DATA_SOURCE } from '../limiter.database';
 import { LimitDefinitions } from './limit-definitions';
 import { LimitEntity } from './limit.entity';
+import { LimitsRepository } from './limits.repository';
 
-const UNIQUE_VIOLATION = '23505';
-export const LIMITS_SEARCH_PATH = '/2fa/limits/search';
-
-/** Limit definitions: create, update, delete, get and search (SPEC 3.4, seed 001). */
+/**
+ * Limit definitions: create, update, delete, get and search (SPEC 3.4, seed 001). Answers with
+ * the stored limits; the seed's shape is made by `limitReply` / `limitPageReply` (contracts).
+ */
 @Injectable()
 export class LimitsService {
   constructor(
-    @Inject(LIMITER_DATA_SOURCE) private readonly db: DataSource,
+    private readonly repository: LimitsRepository,
     private readonly definitions: LimitDefinitions,
     private readonly clock: Clock,
   ) {}
 
-  async create(command: CreateLimitCommand): Promise<LimitReply> {
+  async create(command: CreateLimitCommand): Promise<LimitEntity> {
     const now = this.clock.now();
     const row = Object.assign(new LimitEntity(), {
       sid: newId('limit'),
@@ -45,98 +40,42 @@ export class LimitsService {
       createdAt: now,
       updatedAt: now,
     });
-    try {
-      await this.definitions.change(row.accountSid, () => this.db.getRepository(LimitEntity).insert(row));
-    } catch (error) {
-      if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new DomainError(492);
-      throw error;
-    }
-    return ok(row);
+    const inserted = await this.definitions.change(row.accountSid, () => this.repository.insert(row));
+    if (!inserted) throw new DomainError(ErrorCode.LimitNameExists);
+    return row;
   }
 
-  async update(command: UpdateLimitCommand): Promise<LimitReply> {
+  async update(command: UpdateLimitCommand): Promise<LimitEntity> {
     const row = await this.find(command);
     if (command.name !== undefined && command.name !== row.name) {
-      throw new DomainError(400, 'name cannot be changed', { field: 'name' });
+      throw new DomainError(ErrorCode.BadRequest, 'name cannot be changed', { field: 'name' });
     }
     if (command.buckets !== undefined) row.buckets = command.buckets;
     if (command.description !== undefined) row.description = command.description;
     row.updatedAt = this.clock.now();
-    await this.definitions.change(row.accountSid, () =>
-      this.db
-        .getRepository(LimitEntity)
-        .update({ sid: row.sid }, { buckets: row.buckets, description: row.description, updatedAt: row.updatedAt }),
-    );
-    return ok(row);
+    await this.definitions.change(row.accountSid, () => this.repository.update(row));
+    return row;
   }
 
-  async delete(query: LimitByIdQuery): Promise<LimitReply> {
+  async delete(query: LimitByIdQuery): Promise<LimitEntity> {
     const row = await this.find(query);
-    await this.definitions.change(row.accountSid, () => this.db.getRepository(LimitEntity).delete({ sid: row.sid }));
-    return ok(row);
+    await this.definitions.change(row.accountSid, () => this.repository.delete(row.sid));
+    return row;
   }
 
-  async get(query: LimitByIdQuery): Promise<LimitReply> {
-    return ok(await this.find(query));
+  get(query: LimitByIdQuery): Promise<LimitEntity> {
+    return this.find(query);
   }
 
-  async search(query: SearchLimitsQuery): Promise<LimitPageReply> {
-    const qb = this.db
-      .getRepository(LimitEntity)
-      .createQueryBuilder('l')
-      .where('l.account_sid IN (:...accounts)', { accounts: query.accountSids });
-    if (query.name)
-      qb.andWhere(`l.name ILIKE :name ESCAPE '\\'`, { name: `%${query.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%` });
-    if (query.startTime) qb.andWhere('l.created_at >= :start', { start: query.startTime });
-    if (query.endTime) qb.andWhere('l.created_at <= :end', { end: query.endTime });
-    const direction = query.SortBy.direction === 'desc' ? 'DESC' : 'ASC';
-    qb.orderBy(query.SortBy.field === 'name' ? 'l.name' : 'l.created_at', direction).addOrderBy('l.sid', direction);
-    const [rows, total] = await qb
-      .skip(query.page * query.pageSize)
-      .take(query.pageSize)
-      .getManyAndCount();
-    const params = {
-      name: query.name,
-      startTime: query.startTime,
-      endTime: query.endTime,
-      // The default order goes without saying, as in the seed's URIs.
-      SortBy:
-        query.SortBy.field === DEFAULT_SORT.field && query.SortBy.direction === DEFAULT_SORT.direction
-          ? undefined
-          : `${query.SortBy.field}:${query.SortBy.direction}`,
-    };
-    return { code: 200, message: 'OK', data: pageOf(rows.map(toData), total, query, LIMITS_SEARCH_PATH, params) };
+  async search(query: SearchLimitsQuery): Promise<PageData<LimitEntity>> {
+    const { rows, total } = await this.repository.search(query);
+    return { items: rows, total, page: query.page, pageSize: query.pageSize };
   }
 
   /** A limit in the caller's scope, or 493: a stranger's limit is as unknown as none. */
   private async find(query: LimitByIdQuery): Promise<LimitEntity> {
-    const row = await this.db
-      .getRepository(LimitEntity)
-      .findOneBy({ sid: query.sid, accountSid: In(query.accountSids) });
-    if (!row) throw new DomainError(493);
+    const row = await this.repository.findInScope(query.sid, query.accountSids);
+    if (!row) throw new DomainError(ErrorCode.UnknownLimit);
     return row;
   }
-}
-
-function ok(row: LimitEntity): LimitReply {
-  return { code: 200, message: 'OK', data: toData(row) };
-}
-
-/** The seed's shape: buckets as a JSON string with numbers as strings. */
-export function toData(row: LimitEntity): LimitData {
-  return {
-    sid: row.sid,
-    name: row.name,
-    buckets: JSON.stringify(
-      row.buckets.map((b) => ({ name: b.name, max: String(b.max), interval: String(b.interval) })),
-    ),
-    description: row.description,
-    accountSid: row.createdBy,
-    accountEmail: row.createdByEmail,
-    targetAccountSid: row.accountSid,
-    targetAccountEmail: row.accountEmail,
-    uri: `${LIMITS_SEARCH_PATH}/${row.sid}`,
-    dateCreated: formatTimestamp(row.createdAt),
-    dateUpdated: formatTimestamp(row.updatedAt),
-  };
 }

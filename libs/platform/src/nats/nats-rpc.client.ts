@@ -107,7 +107,7 @@ export class NatsRpcClient implements OnModuleDestroy {
       const reply = decodeJson(msg.data) as CommandReply<S> | undefined;
       if (!reply || typeof reply !== 'object' || typeof (reply as { code?: unknown }).code !== 'number') {
         this.logger.error(`malformed reply on ${subject}`);
-        return { code: 500, message: 'Internal error' };
+        return { code: ErrorCode.Internal, message: 'Internal error' };
       }
       return reply;
     } catch (error) {
@@ -116,6 +116,21 @@ export class NatsRpcClient implements OnModuleDestroy {
       if (code === NatsErrorCode.Timeout && OUTCOME_MATTERS.has(subject)) return outcomeUnknown(this.config);
       return unavailable();
     }
+  }
+
+  /**
+   * Hands on a payload nobody has checked yet (an HTTP body, with the acting account the
+   * gateway resolved) to the service behind `subject`, which validates it on receipt against
+   * `COMMAND_SCHEMAS[subject]` and answers a 400 naming the offending field. This is the one
+   * untyped way in: code that builds a command itself uses {@link request}, whose payload type
+   * stays strict.
+   */
+  forward<S extends CommandSubject>(
+    subject: S,
+    payload: Record<string, unknown>,
+    options: { optional?: boolean } = {},
+  ): Promise<CommandReply<S>> {
+    return this.request(subject, payload as CommandInput<S>, options);
   }
 
   /** A command answered in this process, bounded by the request time-out as over NATS. */

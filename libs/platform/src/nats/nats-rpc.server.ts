@@ -7,6 +7,7 @@ import {
   nulCharacterAt,
   isCommandSubject,
   withPrefix,
+  ErrorCode,
 } from '@app/contracts';
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
 import { lastValueFrom } from 'rxjs';
@@ -145,5 +146,5 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
 }
 
 function invalid(field: string, message: string): ErrorReply {
-  return { code: 400, message: `Invalid request: ${message}`, field };
+  return { code: ErrorCode.BadRequest, message: `Invalid request: ${message}`, field };
 }

@@ -28,6 +28,13 @@ const COLUMNS: { key: keyof UsagePeriod; label: string }[] = [
   { key: 'expired', label: 'Expired' },
 ];
 
+/** `costAvoided` → "Cost avoided (USD)": a column's name as a heading, money with its unit. */
+function columnLabel(column: string, priceUnit: string): string {
+  const words = column.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  const label = words[0].toUpperCase() + words.slice(1);
+  return /cost/i.test(column) ? `${label} (${priceUnit})` : label;
+}
+
 /**
  * Usage (SPEC 11): `/2fa/usage` for the filters in the URL, as a chart and a table of the same
  * numbers, per day, month or year; conversion rate and cost as the server computed them.
@@ -116,7 +123,7 @@ export function UsagePage(props: { query: URLSearchParams }) {
                       ))}
                       {extra.map((c) => (
                         <th scope="col" key={c}>
-                          {c[0].toUpperCase() + c.slice(1)}
+                          {columnLabel(c, priceUnit)}
                         </th>
                       ))}
                       <th scope="col">Conversion rate</th>

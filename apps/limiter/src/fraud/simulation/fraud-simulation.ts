@@ -1,4 +1,4 @@
-import { DomainError, type FraudMode, type FraudReason } from '@app/contracts';
+import { DomainError, ErrorCode, type FraudMode, type FraudReason } from '@app/contracts';
 import { type AppConfig, ManualClock, type RedisClient } from '@app/platform';
 import { FraudGuard } from '../fraud-guard.service';
 import type { FraudPolicies, FraudPolicy } from '../fraud-policies';
@@ -356,7 +356,7 @@ export async function simulate(redis: RedisClient, config: AppConfig, o: Simulat
         return { refused: false };
       })
       .catch((error: unknown) => {
-        if (error instanceof DomainError && error.code === 456) {
+        if (error instanceof DomainError && error.code === ErrorCode.FraudBlocked) {
           result.refusals++;
           return { refused: true, reason: error.extra.reason as FraudReason };
         }
