@@ -5,7 +5,7 @@
  * (REDIS_URL, under a key prefix of its own, removed afterwards), driven by a seeded traffic
  * model on an injected clock: `--days` of legitimate traffic (about `--per-hour` sends an hour
  * with a daily cycle, 20 countries, ~3,000 prefixes in a Zipf mix, 70-90% verified after a
- * lognormal delay, 5% resends), then an attack day with attacks A, B, C, a cold start, a launch
+ * lognormal delay, 5% resends), then an attack day with attacks A, B, C, a cold start, prefix hopping, a launch
  * and a cluster of real users. Runs it in `block` mode, then the same traffic in `monitor`
  * mode, and prints the table. Deterministic: the same options print the same figures.
  */
@@ -99,6 +99,7 @@ async function main() {
     ['B: 20/h over 40 KG prefixes for 24 h, 0% verified', block.attacks.B],
     ['C: A (LK prefix) during a 2x legitimate spike', block.attacks.C],
     ['cold start: A on a new account', block.attacks.cold],
+    ['E: prefix hopping, 10 sends each to 24 KE prefixes, one every 10 min', block.attacks.hop],
   ];
   const out = [];
   out.push(
@@ -109,7 +110,7 @@ async function main() {
   out.push('| --- | --- | --- | --- | --- |');
   for (const [name, a] of rows) {
     out.push(
-      `| ${name} | ${a.sends} | ${a.letThrough} | ${pct(a.blockedShare)} | ${a.timeToBlock === null ? 'never' : `${a.timeToBlock} s`} |`,
+      `| ${name} | ${a.sends} | ${a.letThrough} | ${pct(a.blockedShare)} | ${a.timeToBlock === null ? 'never' : `${Math.round(a.timeToBlock)} s`} |`,
     );
   }
   out.push('');

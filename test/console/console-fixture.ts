@@ -39,7 +39,8 @@ export async function startConsoleFixture(): Promise<ConsoleFixture> {
   buildConsoleIfNeeded();
   const stack = await startStack({
     clock: new ManualClock(new Date(`${DAY_A}T10:00:00Z`)),
-    env: { DEFAULT_LIMIT_MAX: '1000', SDR_PRICES_FILE: testPriceFile() },
+    // The fraud guard on, as in production: the fraud page is tested against it.
+    env: { DEFAULT_LIMIT_MAX: '1000', SDR_PRICES_FILE: testPriceFile(), FRAUD_GUARD: 'true' },
   });
   let browser: Browser | undefined;
   try {

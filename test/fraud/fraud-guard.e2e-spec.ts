@@ -193,6 +193,50 @@ describe('fraud guard in the send path (SPEC 12)', () => {
     await verifyAll(BURST_FLOOR - 1);
   });
 
+  it("a prefix's block explains its sends: the country's people keep sending, until prefixes keep getting blocked", async () => {
+    const auth = await createAccount(stack);
+    // People of the country verify: the country has recent verified traffic.
+    for (let i = 0; i < 2; i++) {
+      const to = prefixNumbers()();
+      const res = await send(stack, auth, to);
+      const requestId = res.body.requestID as string;
+      const code = await readCode(stack, auth, to, requestId);
+      expect((await http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code } })).status).toBe(200);
+    }
+    const redis = new Redis(serviceUrls().redisUrl, { keyPrefix: stack.env.REDIS_PREFIX });
+    try {
+      const key = `fraud:{${auth.accountSid}}:st:${blockIdOf({ kind: 'country', label: 'US' }).slice(2)}`;
+      await eventually(async () => expect(Number(await redis.hget(key, 'v'))).toBeGreaterThan(1.9), 10_000, 100);
+    } finally {
+      redis.disconnect();
+    }
+    const burst = async () => {
+      const next = prefixNumbers();
+      for (let i = 0; i < BURST_FLOOR; i++) expect((await send(stack, auth, next())).status).toBe(200);
+      expect((await send(stack, auth, next())).body).toMatchObject({ code: 456, reason: 'prefix_velocity' });
+    };
+    // Two prefixes blocked: 16 unverified sends against 2 verified in the country.
+    await burst();
+    await burst();
+    // Once they count as resolved, the country's conversion would be 11 %: they are explained
+    // by their prefixes' blocks, so another prefix of the country still sends.
+    stack.clock.advance(11 * 60);
+    expect((await send(stack, auth, prefixNumbers()())).status).toBe(200);
+    // A third prefix newly blocked within a day: an attacker hopping prefixes; the country is blocked.
+    await burst();
+    expect((await send(stack, auth, prefixNumbers()())).body).toMatchObject({ code: 456, reason: 'low_conversion' });
+    const blocks = await http<{ data: { scope: { kind: string; value: string }; counters: object }[] }>(
+      stack.url,
+      'GET',
+      '/2fa/fraud/blocks',
+      { auth },
+    );
+    expect(blocks.body.data.find((b) => b.scope.kind === 'country')).toMatchObject({
+      scope: { value: 'US' },
+      counters: { prefixesBlocked: 3 },
+    });
+  });
+
   it('passes safe-listed numbers and prefixes', async () => {
     const auth = await createAccount(stack);
     const next = prefixNumbers();

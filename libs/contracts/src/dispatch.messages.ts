@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { okWith } from './paging';
 import { CHANNELS } from './subjects';
 import { accountSid, otpRequestId } from './validation';
 
@@ -113,8 +114,5 @@ export const DevOutboxEntry = z
   .meta({ id: 'DevOutboxMessage' });
 export type DevOutboxEntry = z.infer<typeof DevOutboxEntry>;
 
-export interface DevOutboxReply {
-  code: 200;
-  message: 'OK';
-  data: DevOutboxEntry[];
-}
+export const DevOutboxReply = okWith(z.array(DevOutboxEntry));
+export type DevOutboxReply = z.infer<typeof DevOutboxReply>;

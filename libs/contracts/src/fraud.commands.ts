@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FraudDecision } from './events';
+import { FRAUD_DECISIONS } from './events';
 import { timeBound, timestamp } from './paging';
 import { accountSid, boolField, idOf, intField, ipAddress } from './validation';
 
@@ -57,10 +57,11 @@ export const FraudCheck = z.object({
 export type FraudCheck = z.infer<typeof FraudCheck>;
 
 /** The guard's verdict on a send the limiter then counted (a refusal is a 456 instead). */
-export interface FraudVerdict {
-  decision: Exclude<FraudDecision, 'blocked'>;
-  reasons?: string[];
-}
+export const FraudVerdict = z.object({
+  decision: z.enum(FRAUD_DECISIONS).exclude(['blocked']),
+  reasons: z.array(z.string()).optional(),
+});
+export type FraudVerdict = z.infer<typeof FraudVerdict>;
 
 const actingAccount = { accountSid };
 

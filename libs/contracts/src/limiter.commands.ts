@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { FraudCheck, type FraudVerdict } from './fraud.commands';
+import { FraudCheck, FraudVerdict } from './fraud.commands';
 import { limitRefs } from './otp.commands';
-import { type Page, pageFields, searchScope, sortBy, timeBound, timestamp } from './paging';
+import { okWith, pageFields, pageSchema, searchScope, sortBy, timeBound, timestamp } from './paging';
 import { accountSid, idOf, intField, nonEmpty, parsedIfJsonString } from './validation';
 
 export const limitSid = idOf('LM');
@@ -116,17 +116,11 @@ export const LimitData = z
   .meta({ id: 'Limit' });
 export type LimitData = z.infer<typeof LimitData>;
 
-export interface LimitReply {
-  code: 200;
-  message: 'OK';
-  data: LimitData;
-}
+export const LimitReply = okWith(LimitData);
+export type LimitReply = z.infer<typeof LimitReply>;
 
-export interface LimitPageReply {
-  code: 200;
-  message: 'OK';
-  data: Page<LimitData>;
-}
+export const LimitPageReply = okWith(pageSchema(LimitData));
+export type LimitPageReply = z.infer<typeof LimitPageReply>;
 
 /**
  * Count one operation against the caller's limits (SPEC section 6). Without `limits` the
@@ -142,15 +136,16 @@ export const ConsumeLimitsCommand = z.object({
 });
 export type ConsumeLimitsCommand = z.infer<typeof ConsumeLimitsCommand>;
 
-export interface ConsumeLimitsReply {
-  code: 200;
-  message: 'OK';
+export const ConsumeLimitsReply = z.object({
+  code: z.literal(200),
+  message: z.literal('OK'),
   /** Operations left in the tightest bucket that counted this one. */
-  remaining: number;
+  remaining: z.number().int().meta({ description: 'Operations left in the tightest bucket that counted this one.' }),
   /** Seconds until that bucket's window closes. */
-  resetIn: number;
+  resetIn: z.number().int().meta({ description: "Seconds until that bucket's window closes." }),
   /** That bucket's `max`. */
-  limit: number;
+  limit: z.number().int().meta({ description: "That bucket's `max`." }),
   /** The fraud guard's verdict, when the command asked for it. */
-  fraud?: FraudVerdict;
-}
+  fraud: FraudVerdict.optional(),
+});
+export type ConsumeLimitsReply = z.infer<typeof ConsumeLimitsReply>;

@@ -97,6 +97,10 @@ export const timestamp = z.string().meta({
   examples: ['2021-02-04T03:52:09.400+0000'],
 });
 
+/** A resource operation's success, over NATS as over HTTP: the seed's `{code, message, data}`. */
+export const okWith = <T extends z.ZodType>(data: T) =>
+  z.object({ code: z.literal(200), message: z.literal('OK'), data });
+
 /** A page of results, exactly in seed 001's envelope. */
 export function pageSchema<T extends z.ZodType>(item: T) {
   return z.object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DELIVERY_STATUSES, FRAUD_DECISIONS, OTP_STATUSES } from './events';
-import { type Page, pageFields, searchScope, sortBy, timeBound, timestamp } from './paging';
+import { okWith, pageFields, pageSchema, searchScope, sortBy, timeBound, timestamp } from './paging';
 import { CHANNELS } from './subjects';
 import { accountSid, otpRequestId } from './validation';
 
@@ -141,17 +141,11 @@ export const SdrData = z
   .meta({ id: 'SessionRecord' });
 export type SdrData = z.infer<typeof SdrData>;
 
-export interface SdrReply {
-  code: 200;
-  message: 'OK';
-  data: SdrData;
-}
+export const SdrReply = okWith(SdrData);
+export type SdrReply = z.infer<typeof SdrReply>;
 
-export interface SdrPageReply {
-  code: 200;
-  message: 'OK';
-  data: Page<SdrData>;
-}
+export const SdrPageReply = okWith(pageSchema(SdrData));
+export type SdrPageReply = z.infer<typeof SdrPageReply>;
 
 const usageCounts = {
   requests: z.number().int(),
@@ -186,8 +180,5 @@ export const UsageData = z
   })
   .meta({ id: 'Usage' });
 
-export interface UsageReply {
-  code: 200;
-  message: 'OK';
-  data: z.infer<typeof UsageData>;
-}
+export const UsageReply = okWith(UsageData);
+export type UsageReply = z.infer<typeof UsageReply>;

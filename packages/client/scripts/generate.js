@@ -1,8 +1,12 @@
 'use strict';
 /**
- * Generates the client's types (src/generated/, not in git) from the gateway's own OpenAPI
- * document, built from the compiled gateway exactly as it serves it at /docs/openapi.json, with
- * openapi-typescript. The document ships in the package too (`@smart2fa/client/openapi.json`).
+ * Generates the client's types (src/generated/, not in git) with openapi-typescript:
+ * - the HTTP ones from the gateway's own OpenAPI document, built from the compiled gateway
+ *   exactly as it serves it at /docs/openapi.json;
+ * - the NATS ones from the command map of libs/contracts (buildCommandsDocument: each
+ *   subject's payload and reply as JSON Schema), with the subjects and the error catalog's
+ *   HTTP statuses, so that the package never imports libs/contracts at run time.
+ * Both documents ship in the package too (`@smart2fa/client/openapi.json`, `/commands.json`).
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -13,9 +17,11 @@ const { buildIfNeeded } = require(path.join(ROOT, 'scripts/build-if-needed'));
 
 const DOCUMENT_MODULE = path.join(ROOT, 'dist/apps/gateway/src/docs/openapi.document.js');
 const CONTROLLERS_MODULE = path.join(ROOT, 'dist/apps/gateway/src/gateway.controllers.js');
+const COMMANDS_MODULE = path.join(ROOT, 'dist/apps/gateway/src/docs/commands.document.js');
+const CONTRACTS_MODULE = path.join(ROOT, 'dist/libs/contracts/src/index.js');
 
 async function main() {
-  buildIfNeeded([DOCUMENT_MODULE, CONTROLLERS_MODULE]);
+  buildIfNeeded([DOCUMENT_MODULE, CONTROLLERS_MODULE, COMMANDS_MODULE, CONTRACTS_MODULE]);
   require('reflect-metadata');
   const { buildOpenApiDocument } = require(DOCUMENT_MODULE);
   const { DOCUMENTED_CONTROLLERS } = require(CONTROLLERS_MODULE);
@@ -29,7 +35,25 @@ async function main() {
   fs.writeFileSync(path.join(generated, 'openapi.ts'), header + astToString(ast));
   fs.mkdirSync(path.join(PACKAGE, 'dist'), { recursive: true });
   fs.writeFileSync(path.join(PACKAGE, 'dist/openapi.json'), JSON.stringify(document, null, 2));
-  process.stderr.write(`client types generated from ${Object.keys(document.paths).length} paths\n`);
+
+  const { buildCommandsDocument } = require(COMMANDS_MODULE);
+  const { COMMAND_SCHEMAS, ERROR_CATALOG, OUTCOME_MATTERS } = require(CONTRACTS_MODULE);
+  const commands = buildCommandsDocument();
+  const commandsAst = await openapiTS(commands, { alphabetize: false });
+  const subjects = Object.keys(COMMAND_SCHEMAS);
+  const statuses = Object.fromEntries(Object.entries(ERROR_CATALOG).map(([code, entry]) => [code, entry.http]));
+  fs.writeFileSync(
+    path.join(generated, 'commands.ts'),
+    header.replace("gateway's OpenAPI document", 'command map of libs/contracts') +
+      astToString(commandsAst) +
+      `\n/** Every request-reply subject of the command map. */\nexport const COMMAND_SUBJECTS = ${JSON.stringify(subjects)} as const;\n` +
+      `\n/** Commands that may have been done when no reply came (a time-out is 457, not 503). */\nexport const OUTCOME_MATTERS_SUBJECTS: readonly string[] = ${JSON.stringify(OUTCOME_MATTERS)};\n` +
+      `\n/** The HTTP status of each catalog code (README "Error catalog"). */\nexport const CATALOG_HTTP_STATUS: Readonly<Record<number, number>> = ${JSON.stringify(statuses)};\n`,
+  );
+  fs.writeFileSync(path.join(PACKAGE, 'dist/commands.json'), JSON.stringify(commands, null, 2));
+  process.stderr.write(
+    `client types generated from ${Object.keys(document.paths).length} paths and ${subjects.length} NATS subjects\n`,
+  );
 }
 
 main().catch((error) => {

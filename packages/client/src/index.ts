@@ -176,6 +176,34 @@ export class Smart2fa {
       this.request('POST', '/2fa/accounts', { body }),
   };
 
+  /** The fraud guard (SPEC 12); `query.accountSid` acts for a sub-account of yours. */
+  readonly fraud = {
+    settings: (query: QueryOf<'getFraudSettings'> = {}): Promise<ResponseOf<'getFraudSettings'>> =>
+      this.request('GET', '/2fa/fraud/settings', { query }),
+    updateSettings: (body: RequestBody<'updateFraudSettings'>): Promise<ResponseOf<'updateFraudSettings'>> =>
+      this.request('PUT', '/2fa/fraud/settings', { body }),
+    geoPermissions: (query: QueryOf<'listFraudGeoPermissions'> = {}): Promise<ResponseOf<'listFraudGeoPermissions'>> =>
+      this.request('GET', '/2fa/fraud/geo-permissions', { query }),
+    updateGeoPermission: (
+      countryCode: string,
+      body: RequestBody<'updateFraudGeoPermission'>,
+    ): Promise<ResponseOf<'updateFraudGeoPermission'>> =>
+      this.request('PUT', `/2fa/fraud/geo-permissions/${encodeURIComponent(countryCode)}`, { body }),
+    safeList: (query: QueryOf<'listFraudSafeList'> = {}): Promise<ResponseOf<'listFraudSafeList'>> =>
+      this.request('GET', '/2fa/fraud/safe-list', { query }),
+    addSafeListEntry: (body: RequestBody<'addFraudSafeListEntry'>): Promise<ResponseOf<'addFraudSafeListEntry'>> =>
+      this.request('POST', '/2fa/fraud/safe-list', { body }),
+    deleteSafeListEntry: (
+      id: string,
+      query: QueryOf<'deleteFraudSafeListEntry'> = {},
+    ): Promise<ResponseOf<'deleteFraudSafeListEntry'>> =>
+      this.request('DELETE', `/2fa/fraud/safe-list/${encodeURIComponent(id)}`, { query }),
+    blocks: (query: QueryOf<'listFraudBlocks'> = {}): Promise<ResponseOf<'listFraudBlocks'>> =>
+      this.request('GET', '/2fa/fraud/blocks', { query }),
+    unblock: (id: string, query: QueryOf<'unblockFraudBlock'> = {}): Promise<ResponseOf<'unblockFraudBlock'>> =>
+      this.request('DELETE', `/2fa/fraud/blocks/${encodeURIComponent(id)}`, { query }),
+  };
+
   readonly dev = {
     /** What the `log` providers sent to `to` (only with `DEV_OUTBOX=true`). */
     outbox: (query: QueryOf<'devOutbox'>): Promise<ResponseOf<'devOutbox'>> =>

@@ -84,6 +84,19 @@ describe('@smart2fa/client over HTTP', () => {
     expect(usage.data).toMatchObject({ granularity: 'month', periods: [] });
   });
 
+  it('manages the fraud guard', async () => {
+    expect((await client.fraud.updateSettings({ mode: 'monitor' })).data.mode).toBe('monitor');
+    expect((await client.fraud.settings()).data.mode).toBe('monitor');
+    const geo = await client.fraud.updateGeoPermission('cu', { sms: 'block' });
+    expect(geo.data).toMatchObject({ countryCode: 'CU', sms: 'block' });
+    expect((await client.fraud.geoPermissions()).data.map((g) => g.countryCode)).toContain('CU');
+    const entry = await client.fraud.addSafeListEntry({ number: '+14155550199', ttl: 3600 });
+    expect((await client.fraud.safeList()).data.map((e) => e.id)).toEqual([entry.data.id]);
+    await client.fraud.deleteSafeListEntry(entry.data.id);
+    expect((await client.fraud.blocks()).data).toEqual([]);
+    await expect(client.fraud.unblock(`FB${'0'.repeat(32)}`)).rejects.toMatchObject({ code: 482, status: 404 });
+  });
+
   it('retries after Retry-After only when asked to', async () => {
     await client.limits.create({ name: 'per-second', buckets: [{ name: 'one', max: 1, interval: 1 }] });
     const to = uniqueNumber();

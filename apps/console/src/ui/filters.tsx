@@ -11,7 +11,14 @@ export const CHANNEL_OPTIONS: Option[] = (['sms', 'call', 'email'] satisfies Cha
   value,
   label: { sms: 'SMS', call: 'Voice call', email: 'Email' }[value],
 }));
-export const STATUS_OPTIONS = optionsOf(['pending', 'verified', 'canceled', 'expired', 'failed'] satisfies OtpStatus[]);
+export const STATUS_OPTIONS = optionsOf([
+  'pending',
+  'verified',
+  'canceled',
+  'expired',
+  'failed',
+  'blocked',
+] satisfies OtpStatus[]);
 export const DELIVERY_STATUS_OPTIONS = optionsOf([
   'queued',
   'sent',

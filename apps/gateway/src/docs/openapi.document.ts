@@ -211,7 +211,11 @@ function operationOf(route: GatewayRoute, doc: ApiOperationDoc): ZodOpenApiOpera
  * preprocess (`page`, `pageSize`) is dropped from the input form: it is put back. `limits` is
  * read by a preprocess that also takes the seed's object form, which the schema cannot show.
  */
-const override: NonNullable<CreateDocumentOptions['override']> = ({ jsonSchema, zodSchema, io }) => {
+export const zodJsonSchemaOverride: NonNullable<CreateDocumentOptions['override']> = ({
+  jsonSchema,
+  zodSchema,
+  io,
+}) => {
   if (io !== 'input') return;
   const def = zodSchema._zod.def as { type: string; defaultValue?: unknown };
   if (def.type === 'default' && jsonSchema.default === undefined) {
@@ -298,6 +302,6 @@ export function buildOpenApiDocument(controllers: readonly ControllerClass[]): R
         headers: HEADERS,
       },
     },
-    { override },
+    { override: zodJsonSchemaOverride },
   ) as unknown as Record<string, unknown>;
 }

@@ -7,9 +7,8 @@ import { z } from 'zod';
  * against. Built from the contracts' reply schemas, never restated.
  */
 
-/** A resource operation's success: the seed's `{code, message, data}`. */
-export const okWith = <T extends z.ZodType>(data: T) =>
-  z.object({ code: z.literal(200), message: z.literal('OK'), data });
+/** A resource operation's success: the seed's `{code, message, data}` (the services' own replies). */
+export { okWith } from '@app/contracts';
 
 /** send, verify, cancel: the limit state leaves as `RateLimit-*` headers, not in the body. */
 export const OtpReplyBody = OtpReply.omit({ remaining: true, resetIn: true, limit: true }).meta({ id: 'OtpReply' });

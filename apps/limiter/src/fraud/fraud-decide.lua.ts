@@ -11,12 +11,14 @@ export const FRAUD_DECIDE_LUA = `
 --   state: u, ut  unverified pressure (sends minus verifies, decaying with tau_u) and its time
 --          v, vt  verified sends (decaying with tau_v) and its time
 --          s:<b>, v:<b>  sends and verifies of the sends made in time bucket b (conversion)
+--          x:<b>  (a prefix) of its unverified sends of bucket b, those its country no longer counts
 --          lvl, lvlt  how many blocks this scope had, and when the last one started
+--          pt, ptt  (a country) how many of its prefixes were newly blocked, and when the last one was
 --   block: id, kind, label, reason, until, created, level, counters
 -- ARGV[1] now (ms)   ARGV[2] static refusal reason or ''   ARGV[3] tau_u (ms)   ARGV[4] tau_v (ms)
 -- ARGV[5] bucket (ms)   ARGV[6] conversion window (buckets)   ARGV[7] buckets before a send counts as resolved
 -- ARGV[8] escalation memory (ms)   ARGV[9] durations (ms), comma-separated   ARGV[10] probation minimum resolved
--- ARGV[11] record only (1: monitor mode still decides and blocks; same as 0 here, kept for the reply)
+-- ARGV[11] prefixes of one country newly blocked within the escalation memory that block the country (0: never)
 -- then per scope, 8 values: kind, label, id, floor (0: no velocity rule), share, velocity reason,
 --                           conversion minimum resolved (0: no conversion rule), conversion threshold
 -- Returns { 1 } counted, or { 0, reason, until ms (0: no block), scope index (0: static), id,
@@ -29,6 +31,7 @@ local memory = tonumber(ARGV[8])
 local durations = {}
 for d in string.gmatch(ARGV[9], '[^,]+') do durations[#durations + 1] = tonumber(d) end
 local probation_min = tonumber(ARGV[10])
+local prefix_trips = tonumber(ARGV[11])
 local FIELDS = 8
 local scopes = (#KEYS - 1) / 2
 local cur = math.floor(now / bucket_ms)
@@ -56,11 +59,49 @@ local function decayed(value, at, tau)
 end
 
 local state = {}
+local country = nil
 for s = 1, scopes do
-  local st = redis.call('HMGET', KEYS[2 * s], 'u', 'ut', 'v', 'vt', 'lvl', 'lvlt')
+  local st = redis.call('HMGET', KEYS[2 * s], 'u', 'ut', 'v', 'vt', 'lvl', 'lvlt', 'pt', 'ptt')
   local lvl, lvlt = tonumber(st[5]) or 0, tonumber(st[6]) or 0
   if now - lvlt > memory then lvl = 0 end
-  state[s] = { u = decayed(st[1], st[2], tau_u), v = decayed(st[3], st[4], tau_v), lvl = lvl }
+  local pt, ptt = tonumber(st[7]) or 0, tonumber(st[8]) or 0
+  if now - ptt > memory then pt = 0 end
+  state[s] = { u = decayed(st[1], st[2], tau_u), v = decayed(st[3], st[4], tau_v), lvl = lvl, pt = pt }
+  if arg(s, 1) == 'country' then country = s end
+end
+
+local function window_fields(prefixes, from, to)
+  local fields = {}
+  for b = from, to do
+    for _, p in ipairs(prefixes) do fields[#fields + 1] = p .. b end
+  end
+  return fields
+end
+
+-- A prefix's block explains that prefix's unverified sends: a country with people verifying
+-- there (recent verified sends) stops holding them against its other numbers (they leave the
+-- country's conversion buckets, once); a country nobody verifies in keeps them. Either way it
+-- counts one more of its prefixes newly blocked (several block the country: prefix hopping).
+local function explain(s)
+  if not country or country == s then return end
+  local kind = arg(s, 1)
+  if kind ~= 'prefix4' and kind ~= 'prefix6' then return end
+  if state[s].lvl == 0 then
+    state[country].pt = state[country].pt + 1
+    redis.call('HSET', KEYS[2 * country], 'pt', state[country].pt, 'ptt', now)
+  end
+  if tonumber(arg(s, 7)) == 0 or tonumber(arg(country, 7)) == 0 or state[country].v < 1 then return end
+  local values = redis.call('HMGET', KEYS[2 * s], unpack(window_fields({ 's:', 'v:', 'x:' }, cur - window, cur)))
+  local b = cur - window
+  for i = 1, #values, 3 do
+    local unexplained = (tonumber(values[i]) or 0) - (tonumber(values[i + 1]) or 0) - (tonumber(values[i + 2]) or 0)
+    if unexplained > 0 then
+      local left = redis.call('HINCRBY', KEYS[2 * country], 's:' .. b, -unexplained)
+      if left < 0 then redis.call('HSET', KEYS[2 * country], 's:' .. b, 0) end
+      redis.call('HINCRBY', KEYS[2 * s], 'x:' .. b, unexplained)
+    end
+    b = b + 1
+  end
 end
 
 local function trip(s, reason, counters)
@@ -75,7 +116,12 @@ local function trip(s, reason, counters)
   redis.call('ZADD', KEYS[1], until_ms, id)
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
   redis.call('PEXPIRE', KEYS[1], durations[#durations] + 60000)
+  explain(s)
   redis.call('HSET', KEYS[2 * s], 'lvl', level, 'lvlt', now)
+  -- A country blocked for its prefixes is on probation: one more newly blocked prefix blocks it again.
+  if s == country and state[s].pt >= prefix_trips and prefix_trips > 0 then
+    redis.call('HSET', KEYS[2 * s], 'pt', prefix_trips - 1, 'ptt', now)
+  end
   return { 0, reason, until_ms, s, id, json }
 end
 
@@ -92,17 +138,16 @@ for s = 1, scopes do
 end
 
 -- 4. Conversion over the resolved part of the window: verified / sent, past a minimum of sends.
---    A scope blocked within the escalation memory is on probation: a smaller minimum.
+--    A scope blocked within the escalation memory is on probation: a smaller minimum. A country
+--    of which enough prefixes were newly blocked within the memory is blocked (prefix hopping).
+if country and prefix_trips > 0 and state[country].pt >= prefix_trips then
+  return trip(country, 'low_conversion', { prefixesBlocked = state[country].pt })
+end
 for s = 1, scopes do
   local minimum = tonumber(arg(s, 7))
   if minimum > 0 then
     if state[s].lvl > 0 then minimum = math.min(minimum, probation_min) end
-    local fields = {}
-    for b = cur - window, cur - resolve do
-      fields[#fields + 1] = 's:' .. b
-      fields[#fields + 1] = 'v:' .. b
-    end
-    local values = redis.call('HMGET', KEYS[2 * s], unpack(fields))
+    local values = redis.call('HMGET', KEYS[2 * s], unpack(window_fields({ 's:', 'v:' }, cur - window, cur - resolve)))
     local sent, verified = 0, 0
     for i = 1, #values, 2 do
       sent = sent + (tonumber(values[i]) or 0)
@@ -122,7 +167,7 @@ for s = 1, scopes do
   if tonumber(arg(s, 7)) > 0 then
     redis.call('HINCRBY', key, 's:' .. cur, 1)
     for b = cur - window - 3, cur - window - 1 do
-      redis.call('HDEL', key, 's:' .. b, 'v:' .. b)
+      redis.call('HDEL', key, 's:' .. b, 'v:' .. b, 'x:' .. b)
     end
   end
   redis.call('PEXPIRE', key, keep)

@@ -28,6 +28,8 @@ export interface FraudThresholds {
   /** A scope blocked within this long escalates, and is on probation (a smaller conversion minimum). */
   memoryMs: number;
   probationMin: number;
+  /** Prefixes of one country newly blocked within memoryMs that block the country (an attacker hopping prefixes). */
+  prefixTripsBlockCountry: number;
   /** Block durations by escalation level. */
   durationsMs: number[];
   scopes: Record<ScopeKind, ScopeRule>;
@@ -48,6 +50,7 @@ const STANDARD: FraudThresholds = {
   resolveBuckets: 1,
   memoryMs: 24 * HOUR,
   probationMin: 5,
+  prefixTripsBlockCountry: 3,
   durationsMs: [15 * MIN, HOUR, 12 * HOUR, 24 * HOUR],
   scopes: {
     prefix4: { floor: 8, share: 0.5, velocityReason: 'prefix_velocity', conversionMin: 20, conversionBelow: 0.1 },

@@ -90,7 +90,7 @@ export class FraudStore implements OnModuleInit {
       t.memoryMs,
       t.durationsMs.join(','),
       t.probationMin,
-      0,
+      t.prefixTripsBlockCountry,
       ...scopes.flatMap((s, i) => {
         const r = t.scopes[s.kind];
         return [

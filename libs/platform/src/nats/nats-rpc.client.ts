@@ -8,6 +8,7 @@ import {
   ErrorCode,
   catalogMessage,
   isErrorReply,
+  OUTCOME_MATTERS as OUTCOME_MATTERS_LIST,
   withPrefix,
 } from '@app/contracts';
 import { ErrorCode as NatsErrorCode, Events, headers, type NatsConnection, type NatsError } from 'nats';
@@ -18,24 +19,8 @@ import { decodeJson, encodeJson } from './codec';
 import { localHandler } from './local-commands';
 import { NATS_CONNECTION } from './nats.tokens';
 
-/**
- * Commands whose effect a caller must not be told did not happen: without an answer after
- * they left, their outcome is unknown (457), not "nothing done" (503). The others only read,
- * or (limiter.v1.consume) are part of a command that itself does nothing without their answer.
- */
-const OUTCOME_MATTERS: ReadonlySet<CommandSubject> = new Set<CommandSubject>([
-  'otp.v1.send',
-  'otp.v1.verify',
-  'otp.v1.cancel',
-  'limiter.v1.create',
-  'limiter.v1.update',
-  'limiter.v1.delete',
-  'fraud.v1.settings.put',
-  'fraud.v1.geo.put',
-  'fraud.v1.safelist.add',
-  'fraud.v1.safelist.delete',
-  'fraud.v1.blocks.delete',
-]);
+/** See {@link OUTCOME_MATTERS_LIST} (libs/contracts command-map.ts). */
+const OUTCOME_MATTERS: ReadonlySet<CommandSubject> = new Set(OUTCOME_MATTERS_LIST);
 
 /**
  * Typed request-reply over the contract's command map, honest about what a missing answer

@@ -26,6 +26,7 @@ const COLUMNS: { key: keyof UsagePeriod; label: string }[] = [
   { key: 'verified', label: 'Verified' },
   { key: 'canceled', label: 'Canceled' },
   { key: 'expired', label: 'Expired' },
+  { key: 'blocked', label: 'Blocked' },
 ];
 
 /** `costAvoided` → "Cost avoided (USD)": a column's name as a heading, money with its unit. */
@@ -45,11 +46,12 @@ export function UsagePage(props: { query: URLSearchParams }) {
   const key = JSON.stringify(params);
   const usage = useResource(key, () => api.get<UsageReply>('/2fa/usage', params));
   const period = PERIOD_NAME[granularity] ?? granularity;
-  // A column the server adds (the fraud guard's `blocked`) shows up without a console change.
+  // A column the server adds later shows up without a console change.
   const extraColumns = (periods: UsagePeriod[]) =>
     scalarColumns(periods as unknown as Record<string, unknown>[]).filter(
       (c) =>
-        !COLUMNS.some((k) => k.key === c) && !['period', 'startTime', 'endTime', 'conversionRate', 'cost'].includes(c),
+        !COLUMNS.some((k) => k.key === c) &&
+        !['period', 'startTime', 'endTime', 'conversionRate', 'cost', 'costAvoided'].includes(c),
     );
 
   return (
@@ -100,6 +102,14 @@ export function UsagePage(props: { query: URLSearchParams }) {
                   <dt>Cost</dt>
                   <dd>{formatCost(total.cost, priceUnit)}</dd>
                 </div>
+                <div>
+                  <dt>Blocked by the fraud guard</dt>
+                  <dd>{total.blocked}</dd>
+                </div>
+                <div>
+                  <dt>Cost avoided</dt>
+                  <dd>{formatCost(total.costAvoided, priceUnit)}</dd>
+                </div>
               </dl>
               <UsageChart
                 periods={periods}
@@ -128,6 +138,7 @@ export function UsagePage(props: { query: URLSearchParams }) {
                       ))}
                       <th scope="col">Conversion rate</th>
                       <th scope="col">Cost ({priceUnit})</th>
+                      <th scope="col">Cost avoided ({priceUnit})</th>
                     </tr>
                   </thead>
                   <tbody>
@@ -146,6 +157,7 @@ export function UsagePage(props: { query: URLSearchParams }) {
                         ))}
                         <td class="num">{formatPercent(p.conversionRate)}</td>
                         <td class="num">{p.cost}</td>
+                        <td class="num">{p.costAvoided}</td>
                       </tr>
                     ))}
                   </tbody>
@@ -164,6 +176,7 @@ export function UsagePage(props: { query: URLSearchParams }) {
                       ))}
                       <td class="num">{formatPercent(total.conversionRate)}</td>
                       <td class="num">{total.cost}</td>
+                      <td class="num">{total.costAvoided}</td>
                     </tr>
                   </tfoot>
                 </table>

@@ -29,7 +29,7 @@ export interface SimulationOptions {
   trace?: string;
 }
 
-type Kind = 'legit' | 'A' | 'B' | 'C' | 'cold' | 'launch' | 'cluster';
+type Kind = 'legit' | 'A' | 'B' | 'C' | 'cold' | 'hop' | 'launch' | 'cluster';
 
 interface Send {
   index: number;
@@ -115,7 +115,7 @@ export interface AttackFigures {
 }
 
 export interface SimulationResult {
-  attacks: Record<'A' | 'B' | 'C' | 'cold', AttackFigures>;
+  attacks: Record<'A' | 'B' | 'C' | 'cold' | 'hop', AttackFigures>;
   launch: { sends: number; verified: number; refused: number };
   cluster: { sends: number; refused: number };
   legit: { sends: number; refusedOutside: number; refusedInside: number; insideSends: number };
@@ -140,6 +140,7 @@ export async function simulate(redis: RedisClient, config: AppConfig, o: Simulat
   const main = 'AC' + 'a'.repeat(32);
   const launchAccount = 'AC' + 'b'.repeat(32);
   const coldAccount = 'AC' + 'c'.repeat(32);
+  const hopAccount = 'AC' + 'd'.repeat(32);
 
   // Attack targets: the least-used prefix of a high-cost country; KG's prefixes and more.
   const uz = byCode.get('UZ')!;
@@ -225,7 +226,10 @@ export async function simulate(redis: RedisClient, config: AppConfig, o: Simulat
   };
 
   // Attacks on the attack day: A at 03:00, cold start at 06:00, launch at 10:00, the cluster
-  // at 12:00, C at 15:00 within a 2x legitimate spike (14:00-17:00), B all day.
+  // at 12:00, C at 15:00 within a 2x legitimate spike (14:00-17:00), B all day, and from 18:00
+  // an attacker hopping prefixes (on an account of its own): 10 sends at 1/s to one KE prefix,
+  // then the next prefix 10 minutes later, 24 prefixes in 4 hours (slow enough for the
+  // country's velocity; the prefixes it gets blocked block the country).
   const spike = (t: number) => t >= attackDay + 14 * HOUR && t < attackDay + 17 * HOUR;
   const sequential = (start: number, account: string, prefix: string, kind: Kind) => {
     let n = rng.int(0, 7000);
@@ -240,6 +244,15 @@ export async function simulate(redis: RedisClient, config: AppConfig, o: Simulat
     sequential(attackDay + 3 * HOUR, main, targetA, 'A');
     sequential(attackDay + 6 * HOUR, coldAccount, targetCold, 'cold');
     sequential(attackDay + 15 * HOUR, main, targetC, 'C');
+    prefixesOf('KE', 24, new Rng(o.seed + 2)).forEach((prefix, p) => {
+      for (let i = 0; i < 10; i++) {
+        const t = attackDay + 18 * HOUR + p * 10 * MIN + i * SEC;
+        const to = `${prefix}${String(1000 + i).padStart(4, '0')}`;
+        schedule(
+          newSend({ t, account: hopAccount, to, ip: rng.ip(), kind: 'hop', verifyAt: null, inAttackedScope: false }),
+        );
+      }
+    });
     for (let h = 0; h < 24; h++) {
       for (let i = 0; i < 20; i++) {
         const t = attackDay + h * HOUR + rng.int(0, HOUR);
@@ -285,7 +298,7 @@ export async function simulate(redis: RedisClient, config: AppConfig, o: Simulat
 
   const figures = (): AttackFigures => ({ sends: 0, letThrough: 0, blockedShare: 0, timeToBlock: null });
   const result: SimulationResult = {
-    attacks: { A: figures(), B: figures(), C: figures(), cold: figures() },
+    attacks: { A: figures(), B: figures(), C: figures(), cold: figures(), hop: figures() },
     launch: { sends: 0, verified: 0, refused: 0 },
     cluster: { sends: 0, refused: 0 },
     legit: { sends: 0, refusedOutside: 0, refusedInside: 0, insideSends: 0 },
