@@ -1,4 +1,8 @@
-import { type AppConfig, ConfigError, parseProviders } from '@app/platform';
+import { type AppConfig, ConfigError, loadConfig, parseProviders } from '@app/platform';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProviderChain } from './provider-chain';
 import { buildRoutes } from './provider-registry';
 
 describe('building the providers of a providers file', () => {
@@ -62,5 +66,37 @@ describe('building the providers of a providers file', () => {
       ['uk', 'uk', ['GB']],
       ['vonage', 'vonage', undefined],
     ]);
+  });
+
+  it('loads, builds and routes the README’s providers-file example as the README says', () => {
+    const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Providers and routing\n'));
+    const example = /^```json\n([\s\S]*?)^```$/m.exec(section)?.[1];
+    expect(example).toContain('"twilio-uk"');
+    const path = join(mkdtempSync(join(tmpdir(), 'readme-providers-')), 'providers.json');
+    writeFileSync(path, example as string);
+    // Its credentials are `${NAME}` references: the file itself holds none.
+    const secrets = {
+      TWILIO_UK_AUTH_TOKEN: 'u'.repeat(32),
+      TWILIO_AUTH_TOKEN: 'm'.repeat(32),
+      VONAGE_API_SECRET: 'v'.repeat(16),
+      MAIL_SMTP_URL: 'smtps://user:pass@mail.example.com:465',
+    };
+    expect(loadConfig({ PROVIDERS_FILE: path }).providers?.sms?.map((e) => e.unresolved)).toEqual([
+      { authToken: 'TWILIO_UK_AUTH_TOKEN' },
+      { authToken: 'TWILIO_AUTH_TOKEN' },
+      { apiSecret: 'VONAGE_API_SECRET' },
+    ]);
+    const config = loadConfig({ PROVIDERS_FILE: path, PUBLIC_URL: 'https://otp.example.com', ...secrets });
+    expect(config.providers?.email).toEqual([
+      expect.objectContaining({ name: 'smtp', type: 'smtp', settings: { url: secrets.MAIL_SMTP_URL } }),
+    ]);
+    const sms = new ProviderChain('sms', buildRoutes('sms', config, {}), () => 0);
+    const route = (to: string) => sms.serving(to).map((r) => r.provider.name);
+    expect(route('+447400123456')).toEqual(['twilio-uk', 'main', 'vonage']);
+    expect(route('+353851234567')).toEqual(['twilio-uk', 'main', 'vonage']);
+    expect(route('+14155552671')).toEqual(['main', 'vonage']);
+    const call = buildRoutes('call', config, {});
+    expect(call.map((r) => [r.provider.name, r.provider.callbackName])).toEqual([['twilio-voice', 'twilio-voice']]);
   });
 });
