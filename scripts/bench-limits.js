@@ -6,6 +6,9 @@
  * of two buckets each, and times, over NATS:
  *   - the default limit (one bucket keyed on the destination),
  *   - a send naming both limits (two Lua calls, four buckets),
+ *   - the default limit with the fraud guard deciding (an sms send, in monitor mode so that
+ *     nothing is refused), measured in blocks alternating with the default limit alone, so that
+ *     the difference is what the guard adds to a send, whatever the machine is doing,
  * first one request at a time (latency p50/p99), then BENCH_CONCURRENCY in flight
  * (throughput). Every key is distinct, so no request is refused; what is measured is the
  * cost of checking and counting, not of refusing.
@@ -43,6 +46,8 @@ async function main() {
     REDIS_PREFIX: `${prefix}:`,
     LOG_LEVEL: 'warn',
     DEFAULT_LIMIT_MAX: String(N * 10),
+    FRAUD_GUARD: 'true',
+    FRAUD_DEFAULT_MODE: 'monitor',
   };
   const app = await platform.startService(limiterService, {
     config: platform.loadConfig(env),
@@ -70,6 +75,42 @@ async function main() {
       });
     }
     let seq = 0;
+    // Valid US numbers spread over many prefixes, as real traffic is (the guard parses them).
+    const usNumber = () => `+1${[415, 212, 312, 617, 206][seq % 5]}${String(2000000 + ((seq * 7919) % 7999999))}`;
+    const timed = async (payload) => {
+      const t0 = performance.now();
+      await call('limiter.v1.consume', payload());
+      return performance.now() - t0;
+    };
+    const pctOf = (latencies, p) => {
+      const sorted = [...latencies].sort((a, b) => a - b);
+      return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+    };
+    {
+      const plain = () => ({ accountSid: ACCOUNT, destination: usNumber() + String(seq++ % 10) });
+      const guarded = () => ({
+        ...plain(),
+        fraud: { channel: 'sms', recipientIp: `10.0.${seq % 250}.${seq++ % 250}` },
+      });
+      for (let i = 0; i < 200; i++) await call('limiter.v1.consume', guarded()); // warm-up
+      const without = [];
+      const withGuard = [];
+      for (let block = 0; block < 10; block++) {
+        for (let i = 0; i < N / 10; i++) without.push(await timed(plain));
+        for (let i = 0; i < N / 10; i++) withGuard.push(await timed(guarded));
+      }
+      const f = (x) => x.toFixed(2);
+      console.log(`the fraud guard on an sms send (monitor mode), ${N} each, alternating blocks of ${N / 10}`);
+      console.log(
+        `${'default limit alone'.padEnd(30)} p50 ${f(pctOf(without, 50))} ms  p99 ${f(pctOf(without, 99))} ms`,
+      );
+      console.log(
+        `${'default limit + fraud guard'.padEnd(30)} p50 ${f(pctOf(withGuard, 50))} ms  p99 ${f(pctOf(withGuard, 99))} ms`,
+      );
+      console.log(
+        `${'the guard adds'.padEnd(30)} p50 ${f(pctOf(withGuard, 50) - pctOf(without, 50))} ms  p99 ${f(pctOf(withGuard, 99) - pctOf(without, 99))} ms\n`,
+      );
+    }
     const scenarios = {
       'default limit (1 bucket)': () => ({
         accountSid: ACCOUNT,
