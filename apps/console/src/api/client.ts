@@ -4,7 +4,9 @@
  * on every mutating request. The server decides everything; this only carries requests and
  * turns failures into {@link ApiError}s.
  *
- * Until the repository's typed client (packages/client) is on main, this file is that client.
+ * Not `@smart2fa/client`: that client signs every request with HTTP Basic credentials, which the
+ * console never holds after sign-in; here the browser sends the HttpOnly cookie and this adds
+ * the CSRF token. A session mode in the client would let the console use it instead.
  */
 
 /** A failed call: the catalog code and message, the HTTP status, and the field a 400 names. */
