@@ -129,6 +129,11 @@ end
 for s = 1, scopes do
   local floor = tonumber(arg(s, 4))
   if floor > 0 then
+    -- A prefix whose block lapsed within the memory is on probation: a quarter of its floor, so
+    -- an attack that waited the block out trips it again at once instead of passing a floor more.
+    if state[s].lvl > 0 and (arg(s, 1) == 'prefix4' or arg(s, 1) == 'prefix6') then
+      floor = math.max(1, floor / 4)
+    end
     local threshold = floor + tonumber(arg(s, 5)) * state[s].v
     if state[s].u + 1 > threshold then
       return trip(s, arg(s, 6), { pressure = math.floor(state[s].u * 100 + 0.5) / 100,
