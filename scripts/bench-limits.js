@@ -126,11 +126,7 @@ async function main() {
     for (const [label, payload] of Object.entries(scenarios)) {
       for (let i = 0; i < 200; i++) await call('limiter.v1.consume', payload()); // warm-up
       const latencies = [];
-      for (let i = 0; i < N; i++) {
-        const t0 = performance.now();
-        await call('limiter.v1.consume', payload());
-        latencies.push(performance.now() - t0);
-      }
+      for (let i = 0; i < N; i++) latencies.push(await timed(payload));
       const t0 = performance.now();
       let next = 0;
       await Promise.all(
@@ -139,8 +135,7 @@ async function main() {
         }),
       );
       const perSecond = N / ((performance.now() - t0) / 1000);
-      latencies.sort((a, b) => a - b);
-      const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(2);
+      const pct = (p) => pctOf(latencies, p).toFixed(2);
       console.log(`${label.padEnd(30)} p50 ${pct(50)} ms  p99 ${pct(99)} ms  ${Math.round(perSecond)} consumes/s`);
     }
     const rss = process.memoryUsage().rss / 1024 / 1024;
