@@ -1,3 +1,4 @@
+export * from './batching/coalescer';
 export * from './bootstrap';
 export * from './clock';
 export * from './config/app-config';
