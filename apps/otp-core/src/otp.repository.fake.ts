@@ -2,6 +2,7 @@ import { DELIVERY_STATUS_RANK, type DeliveryStatus, type OtpStatus } from '@app/
 import { OtpRequestEntity } from './otp-request.entity';
 import type { OtpRow } from './otp-row';
 import {
+  type DeliveryStatusChange,
   type DestinationKey,
   type DispatchRow,
   type NewDispatch,
@@ -213,12 +214,22 @@ export class InMemoryOtpRepository extends OtpRepository {
     if (d) Object.assign(d, { deliveryStatus: status, updatedAt: now });
   }
 
-  async advanceDeliveryStatus(dispatchId: string, status: DeliveryStatus, now: Date): Promise<boolean> {
-    const d = this.dispatches.get(dispatchId);
-    if (!d || (d.deliveryStatus && DELIVERY_STATUS_RANK[d.deliveryStatus] >= DELIVERY_STATUS_RANK[status]))
-      return false;
-    Object.assign(d, { deliveryStatus: status, updatedAt: now });
-    return true;
+  async advanceDeliveryStatuses(changes: DeliveryStatusChange[]): Promise<boolean[]> {
+    this.maybeFail();
+    // As the statement: per dispatch only its highest change (the first of equals) is tried,
+    // which is what applying them highest first, one by one, does.
+    const byRank = changes
+      .map((change, i) => ({ change, i }))
+      .sort((a, b) => DELIVERY_STATUS_RANK[b.change.status] - DELIVERY_STATUS_RANK[a.change.status]);
+    const written = changes.map(() => false);
+    for (const { change, i } of byRank) {
+      const d = this.dispatches.get(change.dispatchId);
+      if (!d || (d.deliveryStatus && DELIVERY_STATUS_RANK[d.deliveryStatus] >= DELIVERY_STATUS_RANK[change.status]))
+        continue;
+      Object.assign(d, { deliveryStatus: change.status, updatedAt: change.at });
+      written[i] = true;
+    }
+    return written;
   }
 
   async markStepDispatched(step: DispatchRow, now: Date): Promise<void> {

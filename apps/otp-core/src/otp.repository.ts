@@ -53,6 +53,13 @@ export interface NewDispatch {
   updatedAt: Date;
 }
 
+/** A dispatch's new delivery status, as of `at`. */
+export interface DeliveryStatusChange {
+  dispatchId: string;
+  status: DeliveryStatus;
+  at: Date;
+}
+
 /** A message for JetStream, written in the transaction of the change it announces. */
 export interface OutboxRow {
   subject: string;
@@ -153,11 +160,13 @@ export abstract class OtpRepository {
   ): Promise<{ request: StoredRequest; dispatches: DispatchRow[] } | undefined>;
   abstract setDeliveryStatus(dispatchId: string, status: DeliveryStatus, now: Date): Promise<void>;
   /**
-   * Records a status that decides nothing else (not a failure), in one statement and without
-   * locking the request: only if it ranks above the dispatch's current one (statuses only move
-   * forward). False when it did not (stale, repeated, or not our dispatch).
+   * Records statuses that decide nothing else (not failures), in one statement for the lot and
+   * without locking their requests: each only if it ranks above its dispatch's current one
+   * (statuses only move forward). Answers per change, in order, whether it was written; false
+   * when it was not (stale, repeated, not our dispatch, or outranked by another change of the
+   * same dispatch in the same call: of those the highest, the first of equals, is the one tried).
    */
-  abstract advanceDeliveryStatus(dispatchId: string, status: DeliveryStatus, now: Date): Promise<boolean>;
+  abstract advanceDeliveryStatuses(changes: DeliveryStatusChange[]): Promise<boolean[]>;
   /** The step went out; the step after it becomes due `after_seconds` from now. */
   abstract markStepDispatched(step: DispatchRow, now: Date): Promise<void>;
   /** The step can never go out; the step after it, if any, is due at once in its place. */
@@ -542,15 +551,30 @@ export class PostgresOtpRepository extends OtpRepository {
     ]);
   }
 
-  async advanceDeliveryStatus(dispatchId: string, status: DeliveryStatus, now: Date): Promise<boolean> {
+  async advanceDeliveryStatuses(changes: DeliveryStatusChange[]): Promise<boolean[]> {
+    if (!changes.length) return [];
     const rank = (s: string) => `CASE ${s} WHEN 'queued' THEN 1 WHEN 'sent' THEN 2 ELSE 3 END`;
-    const rows: unknown[] = await this.q.query(
-      `WITH changed AS (UPDATE otp.dispatches SET delivery_status = $2, updated_at = $3
-        WHERE id = $1 AND (delivery_status IS NULL OR ${rank('delivery_status')} < ${rank('$2::text')})
-        RETURNING 1) SELECT * FROM changed`,
-      [dispatchId, status, now],
+    // One change per dispatch (its highest, the first of equals) is tried; the others are
+    // outranked by it, as if it had come first. The rows are locked in one order, (request,
+    // seq), the order a failure's transaction locks a request's dispatches in, so concurrent
+    // batches (other replicas) and failures wait for each other instead of deadlocking.
+    const rows: { n: string }[] = await this.q.query(
+      `WITH change AS (
+         SELECT DISTINCT ON (t.id) t.id, t.status, t.at, t.n
+           FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS t(id, status, at, n)
+          ORDER BY t.id, ${rank('t.status')} DESC, t.n),
+       locked AS (
+         SELECT d.id FROM otp.dispatches d WHERE d.id IN (SELECT id FROM change) ORDER BY d.request_id, d.seq FOR UPDATE),
+       changed AS (
+         UPDATE otp.dispatches d SET delivery_status = c.status, updated_at = c.at
+           FROM change c JOIN locked l ON l.id = c.id
+          WHERE d.id = c.id AND (d.delivery_status IS NULL OR ${rank('d.delivery_status')} < ${rank('c.status')})
+          RETURNING c.n)
+       SELECT n FROM changed`,
+      [changes.map((c) => c.dispatchId), changes.map((c) => c.status), changes.map((c) => c.at)],
     );
-    return rows.length > 0;
+    const written = new Set(rows.map((r) => Number(r.n)));
+    return changes.map((_, i) => written.has(i + 1));
   }
 
   async markStepDispatched(step: DispatchRow, now: Date): Promise<void> {

@@ -62,6 +62,44 @@ describe('FallbackService: a delivery status', () => {
     expect(repo.dispatch(ids[0])!.deliveryStatus).toBe('delivered');
   });
 
+  it('writes the statuses in hand together, each answered as if alone, the highest of a dispatch kept', async () => {
+    const { repo, fallback, ids } = await setup();
+    const written = jest.spyOn(repo, 'advanceDeliveryStatuses');
+    const answers = await Promise.all([
+      fallback.onDeliveryStatus(ids[0], 'sent', at(1)),
+      fallback.onDeliveryStatus(ids[1], 'queued', at(1)),
+      fallback.onDeliveryStatus(ids[0], 'delivered', at(2)),
+      fallback.onDeliveryStatus(ids[1], 'queued', at(2)),
+    ]);
+    expect(written).toHaveBeenCalledTimes(1);
+    // `sent` outranked by the `delivered` beside it; the second `queued` is a repeat.
+    expect(answers).toEqual([false, true, true, false]);
+    expect(repo.dispatch(ids[0])).toMatchObject({ deliveryStatus: 'delivered', updatedAt: at(2) });
+    expect(repo.dispatch(ids[1])).toMatchObject({ deliveryStatus: 'queued', updatedAt: at(1) });
+  });
+
+  it('gives each status of a batch that failed the error itself, so an outage stays an outage', async () => {
+    const { repo, fallback, ids } = await setup();
+    const outage = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    repo.failNext = outage;
+    const answers = await Promise.allSettled([
+      fallback.onDeliveryStatus(ids[0], 'sent', at(1)),
+      fallback.onDeliveryStatus(ids[1], 'sent', at(1)),
+    ]);
+    expect(answers).toEqual([
+      { status: 'rejected', reason: outage },
+      { status: 'rejected', reason: outage },
+    ]);
+    expect(await fallback.onDeliveryStatus(ids[0], 'sent', at(2))).toBe(true);
+  });
+
+  it('keeps an id that is not of our shape out of the batch (not ours; a text Postgres refuses)', async () => {
+    const { repo, fallback } = await setup();
+    const written = jest.spyOn(repo, 'advanceDeliveryStatuses');
+    expect(await fallback.onDeliveryStatus('bad\u0000id', 'delivered', at(1))).toBe(false);
+    expect(written).not.toHaveBeenCalled();
+  });
+
   it('sends the next step at once when the dispatch out there failed, and times the one after it', async () => {
     const { repo, fallback, ids, sentMessages, states } = await setup();
     expect(await fallback.onDeliveryStatus(ids[0], 'failed', at(5))).toBe(true);

@@ -1,14 +1,26 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DELIVERY_STATUS_RANK, type DeliveryStatus, type DispatchMessage, Subjects } from '@app/contracts';
-import { APP_CONFIG, type AppConfig } from '@app/platform';
+import {
+  DELIVERY_STATUS_RANK,
+  type DeliveryStatus,
+  type DispatchMessage,
+  parseDispatchId,
+  Subjects,
+} from '@app/contracts';
+import { APP_CONFIG, type AppConfig, Coalescer } from '@app/platform';
 import { Counter } from 'prom-client';
 import { eventData, type OtpRow } from '../otp-row';
-import { type DispatchRow, type NewDispatch, OtpRepository } from '../otp.repository';
+import { type DeliveryStatusChange, type DispatchRow, type NewDispatch, OtpRepository } from '../otp.repository';
 import { OutboxWriter } from '../outbox/outbox';
 import type { PlannedDispatch } from './dispatch-plan';
 import { DispatchSeal } from './dispatch-seal';
 
 const BATCH = 200;
+/**
+ * Statuses that decide nothing are written in batches of up to this many, one batch at a time
+ * per process: those that arrive while one is written go in the next (the delivery-status
+ * consumer has 8 in hand at most).
+ */
+const STATUS_BATCH = 64;
 const FAILURES: readonly DeliveryStatus[] = ['failed', 'undelivered'];
 
 const fallbacks = new Counter({
@@ -36,12 +48,17 @@ const deliveryFailures = new Counter({
 export class FallbackService {
   private readonly logger = new Logger(FallbackService.name);
   private readonly seal: DispatchSeal;
+  private readonly statuses: Coalescer<DeliveryStatusChange, boolean>;
 
   constructor(
     private readonly requests: OtpRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.seal = new DispatchSeal(config.otpSecret);
+    this.statuses = new Coalescer((changes) => this.requests.advanceDeliveryStatuses(changes), {
+      maxBatch: STATUS_BATCH,
+      maxInFlight: 1,
+    });
   }
 
   /** At send, in its transaction: the first dispatch goes out, the steps wait (the next one with a due time). */
@@ -107,9 +124,15 @@ export class FallbackService {
    * nothing. Returns whether anything was written (the caller then kicks the outbox relay).
    */
   async onDeliveryStatus(dispatchId: string, status: DeliveryStatus, now: Date): Promise<boolean> {
-    // Only a failure may move the request on; anything else is recorded in one statement. Row
-    // locks order it against a failure being handled: whichever comes second sees the first.
-    if (!FAILURES.includes(status)) return this.requests.advanceDeliveryStatus(dispatchId, status, now);
+    // Only a failure may move the request on; anything else is recorded in one statement, shared
+    // with the other statuses in hand (a failed batch fails each of them with its error, so an
+    // outage is still seen as one). Row locks order it against a failure being handled:
+    // whichever comes second sees the first. An id not of our shape is no dispatch of ours, and
+    // stays out of the batch (a text Postgres refuses would fail its neighbours too).
+    if (!FAILURES.includes(status)) {
+      if (!parseDispatchId(dispatchId)) return false;
+      return this.statuses.submit({ dispatchId, status, at: now });
+    }
     return this.requests.transaction(async (tx) => {
       const outbox = new OutboxWriter(now);
       const locked = await tx.lockDispatchesOf(dispatchId, now);
