@@ -46,6 +46,16 @@ describe('OTP repository: live, to the second', () => {
     return row;
   };
   const lookAt = (row: OtpRequestEntity, s: number) => repo.findLive(row.accountSid, { requestId: row.id }, at(s));
+  const attempt = (row: OtpRequestEntity, s: number) => repo.countAttempt(row.accountSid, { requestId: row.id }, at(s));
+  const outboxOf = (requestId: string) =>
+    db.query(`SELECT msg_id FROM otp.outbox WHERE payload->'data'->>'requestId' = $1 ORDER BY id`, [requestId]);
+  const message = (requestId: string, msgId: string) => ({
+    subject: 'otp.v1.events.verified',
+    msgId,
+    payload: { data: { requestId } },
+    requestId: null,
+    createdAt: at(0),
+  });
 
   beforeAll(async () => {
     database = await createTestDatabase(serviceUrls().databaseUrl);
@@ -66,7 +76,7 @@ describe('OTP repository: live, to the second', () => {
     const after = await lookAt(row, 300);
     expect(after.live).toEqual([]);
     expect(after.newest?.effectiveStatus).toBe('expired');
-    expect(await repo.countAttempt(row.id, at(300))).toBeUndefined();
+    expect((await attempt(row, 300)).attempts).toBeUndefined();
     expect(await repo.transition(row.id, { status: 'verified', reason: null }, at(300))).toBeUndefined();
   });
 
@@ -83,9 +93,9 @@ describe('OTP repository: live, to the second', () => {
 
   it('keeps a final status as stored, and ends a request once', async () => {
     const row = await pending();
-    expect(await repo.countAttempt(row.id, at(1))).toBe(1);
-    expect(await repo.countAttempt(row.id, at(1))).toBe(2);
-    expect(await repo.countAttempt(row.id, at(1))).toBeUndefined(); // attempts exhausted
+    expect((await attempt(row, 1)).attempts).toBe(1);
+    expect((await attempt(row, 1)).attempts).toBe(2);
+    expect((await attempt(row, 1)).attempts).toBeUndefined(); // attempts exhausted
     const [first, second] = await Promise.all([
       repo.transition(row.id, { status: 'verified', reason: null }, at(2)),
       repo.transition(row.id, { status: 'verified', reason: null }, at(2)),
@@ -95,5 +105,60 @@ describe('OTP repository: live, to the second', () => {
     const failed = await pending();
     await repo.transition(failed.id, { status: 'failed', reason: 'attempts_exhausted' }, at(400), 'pending');
     expect((await repo.find(failed.id, at(1)))?.effectiveStatus).toBe('failed');
+  });
+
+  it('counts an attempt on the newest live request of a destination and reads the hashes of all live ones', async () => {
+    const older = await pending({ codeHash: 'older', createdAt: at(0) });
+    await repo.guardLive(older, at(1), at(60));
+    const newer = await pending({ codeHash: 'newer', destination: older.destination, createdAt: at(1) });
+    const ended = await pending({ destination: older.destination, createdAt: at(2), status: 'verified' });
+    const target = { service: 'login', destination: older.destination };
+    const first = await repo.countAttempt(older.accountSid, target, at(2));
+    expect(first.newest?.id).toBe(ended.id);
+    expect(first.live.map((r) => r.id)).toEqual([newer.id, older.id]);
+    expect(first.attempts).toBe(1);
+    expect(first.hashes).toEqual(
+      new Map([
+        [newer.id, 'newer'],
+        [older.id, 'older'],
+      ]),
+    );
+    expect([...first.withSiblings].sort()).toEqual([newer.id, older.id].sort());
+    expect((await repo.find(newer.id, at(2)))?.attempts).toBe(1);
+    expect((await repo.find(older.id, at(2)))?.attempts).toBe(0);
+    // Once the guard time ends, the newer one stands alone.
+    const later = await repo.countAttempt(older.accountSid, target, at(60));
+    expect(later.live.map((r) => r.id)).toEqual([newer.id]);
+    expect(later.attempts).toBe(2);
+    // The guard time elapsed but the sweeper has not run: still pending as stored, so a sibling.
+    expect([...later.withSiblings]).toEqual([newer.id]);
+    await repo.endElapsed(at(60), 100);
+    expect([...(await repo.countAttempt(older.accountSid, target, at(60))).withSiblings]).toEqual([]);
+  });
+
+  it('counts parallel attempts one each, never past the maximum', async () => {
+    const row = await pending({ maxAttempts: 3 });
+    const results = await Promise.all(Array.from({ length: 6 }, () => attempt(row, 1)));
+    expect(results.map((r) => r.attempts).sort()).toEqual([1, 2, 3, undefined, undefined, undefined]);
+  });
+
+  it('writes the messages of a transition in its statement, only when the request ended', async () => {
+    const row = await pending();
+    const [first, second] = await Promise.all([
+      repo.transitionAlone(row.id, { status: 'verified', reason: null }, at(1), [message(row.id, `${row.id}-a`)]),
+      repo.transitionAlone(row.id, { status: 'verified', reason: null }, at(1), [message(row.id, `${row.id}-b`)]),
+    ]);
+    const won = [first, second].filter(Boolean);
+    expect(won).toHaveLength(1);
+    expect(await outboxOf(row.id)).toEqual([{ msg_id: won[0]![0].msgId }]);
+    expect(won[0]![0].id).toMatch(/^\d+$/);
+    const late = await pending();
+    expect(
+      await repo.transitionAlone(late.id, { status: 'canceled', reason: 'x' }, at(300), [
+        message(late.id, `${late.id}-c`),
+      ]),
+    ).toBeUndefined();
+    expect(await outboxOf(late.id)).toEqual([]);
+    expect((await repo.find(late.id, at(1)))?.status).toBe('pending');
   });
 });

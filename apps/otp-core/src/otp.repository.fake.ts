@@ -12,6 +12,7 @@ import {
   type StoredOutboxRow,
   type StoredRequest,
   type Transition,
+  type VerifyAttempt,
 } from './otp.repository';
 
 type StoredDispatch = Omit<NewDispatch, 'state'> & {
@@ -124,14 +125,19 @@ export class InMemoryOtpRepository extends OtpRepository {
     return row?.accountSid === accountSid ? (row.statusCallback ?? undefined) : undefined;
   }
 
-  async codeHashes(ids: string[]): Promise<Map<string, string>> {
-    return new Map(ids.flatMap((id) => (this.requests.has(id) ? [[id, this.requests.get(id)!.codeHash]] : [])));
-  }
-
-  async countAttempt(id: string, now: Date): Promise<number | undefined> {
-    const row = this.requests.get(id);
-    if (!row || !isLive(row, now) || row.attempts >= row.maxAttempts) return undefined;
-    return ++row.attempts;
+  async countAttempt(accountSid: string, target: RequestTarget, now: Date): Promise<VerifyAttempt> {
+    const { live, newest } = await this.findLive(accountSid, target, now);
+    const primary = live[0] && this.requests.get(live[0].id)!;
+    const counted = primary && isLive(primary, now) && primary.attempts < primary.maxAttempts;
+    const attempts = counted ? ++primary.attempts : undefined;
+    const pendingBeside = (r: OtpRow) => this.ofDestination(r).some((o) => o.id !== r.id && o.status === 'pending');
+    return {
+      live,
+      newest,
+      attempts,
+      hashes: new Map(live.map((r) => [r.id, this.requests.get(r.id)!.codeHash])),
+      withSiblings: new Set(live.filter(pendingBeside).map((r) => r.id)),
+    };
   }
 
   async transition(
@@ -143,6 +149,15 @@ export class InMemoryOtpRepository extends OtpRepository {
     const row = this.requests.get(id);
     if (!row || (from === 'live' ? !isLive(row, now) : row.status !== 'pending')) return undefined;
     return end(row, to, now);
+  }
+
+  async transitionAlone(
+    id: string,
+    to: Transition,
+    now: Date,
+    outbox: OutboxRow[],
+  ): Promise<StoredOutboxRow[] | undefined> {
+    return this.transaction(async () => ((await this.transition(id, to, now)) ? this.appendOutbox(outbox) : undefined));
   }
 
   async transitionSiblings(of: OtpRow, to: Transition, now: Date): Promise<OtpRow[]> {

@@ -21,6 +21,18 @@ export interface Transition {
 /** Which requests a verify or cancel names: one by id, or those of one destination. */
 export type RequestTarget = { requestId: string } | { service: string; destination: string };
 
+/** What {@link OtpRepository.countAttempt} read and counted. */
+export interface VerifyAttempt {
+  live: StoredRequest[];
+  newest: StoredRequest | undefined;
+  /** Attempts on `live[0]` so far, this one included; undefined when none was counted (none live, or none left). */
+  attempts: number | undefined;
+  /** The stored code hashes of the live requests. */
+  hashes: Map<string, string>;
+  /** The live requests that other pending requests of their account, service and destination wait beside. */
+  withSiblings: Set<string>;
+}
+
 /** Account, service and destination: the requests a new send supersedes. */
 export interface DestinationKey {
   accountSid: string;
@@ -120,18 +132,28 @@ export abstract class OtpRepository {
   abstract findMany(ids: string[], now: Date): Promise<Map<string, StoredRequest>>;
   /** Where a request's events are POSTed, if anywhere (undefined too when the request is not the account's). */
   abstract statusCallbackOf(requestId: string, accountSid: string): Promise<string | undefined>;
-  /** The stored code hashes of requests by id. */
-  abstract codeHashes(ids: string[]): Promise<Map<string, string>>;
   /**
-   * Counts one verify attempt, before any comparison, while the request is live and attempts
-   * remain; returns the attempts counted so far, or undefined when it counted none.
+   * What a verify reads, and its attempt, in one statement: the live requests the target names
+   * and the newest of them (as {@link findLive}), their code hashes, and one attempt counted on
+   * the newest live one, before any comparison, while it is live and attempts remain (an
+   * attacker's parallel guesses all count).
    */
-  abstract countAttempt(id: string, now: Date): Promise<number | undefined>;
+  abstract countAttempt(accountSid: string, target: RequestTarget, now: Date): Promise<VerifyAttempt>;
   /**
    * Ends a request: from `live` (pending, not expired, no elapsed guard time as of `now`), or
    * from `pending` whatever the clock says (attempts exhausted, every channel failed).
    */
   abstract transition(id: string, to: Transition, now: Date, from?: 'live' | 'pending'): Promise<OtpRow | undefined>;
+  /**
+   * {@link transition} and {@link appendOutbox} in one statement (atomic like a transaction):
+   * the messages are written only when the request ended. Undefined when it did not.
+   */
+  abstract transitionAlone(
+    id: string,
+    to: Transition,
+    now: Date,
+    outbox: OutboxRow[],
+  ): Promise<StoredOutboxRow[] | undefined>;
   /** Ends the other pending requests of the same account, service and destination. */
   abstract transitionSiblings(of: OtpRow, to: Transition, now: Date): Promise<OtpRow[]>;
   /** A new send without guard time: the live requests of the destination end now (`superseded`). */
@@ -202,6 +224,26 @@ const COLUMNS_AS_OF = (now: string, t = '') =>
   `${COLUMNS.split(', ')
     .map((c) => t + c)
     .join(', ')}, ${EFFECTIVE_STATUS(now, t)} AS effective_status`;
+/**
+ * Outbox messages written by the statement of the change they announce, in their order, only
+ * when `gate` (a CTE of that statement) has a row; parameters `$first`… are {@link outboxParams}.
+ */
+const OUTBOX_INSERT = (first: number, gate: string) => {
+  const [s, m, p, r, c] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
+  return `INSERT INTO otp.outbox (subject, msg_id, payload, request_id, created_at)
+         SELECT t.s, t.m, t.p, t.r, t.c
+           FROM unnest(${s}::text[], ${m}::text[], ${p}::jsonb[], ${r}::text[], ${c}::timestamptz[]) WITH ORDINALITY AS t(s, m, p, r, c, n),
+                (SELECT 1 FROM ${gate} LIMIT 1) AS gate
+          ORDER BY t.n
+         RETURNING id`;
+};
+const outboxParams = (outbox: OutboxRow[]) => [
+  outbox.map((x) => x.subject),
+  outbox.map((x) => x.msgId),
+  outbox.map((x) => JSON.stringify(x.payload)),
+  outbox.map((x) => x.requestId),
+  outbox.map((x) => x.createdAt),
+];
 const DISPATCH_COLUMNS = 'id, request_id, seq, state, delivery_status, after_seconds, sealed_message';
 
 interface RequestRecord {
@@ -270,7 +312,6 @@ export class PostgresOtpRepository extends OtpRepository {
     guardUntil?: Date,
   ): Promise<StoredOutboxRow[] | undefined> {
     const d = <K extends keyof NewDispatch>(k: K) => dispatches.map((x) => x[k]);
-    const o = <K extends keyof OutboxRow>(k: K) => outbox.map((x) => x[k]);
     const key = `account_sid = $2 AND service = $4 AND destination = $7`;
     const params: unknown[] = [
       row.id,
@@ -303,11 +344,7 @@ export class PostgresOtpRepository extends OtpRepository {
       d('sealedMessage'),
       d('dispatchedAt'),
       d('updatedAt'),
-      o('subject'),
-      o('msgId'),
-      outbox.map((x) => JSON.stringify(x.payload)),
-      o('requestId'),
-      o('createdAt'),
+      ...outboxParams(outbox),
     ];
     if (guardUntil) params.push(guardUntil);
     const rows: { outbox_ids: string[] | null; created: number }[] = await this.q.query(
@@ -330,12 +367,7 @@ export class PostgresOtpRepository extends OtpRepository {
          INSERT INTO otp.dispatches (id, request_id, seq, channel, destination, after_seconds, state, due_at, sealed_message, dispatched_at, updated_at)
          SELECT t.* FROM unnest($20::text[], $21::text[], $22::int[], $23::text[], $24::text[], $25::int[], $26::text[], $27::timestamptz[],
                                 $28::text[], $29::timestamptz[], $30::timestamptz[]) AS t, request),
-       outbox AS (
-         INSERT INTO otp.outbox (subject, msg_id, payload, request_id, created_at)
-         SELECT t.s, t.m, t.p, t.r, t.c
-           FROM unnest($31::text[], $32::text[], $33::jsonb[], $34::text[], $35::timestamptz[]) WITH ORDINALITY AS t(s, m, p, r, c, n), request
-          ORDER BY t.n
-         RETURNING id)
+       outbox AS (${OUTBOX_INSERT(31, 'request')})
        SELECT (SELECT count(*) FROM request)::int AS created, (SELECT array_agg(id ORDER BY id) FROM outbox) AS outbox_ids`,
       params,
     );
@@ -401,22 +433,41 @@ export class PostgresOtpRepository extends OtpRepository {
     return row?.status_callback ?? undefined;
   }
 
-  async codeHashes(ids: string[]): Promise<Map<string, string>> {
-    const rows: { id: string; code_hash: string }[] = await this.q.query(
-      `SELECT id, code_hash FROM otp.otp_requests WHERE id = ANY($1::text[])`,
-      [ids],
-    );
-    return new Map(rows.map((r) => [r.id, r.code_hash]));
-  }
-
-  async countAttempt(id: string, now: Date): Promise<number | undefined> {
-    const rows: { attempts: number }[] = await this.q.query(
-      `WITH changed AS (UPDATE otp.otp_requests SET attempts = attempts + 1
-        WHERE id = $1 AND ${LIVE('$2')} AND attempts < max_attempts
-        RETURNING attempts) SELECT * FROM changed`,
-      [id, now],
-    );
-    return rows[0]?.attempts;
+  async countAttempt(accountSid: string, target: RequestTarget, now: Date): Promise<VerifyAttempt> {
+    const [where, params] =
+      'requestId' in target
+        ? [`id = $2 AND (account_sid = $3 OR parent_account_sid = $3)`, [now, target.requestId, accountSid]]
+        : [
+            `(account_sid = $2 OR parent_account_sid = $2) AND service = $3 AND destination = $4`,
+            [now, accountSid, target.service, target.destination],
+          ];
+    const rows: (RequestRecord & { code_hash: string; counted: number | null; has_siblings: boolean })[] =
+      await this.q.query(
+        `WITH found AS (
+           SELECT ${COLUMNS_AS_OF('$1')}, code_hash FROM otp.otp_requests WHERE ${where}
+            ORDER BY created_at DESC, id DESC LIMIT 10),
+         counted AS (
+           UPDATE otp.otp_requests r SET attempts = r.attempts + 1
+            WHERE r.id = (SELECT id FROM found WHERE effective_status = 'pending' ORDER BY created_at DESC, id DESC LIMIT 1)
+              AND ${LIVE('$1', 'r.')} AND r.attempts < r.max_attempts
+            RETURNING r.id, r.attempts)
+         SELECT found.*, counted.attempts AS counted,
+                found.effective_status = 'pending' AND EXISTS (
+                  SELECT 1 FROM otp.otp_requests o WHERE o.account_sid = found.account_sid AND o.service = found.service
+                     AND o.destination = found.destination AND o.id <> found.id AND o.status = 'pending') AS has_siblings
+           FROM found LEFT JOIN counted ON counted.id = found.id
+          ORDER BY found.created_at DESC, found.id DESC`,
+        params,
+      );
+    const found = rows.map(toStored);
+    const live = rows.filter((r) => r.effective_status === 'pending');
+    return {
+      live: found.filter((r) => r.effectiveStatus === 'pending'),
+      newest: found[0],
+      attempts: rows.find((r) => r.counted !== null)?.counted ?? undefined,
+      hashes: new Map(live.map((r) => [r.id, r.code_hash])),
+      withSiblings: new Set(live.filter((r) => r.has_siblings).map((r) => r.id)),
+    };
   }
 
   async transition(
@@ -432,6 +483,24 @@ export class PostgresOtpRepository extends OtpRepository {
       [id, now, to.status, to.reason],
     );
     return rows[0] && toRow(rows[0]);
+  }
+
+  async transitionAlone(
+    id: string,
+    to: Transition,
+    now: Date,
+    outbox: OutboxRow[],
+  ): Promise<StoredOutboxRow[] | undefined> {
+    const rows: { outbox_ids: string[] | null; ended: number }[] = await this.q.query(
+      `WITH changed AS (UPDATE otp.otp_requests SET status = $3, status_reason = $4, ended_at = $2
+          WHERE id = $1 AND ${LIVE('$2')} RETURNING id),
+       outbox AS (${OUTBOX_INSERT(5, 'changed')})
+       SELECT (SELECT count(*) FROM changed)::int AS ended, (SELECT array_agg(id ORDER BY id) FROM outbox) AS outbox_ids`,
+      [id, now, to.status, to.reason, ...outboxParams(outbox)],
+    );
+    if (!rows[0].ended) return undefined;
+    const ids = rows[0].outbox_ids ?? [];
+    return outbox.map((r, i) => ({ ...r, id: String(ids[i]) }));
   }
 
   async transitionSiblings(of: OtpRow, to: Transition, now: Date): Promise<OtpRow[]> {

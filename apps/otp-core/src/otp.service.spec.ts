@@ -174,6 +174,23 @@ describe('OtpService.send', () => {
     expect(limiter.calls).toHaveLength(1);
   });
 
+  it('does not look up a key the gateway just made, and a retry with it (457) still gets the first request', async () => {
+    const { repo, limiter, send } = setup();
+    const lookups = jest.spyOn(repo, 'findByIdempotencyKey');
+    const first = await send({ idempotencyKey: 'gw-1', idempotencyKeyMinted: true });
+    expect(lookups).not.toHaveBeenCalled();
+    // The caller retries with the key it was given (an Idempotency-Key header: not minted).
+    expect(await send({ idempotencyKey: 'gw-1' })).toEqual({ code: 200, message: 'OK', requestID: first.requestID });
+    // A key said to be new that is held all the same: the unique index decides, the first stands.
+    expect(await send({ idempotencyKey: 'gw-1', idempotencyKeyMinted: true })).toEqual({
+      code: 200,
+      message: 'OK',
+      requestID: first.requestID,
+    });
+    expect(repo.requests.size).toBe(1);
+    expect(limiter.calls).toHaveLength(2);
+  });
+
   it('refuses the same Idempotency-Key with a different request (497), naming the first', async () => {
     const { send } = setup();
     const first = await send({ idempotencyKey: 'k1' });

@@ -56,7 +56,9 @@ export class OtpService {
   async send(command: SendOtpCommand): Promise<OtpReply> {
     const now = this.clock.now();
     const requestHash = command.idempotencyKey ? hashRequest(command) : null;
-    if (command.idempotencyKey) {
+    // A key the gateway just made for this send cannot be held yet: no lookup (a race or a
+    // misuse still meets the unique index, below).
+    if (command.idempotencyKey && !command.idempotencyKeyMinted) {
       const replay = await this.replayIdempotent(command.accountSid, command.idempotencyKey, requestHash!, now);
       if (replay) return replay;
     }
@@ -194,8 +196,9 @@ export class OtpService {
         destination: command.number ?? command.requestId!,
         limits: command.limits,
       }));
-    // By number, the newest request and those a guard time keeps alive all accept a code.
-    const { live, newest } = await this.requests.findLive(
+    // By number, the newest request and those a guard time keeps alive all accept a code. The
+    // attempt is counted (on the newest) before the code is compared, in the same statement.
+    const { live, newest, attempts, hashes, withSiblings } = await this.requests.countAttempt(
       command.accountSid,
       command.number !== undefined
         ? { service: command.service!, destination: command.number }
@@ -208,16 +211,11 @@ export class OtpService {
       throw statusError(newest);
     }
     const primary = live[0];
-
-    // Count the attempt before comparing (an attacker's parallel guesses all count), and
-    // only while attempts remain.
-    const attempts = await this.requests.countAttempt(primary.id, now);
     if (attempts === undefined) {
       verifies.inc({ result: 'refused' });
       throw statusError(await this.reload(primary.id, now));
     }
 
-    const hashes = await this.requests.codeHashes(live.map((c) => c.id));
     const matched = live.find((c) => {
       const stored = hashes.get(c.id);
       return stored !== undefined && codeMatches(this.config.otpSecret, c.id, command.code, stored);
@@ -232,40 +230,57 @@ export class OtpService {
       });
     }
 
-    const outbox = new OutboxWriter(now);
-    const verified = await this.requests.transaction(async (tx) => {
-      const row = await tx.transition(matched.id, { status: 'verified', reason: null }, now);
-      if (!row) return false;
-      outbox.event('verified', eventData(row));
-      // The person proved possession: codes still alive for the same destination end here.
-      const others = await tx.transitionSiblings(row, { status: 'canceled', reason: 'sibling_verified' }, now);
-      for (const other of others) outbox.event('canceled', { ...eventData(other), reason: 'sibling_verified' });
-      await outbox.flush(tx);
-      return true;
-    });
+    const verified = withSiblings.has(matched.id)
+      ? await this.verifyWithSiblings(matched, now)
+      : // Nothing else pending beside it (the common case): the transition and its event in one
+        // statement. Only `status` of the event's data changes in a transition.
+        await this.requests.transitionAlone(matched.id, { status: 'verified', reason: null }, now, [
+          ...new OutboxWriter(now).event('verified', eventData({ ...matched, status: 'verified' })).pending,
+        ]);
     if (!verified) {
       // Another verify consumed it first (exactly-once), or it ended meanwhile.
       verifies.inc({ result: 'refused' });
       throw statusError(await this.reload(matched.id, now));
     }
-    this.relay.publishCommitted(outbox.stored);
+    this.relay.publishCommitted(verified);
     verifies.inc({ result: 'verified' });
     return { code: 200, message: 'OK', requestID: matched.id, ...(limit ? limitState(limit) : {}) };
+  }
+
+  /**
+   * Verified, and the other pending requests of the destination end with it (the person proved
+   * possession): one transaction. Undefined when another verify or cancel ended it first.
+   */
+  private async verifyWithSiblings(matched: OtpRow, now: Date): Promise<StoredOutboxRow[] | undefined> {
+    const outbox = new OutboxWriter(now);
+    const verified = await this.requests.transaction(async (tx) => {
+      const row = await tx.transition(matched.id, { status: 'verified', reason: null }, now);
+      if (!row) return false;
+      outbox.event('verified', eventData(row));
+      const others = await tx.transitionSiblings(row, { status: 'canceled', reason: 'sibling_verified' }, now);
+      for (const other of others) outbox.event('canceled', { ...eventData(other), reason: 'sibling_verified' });
+      await outbox.flush(tx);
+      return true;
+    });
+    return verified ? [...outbox.stored] : undefined;
   }
 
   async cancel(command: CancelOtpCommand): Promise<OtpReply> {
     const now = this.clock.now();
     const { newest: request } = await this.requests.findLive(command.accountSid, { requestId: command.requestId }, now);
     if (!request) throw new DomainError(ErrorCode.UnknownOtpOnCancel);
-    const outbox = new OutboxWriter(now);
-    const canceled = await this.requests.transaction(async (tx) => {
-      const row = await tx.transition(request.id, { status: 'canceled', reason: 'canceled_by_client' }, now);
-      if (!row) return false;
-      await outbox.event('canceled', { ...eventData(row), reason: 'canceled_by_client' }).flush(tx);
-      return true;
+    const event = new OutboxWriter(now).event('canceled', {
+      ...eventData({ ...request, status: 'canceled' }),
+      reason: 'canceled_by_client',
     });
+    const canceled = await this.requests.transitionAlone(
+      request.id,
+      { status: 'canceled', reason: 'canceled_by_client' },
+      now,
+      [...event.pending],
+    );
     if (!canceled) throw statusError(await this.reload(request.id, now));
-    this.relay.publishCommitted(outbox.stored);
+    this.relay.publishCommitted(canceled);
     return { code: 200, message: 'canceled', requestID: request.id };
   }
 
@@ -309,17 +324,21 @@ export class OtpService {
 
   private async recordWrongCode(primary: OtpRow, attempts: number, now: Date): Promise<void> {
     const outbox = new OutboxWriter(now).event('verify_failed', { ...eventData(primary), attempts });
+    if (attempts < primary.maxAttempts) {
+      // Attempts remain: only the event is written (one statement, no transaction needed).
+      await outbox.flush(this.requests);
+      this.relay.publishCommitted(outbox.stored);
+      return;
+    }
     await this.requests.transaction(async (tx) => {
-      if (attempts >= primary.maxAttempts) {
-        // Attempts exhausted: the request is locked for good, even for the right code.
-        const locked = await tx.transition(
-          primary.id,
-          { status: 'failed', reason: 'attempts_exhausted' },
-          now,
-          'pending',
-        );
-        if (locked) outbox.event('verify_failed', { ...eventData(locked), attempts, reason: 'attempts_exhausted' });
-      }
+      // Attempts exhausted: the request is locked for good, even for the right code.
+      const locked = await tx.transition(
+        primary.id,
+        { status: 'failed', reason: 'attempts_exhausted' },
+        now,
+        'pending',
+      );
+      if (locked) outbox.event('verify_failed', { ...eventData(locked), attempts, reason: 'attempts_exhausted' });
       await outbox.flush(tx);
     });
     this.relay.publishCommitted(outbox.stored);
@@ -385,7 +404,7 @@ function statusError(r: StoredRequest): DomainError {
 
 /** What makes two sends "the same request" for Idempotency-Key. */
 function hashRequest(command: SendOtpCommand): string {
-  const { idempotencyKey: _key, ...rest } = command;
+  const { idempotencyKey: _key, idempotencyKeyMinted: _minted, ...rest } = command;
   return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 }
 

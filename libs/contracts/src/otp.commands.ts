@@ -301,7 +301,13 @@ export const SendOtpRequest = sendFields.superRefine(refineSend).transform(norma
 export type SendOtpRequest = z.infer<typeof SendOtpRequest>;
 
 export const SendOtpCommand = sendFields
-  .extend({ ...actor, idempotencyKey: z.string().min(1).max(255).optional() })
+  .extend({
+    ...actor,
+    idempotencyKey: z.string().min(1).max(255).optional(),
+    // The gateway made `idempotencyKey` for this very send: no request can hold it yet, so
+    // otp-core does not look it up first (the unique index still decides if one did).
+    idempotencyKeyMinted: z.boolean().optional(),
+  })
   .superRefine(refineSend)
   .transform(normaliseSend);
 export type SendOtpCommand = z.infer<typeof SendOtpCommand>;

@@ -12,9 +12,14 @@ export async function sendOtpCommand(
   rpc: NatsRpcClient,
   payload: Record<string, unknown> & { idempotencyKey?: string },
 ): Promise<CommandReply<'otp.v1.send'>> {
+  const minted = payload.idempotencyKey === undefined;
   const idempotencyKey = payload.idempotencyKey ?? `gw-${randomUUID()}`;
   // The body is the caller's, checked by otp-core on receipt: an untyped forward (see NatsRpcClient.forward).
-  const reply = await rpc.forward('otp.v1.send', { ...payload, idempotencyKey });
+  const reply = await rpc.forward('otp.v1.send', {
+    ...payload,
+    idempotencyKey,
+    ...(minted ? { idempotencyKeyMinted: true } : {}),
+  });
   return reply.code === ErrorCode.OutcomeUnknown ? { ...reply, idempotencyKey } : reply;
 }
 
