@@ -19,6 +19,7 @@
  *   --verify-scale   verify p50/p99 with 10 thousand, 1 million and 10 million stored requests
  *
  * Environment: BENCH_DURATION_S (5), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3),
+ * BENCH_KINDS (send,verify: which operations; one alone is handy with BENCH_CPU_PROF),
  * BENCH_SCALE_SIZES (10000,1000000,10000000), BENCH_SCALE_VERIFIES (2000), BENCH_LOG_LEVEL
  * (warn), BENCH_CPU_PROF (a directory for CPU profiles of every process), and DATABASE_URL / REDIS_URL / NATS_URL as for the tests. Everything runs on
  * scratch databases, its own NATS prefixes and Redis key prefixes, removed at the end.
@@ -39,6 +40,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SCALE_SIZES = (process.env.BENCH_SCALE_SIZES ?? '10000,1000000,10000000').split(',').map(Number);
 const SCALE_VERIFIES = Number(process.env.BENCH_SCALE_VERIFIES ?? 2000);
+const KINDS = (process.env.BENCH_KINDS ?? 'send,verify').split(',');
 const POOL_SIZE = Number(process.env.BENCH_POOL_SIZE ?? 5);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 const SERVICES = ['gateway', 'otp-core', 'limiter', 'dispatcher-sms', 'dispatcher-voice', 'dispatcher-email', 'sdr'];
@@ -442,7 +444,7 @@ async function compare(app, ref) {
   for (let r = 0; r < ROUNDS; r++) {
     // Alternating who goes first, so that neither side always runs on a warmer machine.
     const order = r % 2 === 0 ? [app, ref] : [ref, app];
-    for (const kind of ['send', 'verify'])
+    for (const kind of KINDS)
       for (const side of order) {
         const res = await round(side, kind, side === app ? appTargets : refTargets);
         res.round = r + 1;
@@ -566,7 +568,7 @@ function printSummary(results, appName) {
   const header = `${'operation'.padEnd(7)} ${'side'.padEnd(22)} ${'done/s'.padStart(7)} ${'answer/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'non-2xx'.padStart(7)} ${'lag ms'.padStart(7)} ${'pg/op'.padStart(6)} ${'nats/op'.padStart(7)}  CPU ms/op and RSS MB per process`;
   out(header);
   const medians = {};
-  for (const kind of ['send', 'verify'])
+  for (const kind of KINDS)
     for (const side of [appName, 'reference']) {
       const rs = byKey(side, kind);
       const m = {
@@ -591,7 +593,7 @@ function printSummary(results, appName) {
       );
     }
   out('');
-  for (const kind of ['send', 'verify']) {
+  for (const kind of KINDS) {
     const a = medians[`${appName}:${kind}`];
     const b = medians['reference:' + kind];
     const perRound = byKey(appName, kind).map((r, i) => (r.done / byKey('reference', kind)[i].done).toFixed(2));

@@ -28,6 +28,45 @@ try {
   // A process without pg (none today) counts nothing.
 }
 
+// BENCH_PG_LOG also counts NATS messages per subject (in and out), in the same file.
+const subjects = new Map();
+const subjectKey = (dir, subject) => `${dir} ${String(subject).replace(/^[a-z0-9]+\./, '').replace(/\.[A-Za-z0-9_-]{16,}(?=\.|$)/g, '.*')}`;
+if (statementLog) {
+  try {
+    const { ProtocolHandler } = require('nats/lib/nats-base-client/protocol');
+    const publish = ProtocolHandler.prototype.publish;
+    ProtocolHandler.prototype.publish = function countedPublish(subject, ...rest) {
+      const key = subjectKey('out', subject);
+      subjects.set(key, (subjects.get(key) ?? 0) + 1);
+      return publish.call(this, subject, ...rest);
+    };
+    const processMsg = ProtocolHandler.prototype.processMsg;
+    ProtocolHandler.prototype.processMsg = function countedMsg(msg, data) {
+      const key = subjectKey('in', new TextDecoder().decode(msg.subject));
+      subjects.set(key, (subjects.get(key) ?? 0) + 1);
+      return processMsg.call(this, msg, data);
+    };
+  } catch {
+    // Counted in total only.
+  }
+}
+
+// BENCH_PG_LOG also counts socket writes (system calls) per peer: postgres, redis, nats, http.
+if (statementLog) {
+  const net = require('node:net');
+  const peerOf = (socket) =>
+    ({ 5432: 'postgres', 6379: 'redis', 4222: 'nats' })[socket.remotePort] ??
+    (socket.server ? 'http (served)' : `port ${socket.remotePort}`);
+  for (const method of ['_writeGeneric']) {
+    const original = net.Socket.prototype[method];
+    net.Socket.prototype[method] = function countedWrite(...args) {
+      const key = `socket writes: ${peerOf(this)}`;
+      subjects.set(key, (subjects.get(key) ?? 0) + 1);
+      return original.apply(this, args);
+    };
+  }
+}
+
 try {
   // `nats.connect` is a getter over this module's export, so wrapping the export is enough.
   const natsConnect = require('nats/lib/src/connect');
@@ -50,7 +89,7 @@ process.on('message', (message) => {
     nats.outMsgs += s.outMsgs;
   }
   if (statementLog) {
-    const sorted = [...texts].sort((a, b) => b[1] - a[1]);
+    const sorted = [...texts, ...subjects].sort((a, b) => b[1] - a[1]);
     require('node:fs').writeFileSync(`${statementLog}/${process.pid}.json`, JSON.stringify(sorted, null, 1));
   }
   const cpu = process.cpuUsage();
