@@ -21,6 +21,21 @@ try {
       const text = String(typeof args[0] === 'string' ? args[0] : (args[0]?.text ?? args[0]?.name ?? '?'));
       const key = text.replace(/\s+/g, ' ').slice(0, 160);
       texts.set(key, (texts.get(key) ?? 0) + 1);
+      // And the time from sending it to its answer, summed per statement text.
+      const started = performance.now();
+      const done = () => waited(`wait ms: ${key}`, started);
+      const last = args.length - 1;
+      if (typeof args[last] === 'function') {
+        const callback = args[last];
+        args[last] = (...r) => {
+          done();
+          return callback(...r);
+        };
+      } else {
+        const result = query.apply(this, args);
+        result?.then?.(done, done);
+        return result;
+      }
     }
     return query.apply(this, args);
   };
@@ -30,7 +45,27 @@ try {
 
 // BENCH_PG_LOG also counts NATS messages per subject (in and out), in the same file.
 const subjects = new Map();
-const subjectKey = (dir, subject) => `${dir} ${String(subject).replace(/^[a-z0-9]+\./, '').replace(/\.[A-Za-z0-9_-]{16,}(?=\.|$)/g, '.*')}`;
+function waited(key, started) {
+  subjects.set(key, Math.round((subjects.get(key) ?? 0) + performance.now() - started));
+}
+if (statementLog) {
+  try {
+    const { Redis } = require('ioredis');
+    const sendCommand = Redis.prototype.sendCommand;
+    Redis.prototype.sendCommand = function timedCommand(command, ...rest) {
+      const started = performance.now();
+      const done = () => waited(`wait ms: redis ${command.name}`, started);
+      command.promise?.then(done, done);
+      return sendCommand.call(this, command, ...rest);
+    };
+  } catch {
+    // Without ioredis, nothing to time.
+  }
+}
+const subjectKey = (dir, subject) =>
+  `${dir} ${String(subject)
+    .replace(/^[a-z0-9]+\./, '')
+    .replace(/\.[A-Za-z0-9_-]{16,}(?=\.|$)/g, '.*')}`;
 if (statementLog) {
   try {
     const { ProtocolHandler } = require('nats/lib/nats-base-client/protocol');
