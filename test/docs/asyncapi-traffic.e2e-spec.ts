@@ -91,19 +91,22 @@ describe('NATS traffic against docs/asyncapi.yaml', () => {
     // otp.v1.send (and limiter.v1.consume), dispatch.v1.sms, created, dispatched, delivery_status;
     // dev.v1.outbox.sms; otp.v1.verify: verify_failed, then verified.
     const to = uniqueNumber();
-    const verifiedId = await sendOtp(stack, auth, to, { limits: { 'per-user': 'user-1' } });
+    // With a status callback, every event of these requests is copied to otp.v1.status_callbacks.*
+    // too (the loopback address is refused, STATUS_CALLBACK_ALLOW_PRIVATE being off: no POST leaves).
+    const statusCallback = 'http://127.0.0.1:9/hooks/otp';
+    const verifiedId = await sendOtp(stack, auth, to, { limits: { 'per-user': 'user-1' }, statusCallback });
     const code = await readCode(stack, auth, to, verifiedId);
     const verify = (c: string) =>
       http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId: verifiedId, code: c } });
     expect((await verify(wrongCode(code))).status).toBe(401);
     expect((await verify(code)).status).toBe(200);
     // otp.v1.cancel: canceled.
-    const canceledId = await sendOtp(stack, auth, uniqueNumber());
+    const canceledId = await sendOtp(stack, auth, uniqueNumber(), { statusCallback });
     expect((await http(stack.url, 'POST', '/2fa/cancel', { auth, body: { requestId: canceledId } })).status).toBe(200);
     // expired: past its validity, once the sweeper has run.
-    const expiredId = await sendOtp(stack, auth, uniqueNumber(), { timeout: 30 });
+    const expiredId = await sendOtp(stack, auth, uniqueNumber(), { timeout: 30, statusCallback });
     // failed: a provider's receipt (dispatch.v1.receipts.sms) says the only dispatch failed.
-    const failedId = await sendOtp(stack, auth, uniqueNumber());
+    const failedId = await sendOtp(stack, auth, uniqueNumber(), { statusCallback });
     const [dispatch] = await eventually(async () => {
       const found = await dispatchesOf(stack, failedId);
       if (!found.length) throw new Error('not dispatched yet');
@@ -183,6 +186,8 @@ describe('NATS traffic against docs/asyncapi.yaml', () => {
       Subjects.receipt('sms'),
       Subjects.providerCallback('sms', 'nobody'),
       ...OTP_EVENT_TYPES.map((t) => Subjects.otpEvent(t)),
+      // A blocked request keeps no callback: its event is never copied.
+      ...OTP_EVENT_TYPES.filter((t) => t !== 'blocked').map((t) => Subjects.statusCallbackEvent(t)),
     ];
     const subjectsSeen = new Set(seen.map((s) => s.subject));
     expect(wanted.filter((s) => !subjectsSeen.has(s))).toEqual([]);

@@ -1,4 +1,13 @@
-import { type AnyOtpEvent, type DispatchMessage, verifyBody } from '@app/contracts';
+import {
+  type AnyOtpEvent,
+  type DispatchMessage,
+  streamName,
+  Streams,
+  Subjects,
+  verifyBody,
+  withPrefix,
+} from '@app/contracts';
+import { AckPolicy, DeliverPolicy } from 'nats';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gatewayService } from '../../apps/gateway/src/gateway.definition';
@@ -6,8 +15,8 @@ import { limiterService } from '../../apps/limiter/src/limiter.definition';
 import { otpCoreService } from '../../apps/otp-core/src/otp-core.definition';
 import { eventually } from '../support/eventually';
 import { type Credentials, http } from '../support/http';
-import { dispatchesOf, publishDeliveryStatus } from '../support/jetstream-helpers';
-import { BODY, createAccount, uniqueNumber } from '../support/otp-helpers';
+import { dispatchesOf, eventsOf, publishDeliveryStatus, statusCallbackCopies } from '../support/jetstream-helpers';
+import { BODY, createAccount, readCode, sendOtp, uniqueNumber } from '../support/otp-helpers';
 import { startStack, type Stack } from '../support/stack';
 
 const SECRET = 'callback-secret-for-tests-0123456789abcdef';
@@ -312,3 +321,138 @@ describe('status callbacks to internal addresses (SSRF)', () => {
     expect(logs.some((l) => l.includes('status callback failed'))).toBe(false);
   });
 });
+
+describe('status callbacks ride their own subject: a request without one costs their consumer nothing', () => {
+  let stack: Stack;
+  let auth: Credentials;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    receiver = await new Receiver().start();
+    // The all-in-one: the real outbox relay and the real (log) SMS dispatcher publish everything.
+    stack = await startStack({
+      env: {
+        DEFAULT_LIMIT_MAX: '1000',
+        STATUS_CALLBACK_SECRET: SECRET,
+        STATUS_CALLBACK_ALLOW_PRIVATE: 'true',
+        STATUS_CALLBACK_RETRY_BASE_MS: '100',
+      },
+    });
+    auth = await createAccount(stack);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await receiver?.stop();
+  });
+
+  it('copies every event of a request with a callback, and POSTs them all; of one without, nothing', async () => {
+    const path = '/hooks/own-subject';
+    const withTo = uniqueNumber();
+    const withoutTo = uniqueNumber();
+    const withId = await sendOtp(stack, auth, withTo, { statusCallback: `${receiver.url}${path}` });
+    const withoutId = await sendOtp(stack, auth, withoutTo);
+    for (const [to, requestId] of [
+      [withTo, withId],
+      [withoutTo, withoutId],
+    ]) {
+      const code = await readCode(stack, auth, to, requestId);
+      expect((await http(stack.url, 'POST', '/2fa/verify', { auth, body: { requestId, code } })).status).toBe(200);
+    }
+    // created, dispatched, the log provider's `sent`, verified: from otp-core and the dispatcher.
+    const expected = ['created', 'dispatched', 'delivery_status', 'verified'];
+    const events = await eventually(async () => {
+      const all = await eventsOf(stack, withId);
+      expect(new Set(all.map((e) => e.type))).toEqual(new Set(expected));
+      expect(new Set((await eventsOf(stack, withoutId)).map((e) => e.type))).toEqual(new Set(expected));
+      return all;
+    });
+    await eventually(() =>
+      expect(
+        receiver
+          .at(path)
+          .filter((r) => r.answered === 200)
+          .map((r) => r.event.metadata.eventId)
+          .sort(),
+      ).toEqual(events.map((e) => e.metadata.eventId).sort()),
+    );
+
+    const copies = await statusCallbackCopies(stack);
+    // Nothing of the request without a callback reached the subject the consumer reads.
+    expect(copies.filter((c) => c.event.data.requestId === withoutId)).toEqual([]);
+    // Each event of the other exactly once, on otp.v1.status_callbacks.<its type>, as published.
+    const mine = copies.filter((c) => c.event.data.requestId === withId);
+    expect(mine.map((c) => c.event).sort((a, b) => a.metadata.eventId.localeCompare(b.metadata.eventId))).toEqual(
+      [...events].sort((a, b) => a.metadata.eventId.localeCompare(b.metadata.eventId)),
+    );
+    for (const c of mine) expect(c.subject).toBe(`otp.v1.status_callbacks.${c.event.type}`);
+    const { num_pending, num_ack_pending, config } = await (
+      await stack.nc.jetstreamManager()
+    ).consumers.info(streamName(stack.config.nats.prefix, Streams.otpEvents), 'otp-core-status-callbacks');
+    expect({ num_pending, num_ack_pending }).toEqual({ num_pending: 0, num_ack_pending: 0 });
+    expect(config.filter_subject).toBe(`${stack.config.nats.prefix}.otp.v1.status_callbacks.>`);
+  });
+});
+
+describe('status callbacks after an upgrade from the consumer of every event', () => {
+  let stack: Stack;
+  let auth: Credentials;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    receiver = await new Receiver().start();
+    stack = await startStack({
+      services: [gatewayService, limiterService],
+      env: {
+        DEFAULT_LIMIT_MAX: '1000',
+        STATUS_CALLBACK_SECRET: SECRET,
+        STATUS_CALLBACK_ALLOW_PRIVATE: 'true',
+        STATUS_CALLBACK_RETRY_BASE_MS: '100',
+      },
+    });
+    auth = await createAccount(stack);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await receiver?.stop();
+  });
+
+  it('moves the durable to the callback subject and POSTs what comes after', async () => {
+    const prefix = stack.config.nats.prefix;
+    const jsm = await stack.nc.jetstreamManager();
+    const stream = streamName(prefix, Streams.otpEvents);
+    // The stream and the durable as the previous version left them: OTP_EVENTS with
+    // `otp.v1.events.>` only, the durable filtering on it (the gateway may have declared the
+    // stream of this version already: it is replaced).
+    await jsm.streams.delete(stream).catch(() => undefined);
+    await jsm.streams.add({ name: stream, subjects: [withPrefix(prefix, Subjects.allOtpEvents)] });
+    await jsm.consumers.add(stream, {
+      durable_name: 'otp-core-status-callbacks',
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: withPrefix(prefix, Subjects.allOtpEvents),
+    });
+    await stack.startService(otpCoreService);
+    const info = await jsm.consumers.info(stream, 'otp-core-status-callbacks');
+    expect(info.config.filter_subject).toBe(withPrefix(prefix, Subjects.allStatusCallbackEvents));
+    expect((await jsm.streams.info(stream)).config.subjects).toEqual([
+      withPrefix(prefix, Subjects.allOtpEvents),
+      withPrefix(prefix, Subjects.allStatusCallbackEvents),
+    ]);
+
+    const path = '/hooks/upgraded';
+    const requestId = await send(stack, auth, { statusCallback: `${receiver.url}${path}` });
+    await eventually(() =>
+      expect(new Set(receiver.at(path).map((r) => r.event.type))).toEqual(new Set(['created', 'dispatched'])),
+    );
+    expect(receiver.at(path).every((r) => r.event.data.requestId === requestId)).toBe(true);
+  });
+});
+
+async function send(stack: Stack, auth: Credentials, extra: Record<string, unknown>): Promise<string> {
+  const res = await http(stack.url, 'POST', '/2fa/send', {
+    auth,
+    body: { service: '2FA', from: '+14155550000', to: uniqueNumber(), body: BODY, ...extra },
+  });
+  expect(res.status).toBe(200);
+  return res.body.requestID as string;
+}

@@ -136,10 +136,9 @@ export function contractSubjects(): { subject: string; schema: z.ZodType }[] {
     });
   }
   for (const type of OTP_EVENT_TYPES) {
-    subjects.push({
-      subject: Subjects.otpEvent(type),
-      schema: type === 'delivery_status' ? DeliveryStatusEventSchema : OtpLifecycleEventSchema,
-    });
+    const schema = type === 'delivery_status' ? DeliveryStatusEventSchema : OtpLifecycleEventSchema;
+    subjects.push({ subject: Subjects.otpEvent(type), schema });
+    subjects.push({ subject: Subjects.statusCallbackEvent(type), schema });
   }
   return subjects;
 }

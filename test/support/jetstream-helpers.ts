@@ -4,9 +4,11 @@ import {
   type DeliveryStatusEvent,
   type DispatchMessage,
   type OtpEvent,
+  statusCallbackMsgId,
   streamName,
   Streams,
   Subjects,
+  wantsStatusCallback,
   withPrefix,
 } from '@app/contracts';
 import { decodeJson, encodeJson } from '@app/platform';
@@ -51,12 +53,36 @@ export async function readEvents(stack: Stack): Promise<AnyOtpEvent[]> {
   const name = streamName(stack.config.nats.prefix, Streams.otpEvents);
   const info = await jsm.streams.info(name).catch(() => null);
   if (!info || info.state.messages === 0) return [];
-  // An ordered consumer reads the whole stream from the start and acknowledges nothing.
-  const consumer = await stack.nc.jetstream().consumers.get(name);
+  // An ordered consumer reads the events from the start and acknowledges nothing (the
+  // status-callback copies share the stream).
+  const consumer = await stack.nc
+    .jetstream()
+    .consumers.get(name, { filterSubjects: withPrefix(stack.config.nats.prefix, Subjects.allOtpEvents) });
   const out: AnyOtpEvent[] = [];
   const batch = await consumer.fetch({ max_messages: 10_000, expires: 2000 });
   for await (const m of batch) {
     out.push(decodeJson(m.data) as AnyOtpEvent);
+    if (m.info.pending === 0) break;
+  }
+  return out;
+}
+
+/**
+ * The status-callback copies stored in the stack's OTP_EVENTS stream
+ * (`otp.v1.status_callbacks.>`), oldest first, with the subject each was published on.
+ */
+export async function statusCallbackCopies(stack: Stack): Promise<{ subject: string; event: AnyOtpEvent }[]> {
+  const prefix = stack.config.nats.prefix;
+  const name = streamName(prefix, Streams.otpEvents);
+  const info = await (await stack.nc.jetstreamManager()).streams.info(name).catch(() => null);
+  if (!info || info.state.messages === 0) return [];
+  const consumer = await stack.nc
+    .jetstream()
+    .consumers.get(name, { filterSubjects: withPrefix(prefix, Subjects.allStatusCallbackEvents) });
+  const out: { subject: string; event: AnyOtpEvent }[] = [];
+  const batch = await consumer.fetch({ max_messages: 10_000, expires: 2000 });
+  for await (const m of batch) {
+    out.push({ subject: m.subject.slice(prefix.length + 1), event: decodeJson(m.data) as AnyOtpEvent });
     if (m.info.pending === 0) break;
   }
   return out;
@@ -103,13 +129,20 @@ export async function publishDeliveryStatus(
       error: failure ? { code: 'E1', message: 'unreachable' } : null,
       attempt,
       units: 1,
+      hasStatusCallback: dispatch.hasStatusCallback,
     },
     metadata: { eventId: randomUUID(), occurredAt: new Date().toISOString(), causationId: dispatch.requestId },
   };
-  await stack.nc
-    .jetstream()
-    .publish(withPrefix(stack.env.NATS_PREFIX, Subjects.otpEvent('delivery_status')), encodeJson(event), {
-      msgID: event.metadata.eventId,
+  const js = stack.nc.jetstream();
+  const prefix = stack.env.NATS_PREFIX;
+  await js.publish(withPrefix(prefix, Subjects.otpEvent('delivery_status')), encodeJson(event), {
+    msgID: event.metadata.eventId,
+  });
+  // And its copy for the status callbacks, as the contract asks of every publisher.
+  if (wantsStatusCallback(event)) {
+    await js.publish(withPrefix(prefix, Subjects.statusCallbackEvent('delivery_status')), encodeJson(event), {
+      msgID: statusCallbackMsgId(event.metadata.eventId),
     });
+  }
   return event;
 }

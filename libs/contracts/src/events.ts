@@ -108,8 +108,9 @@ const lifecycleData = z.object({
   dispatchId: text(64).optional(),
   /**
    * Whether the request has a `statusCallback` (absent from older events and from other
-   * publishers' events, which means "unknown"). Consumers that only act for requests with a
-   * callback skip the others without a lookup.
+   * publishers' events, which means "unknown"). Unless it is `false`, the publisher also puts
+   * the event on `otp.v1.status_callbacks.<type>` (`wantsStatusCallback`), the only
+   * subject the status callbacks read.
    */
   hasStatusCallback: z.boolean().optional(),
   /** On `created` and `blocked`: the fraud guard's decision (sms and call only). */
@@ -159,8 +160,9 @@ const deliveryData = z.object({
   units: z.number().int().min(0).max(1000).optional(),
   /**
    * Whether the request has a `statusCallback` (absent from older events and from other
-   * publishers' events, which means "unknown"). Consumers that only act for requests with a
-   * callback skip the others without a lookup.
+   * publishers' events, which means "unknown"). Unless it is `false`, the publisher also puts
+   * the event on `otp.v1.status_callbacks.<type>` (`wantsStatusCallback`), the only
+   * subject the status callbacks read.
    */
   hasStatusCallback: z.boolean().optional(),
 });

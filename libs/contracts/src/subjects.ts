@@ -22,7 +22,34 @@ export const Subjects = {
   otpEvent: (type: OtpEventType) => `otp.v1.events.${type}` as const,
   /** Every event type, for a consumer that takes them all. */
   allOtpEvents: 'otp.v1.events.>',
+  /**
+   * JetStream (OTP_EVENTS stream): a second copy, byte for byte, of each event of a request
+   * that has a `statusCallback` (or whose event does not say, {@link wantsStatusCallback}),
+   * published by whoever publishes the event, for the status-callback consumer alone: events of
+   * requests without a callback never reach it. Its message id is {@link statusCallbackMsgId}.
+   */
+  statusCallbackEvent: (type: OtpEventType) => `otp.v1.status_callbacks.${type}` as const,
+  /** Every status-callback copy. */
+  allStatusCallbackEvents: 'otp.v1.status_callbacks.>',
 } as const;
+
+/**
+ * The JetStream message id of an event's status-callback copy: not the event's own, which the
+ * stream (the same one) would take for a re-publish of the event and drop; derived from it, so
+ * that a re-published copy is stored once too. The copy's body, `eventId` included, is the event's.
+ */
+export function statusCallbackMsgId(eventId: string): string {
+  return `${eventId}.status_callback`;
+}
+
+/**
+ * Whether an event is also published on {@link Subjects.statusCallbackEvent}: unless it says
+ * its request has no callback. An event without `hasStatusCallback` (an older publisher's) is
+ * copied too, and the consumer looks the URL up.
+ */
+export function wantsStatusCallback(event: { data?: { hasStatusCallback?: boolean } }): boolean {
+  return event.data?.hasStatusCallback !== false;
+}
 
 export const CHANNELS = ['sms', 'call', 'email'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -74,10 +101,13 @@ export const STREAMS = {
     duplicateWindowMs: 10 * MINUTE_MS,
     maxAgeMs: DAY_MS,
   },
-  /** Lifecycle and delivery status events (`otp.v1.events.<type>`), kept for replays and new projections. */
+  /**
+   * Lifecycle and delivery status events (`otp.v1.events.<type>`), kept for replays and new
+   * projections, and their status-callback copies (`otp.v1.status_callbacks.<type>`).
+   */
   otpEvents: {
     name: 'OTP_EVENTS',
-    subjects: [Subjects.allOtpEvents],
+    subjects: [Subjects.allOtpEvents, Subjects.allStatusCallbackEvents],
     retention: 'limits',
     duplicateWindowMs: 10 * MINUTE_MS,
     maxAgeMs: 30 * DAY_MS,

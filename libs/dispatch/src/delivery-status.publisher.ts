@@ -2,7 +2,9 @@ import {
   type DeliveryStatus,
   type DeliveryStatusEvent,
   type DeliveryStatusEventData,
+  statusCallbackMsgId,
   Subjects,
+  wantsStatusCallback,
   withPrefix,
 } from '@app/contracts';
 import { currentRequestId, encodeJson } from '@app/platform';
@@ -10,9 +12,11 @@ import type { NatsConnection } from 'nats';
 import { createHash } from 'node:crypto';
 
 /**
- * Publishes `otp.v1.events.delivery_status`. The event id, also the JetStream message id, is
- * derived from dispatch, status and attempt: a dispatcher that publishes the same status again
- * (after a crash, a redelivered receipt) stores it once within the stream's duplicate window.
+ * Publishes `otp.v1.events.delivery_status`, and, unless the dispatch said its request has no
+ * status callback, the same event on `otp.v1.status_callbacks.delivery_status` (the status
+ * callbacks read only that). The event id, also the JetStream message id, is derived from
+ * dispatch, status and attempt: a dispatcher that publishes the same status again (after a
+ * crash, a redelivered receipt) stores it once within the stream's duplicate window.
  */
 export class DeliveryStatusPublisher {
   constructor(
@@ -33,9 +37,16 @@ export class DeliveryStatusPublisher {
         causationId: data.requestId,
       },
     };
-    await this.nc
-      .jetstream()
-      .publish(withPrefix(this.prefix, Subjects.otpEvent('delivery_status')), encodeJson(event), { msgID: eventId });
+    const js = this.nc.jetstream();
+    const body = encodeJson(event);
+    await js.publish(withPrefix(this.prefix, Subjects.otpEvent('delivery_status')), body, { msgID: eventId });
+    // The copy for the status-callback consumer, after the event: a failure in between fails the
+    // publish, and the caller's retry publishes both again (each stored once).
+    if (wantsStatusCallback(event)) {
+      await js.publish(withPrefix(this.prefix, Subjects.statusCallbackEvent('delivery_status')), body, {
+        msgID: statusCallbackMsgId(eventId),
+      });
+    }
   }
 }
 

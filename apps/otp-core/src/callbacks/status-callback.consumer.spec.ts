@@ -4,9 +4,10 @@ import {
   SIGNATURE_HEADER,
   STATUS_CALLBACK_EVENT_ID_HEADER,
   STATUS_CALLBACK_EVENT_TYPE_HEADER,
+  Subjects,
   verifyBody,
 } from '@app/contracts';
-import { loadConfig, ManualClock } from '@app/platform';
+import { loadConfig, ManualClock, type OtpEventsConsumerOptions } from '@app/platform';
 import type { JsMsg, NatsConnection } from 'nats';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -65,10 +66,17 @@ function setup(env: Record<string, string> = {}, statusCallback: string | null =
       data: Buffer.from(JSON.stringify(payload)),
       info: { redeliveryCount },
     } as unknown as JsMsg);
-  return { repo, config, event, handle };
+  return { repo, config, consumer, event, handle };
 }
 
 describe('StatusCallbackConsumer', () => {
+  it('reads only the status-callback copies, not every event', () => {
+    const { consumer } = setup();
+    const options = (consumer as unknown as { options(): OtpEventsConsumerOptions }).options();
+    expect(options).toMatchObject({ durable: 'otp-core-status-callbacks', filterSubject: 'otp.v1.status_callbacks.>' });
+    expect(options.filterSubject).toBe(Subjects.allStatusCallbackEvents);
+  });
+
   it('POSTs the event to the request’s URL, signed, with its id and type, and acknowledges a 2xx', async () => {
     const { config, event, handle } = setup();
     const payload = event() as { metadata: { eventId: string } };

@@ -36,12 +36,14 @@ const callbacks = new Counter({
 });
 
 /**
- * Delivers status callbacks: a durable consumer of every `otp.v1.events.*` shared by the
- * otp-core replicas (otp-core holds the URL, in its own table). An event of a request with a
- * `statusCallback` is POSTed there, signed (see `signBody`); anything but a 2xx is
- * retried with exponential back-off, up to STATUS_CALLBACK_MAX_ATTEMPTS deliveries. Nothing is
- * acknowledged before the receiver answered 2xx, so a crash loses nothing (the receiver may see
- * an event twice: the event id, also in a header, tells).
+ * Delivers status callbacks: a durable consumer, shared by the otp-core replicas, of
+ * `otp.v1.status_callbacks.*`, where the publishers of the events (otp-core's outbox relay, the
+ * dispatchers) put a copy of each event of a request with a `statusCallback` — so the events of
+ * the many requests without one cost this consumer nothing. otp-core holds the URL, in its own
+ * table. The event is POSTed there, signed (see `signBody`); anything but a 2xx is retried with
+ * exponential back-off, up to STATUS_CALLBACK_MAX_ATTEMPTS deliveries. Nothing is acknowledged
+ * before the receiver answered 2xx, so a crash loses nothing (the receiver may see an event
+ * twice: the event id, also in a header, tells).
  */
 @Injectable()
 export class StatusCallbackConsumer extends OtpEventsConsumer {
@@ -60,7 +62,8 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
     const { maxAttempts, timeoutMs } = this.config.statusCallback;
     return {
       durable: 'otp-core-status-callbacks',
-      filterSubject: Subjects.allOtpEvents,
+      // Until this version the filter was `otp.v1.events.>`: JetStreamWorker moves the durable.
+      filterSubject: Subjects.allStatusCallbackEvents,
       concurrency: CONCURRENCY,
       maxDeliver: maxAttempts,
       ackWaitMs: timeoutMs + 30_000,
@@ -70,7 +73,9 @@ export class StatusCallbackConsumer extends OtpEventsConsumer {
   async handle(msg: JsMsg): Promise<MessageOutcome> {
     const event = this.parse(msg);
     if (!event) return { drop: 'invalid event' };
-    // The event says the request has no callback: nothing to look up, nothing to send.
+    // The event says the request has no callback: nothing to look up, nothing to send. (No copy
+    // of such an event is published; an original the durable had in hand before its filter
+    // moved may still be redelivered.)
     if (event.hasStatusCallback === false) return { ack: true };
     let url: string | undefined;
     try {

@@ -5,12 +5,19 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
-import { withPrefix } from '@app/contracts';
+import {
+  OTP_EVENT_TYPES,
+  type OtpEventType,
+  statusCallbackMsgId,
+  Subjects,
+  wantsStatusCallback,
+  withPrefix,
+} from '@app/contracts';
 import { APP_CONFIG, type AppConfig, encodeJson, ensureStreams, REQUEST_ID_HEADER } from '@app/platform';
 import { headers, type JetStreamClient, type NatsConnection } from 'nats';
 import { Counter } from 'prom-client';
 import { OUTBOX_NATS_CONNECTION } from '../otp-core.tokens';
-import { OtpRepository, type StoredOutboxRow } from '../otp.repository';
+import { type OutboxRow, OtpRepository, type StoredOutboxRow } from '../otp.repository';
 
 const BATCH = 100;
 const IDLE_POLL_MS = 500;
@@ -201,15 +208,21 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     return count;
   }
 
-  /** One row, under its message id (JetStream stores a re-publish once), with the request id that wrote it. */
+  /**
+   * One row, under its message id (JetStream stores a re-publish once), with the request id that
+   * wrote it; an event of a request with a status callback then once more, on the callback
+   * subject (see {@link statusCallbackCopyOf}). The row counts as published once both are
+   * acknowledged: a failure in between publishes both again, each stored once.
+   */
   private async publish(js: JetStreamClient, row: StoredOutboxRow): Promise<void> {
     const h = headers();
     if (row.requestId) h.set(REQUEST_ID_HEADER, row.requestId);
-    await js.publish(withPrefix(this.config.nats.prefix, row.subject), encodeJson(row.payload), {
-      msgID: row.msgId,
-      headers: h,
-      timeout: 2000,
-    });
+    const prefix = this.config.nats.prefix;
+    const data = encodeJson(row.payload);
+    await js.publish(withPrefix(prefix, row.subject), data, { msgID: row.msgId, headers: h, timeout: 2000 });
+    const copy = statusCallbackCopyOf(row);
+    if (copy)
+      await js.publish(withPrefix(prefix, copy.subject), data, { msgID: copy.msgId, headers: h, timeout: 2000 });
   }
 
   private sleep(ms: number): Promise<void> {
@@ -222,4 +235,20 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       this.wake = done;
     });
   }
+}
+
+/**
+ * Where an outbox row's status-callback copy goes: for an OTP event (`otp.v1.events.<type>`)
+ * unless it says its request has no callback — decided when the row is published, not when
+ * it is written, so the rows an older version left in the outbox get their copy too.
+ */
+export function statusCallbackCopyOf(row: OutboxRow): { subject: string; msgId: string } | undefined {
+  const event = row.payload as { type?: unknown; data?: { hasStatusCallback?: boolean } };
+  if (!isOtpEventType(event.type) || row.subject !== Subjects.otpEvent(event.type)) return undefined;
+  if (!wantsStatusCallback(event)) return undefined;
+  return { subject: Subjects.statusCallbackEvent(event.type), msgId: statusCallbackMsgId(row.msgId) };
+}
+
+function isOtpEventType(type: unknown): type is OtpEventType {
+  return (OTP_EVENT_TYPES as readonly unknown[]).includes(type);
 }

@@ -17,7 +17,9 @@ import { REQUEST_ID_HEADER, runWithRequestId } from '../logging/request-context'
  * Declares the streams of the contract (`STREAMS` in libs/contracts). Idempotent: every
  * publisher and consumer calls it at start, so no start order between services matters.
  * `replicas` (NATS_STREAM_REPLICAS) is applied to a new stream and to an existing one with
- * another count (on a NATS cluster, JetStream then moves it to that many nodes).
+ * another count (on a NATS cluster, JetStream then moves it to that many nodes). A subject the
+ * contract added since an existing stream was created is added to it (none is ever removed:
+ * what an older version or an operator added stays).
  */
 export async function ensureStreams(jsm: JetStreamManager, prefix: string, replicas = 1): Promise<void> {
   for (const stream of Object.values(STREAMS)) {
@@ -44,8 +46,14 @@ async function ensureStream(
     existing = undefined;
   }
   if (existing) {
-    if (config.num_replicas !== undefined && existing.config.num_replicas !== config.num_replicas) {
-      await jsm.streams.update(config.name, { ...existing.config, num_replicas: config.num_replicas });
+    const missing = (config.subjects ?? []).filter((s) => !existing.config.subjects?.includes(s));
+    const replicas = config.num_replicas ?? existing.config.num_replicas;
+    if (missing.length || existing.config.num_replicas !== replicas) {
+      await jsm.streams.update(config.name, {
+        ...existing.config,
+        subjects: [...(existing.config.subjects ?? []), ...missing],
+        num_replicas: replicas,
+      });
     }
   } else {
     try {
@@ -123,11 +131,26 @@ export class JetStreamWorker {
       ack_wait: nanos(ackWaitMs),
       max_ack_pending: Math.max(concurrency * 4, 64),
     };
-    try {
-      await jsm.consumers.info(stream, durable);
-      await jsm.consumers.update(stream, durable, { max_deliver: maxDeliver, ack_wait: config.ack_wait });
-    } catch {
+    const existing = await jsm.consumers.info(stream, durable).catch(() => undefined);
+    if (existing) {
+      if (existing.config.filter_subject !== filterSubject) {
+        // A new version takes other subjects. JetStream keeps the durable's position and its
+        // unacknowledged messages (they are redelivered as before); from the position on, only
+        // the new filter's messages are delivered: what the old one had not delivered yet is not.
+        this.logger.warn({
+          message: 'consumer filter changed',
+          from: existing.config.filter_subject,
+          to: filterSubject,
+          undeliveredOfOldFilter: existing.num_pending,
+          unacknowledged: existing.num_ack_pending,
+        });
+      }
+      await jsm.consumers
+        .update(stream, durable, { max_deliver: maxDeliver, ack_wait: config.ack_wait, filter_subject: filterSubject })
+        .catch((error: Error) => this.logger.warn(`consumer not updated, kept as it was: ${error.message}`));
+    } else {
       await jsm.consumers.add(stream, config).catch(async (error) => {
+        // Another replica may have created it in between.
         await jsm.consumers.info(stream, durable).catch(() => {
           throw error;
         });

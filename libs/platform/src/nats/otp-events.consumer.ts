@@ -14,7 +14,8 @@ export interface OtpEventsConsumerOptions {
 }
 
 /**
- * A service's own durable consumer of the OTP_EVENTS stream (`otp.v1.events.*`), shared by
+ * A service's own durable consumer of the OTP_EVENTS stream (`otp.v1.events.*`, and the
+ * status-callback copies `otp.v1.status_callbacks.*`), shared by
  * every replica of the service: started once the application is up, stopped before NATS
  * drains (what is in flight finishes or goes back to the stream). Subclasses say which events
  * they take and handle one at a time, idempotently.
