@@ -82,15 +82,21 @@ class FakeProvider implements ChannelProvider {
   }
 }
 
-/** The JetStream publishes of delivery status events (or a failure to publish). */
+/**
+ * The JetStream publishes of delivery status events (or a failure to publish), and apart
+ * their status-callback copies (the message here does not say whether its request has a
+ * callback, so each status is copied).
+ */
 class FakeNats {
   published: DeliveryStatusEvent[] = [];
+  copies: DeliveryStatusEvent[] = [];
   failPublish = false;
   jetstream() {
     return {
-      publish: async (_subject: string, data: Uint8Array) => {
+      publish: async (subject: string, data: Uint8Array) => {
         if (this.failPublish) throw new Error('nats down');
-        this.published.push(JSON.parse(Buffer.from(data).toString()));
+        const event = JSON.parse(Buffer.from(data).toString()) as DeliveryStatusEvent;
+        (subject === 'otp.v1.status_callbacks.delivery_status' ? this.copies : this.published).push(event);
       },
     };
   }
@@ -147,6 +153,16 @@ describe('ChannelDispatcher: what it refuses to send', () => {
     expect(claims.calls).toEqual([`claim ${message.dispatchId}`, 'markFailed']);
     expect(provider.sends).toBe(0);
     expect(statuses()).toEqual([['failed', 'expired']]);
+  });
+
+  it('copies each status for the status callbacks unless the dispatch says its request has none', async () => {
+    const unknown = setup();
+    await unknown.handle({ ...message, expiresAt: now.toISOString() });
+    expect(unknown.nats.copies).toEqual(unknown.nats.published);
+    const without = setup();
+    await without.handle({ ...message, expiresAt: now.toISOString(), hasStatusCallback: false });
+    expect(without.statuses()).toEqual([['failed', 'expired']]);
+    expect(without.nats.copies).toEqual([]);
   });
 
   it('never sends without a claim: a claim store outage retries later', async () => {
