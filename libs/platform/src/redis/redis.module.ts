@@ -18,10 +18,9 @@ class RedisLifecycle implements OnApplicationShutdown {
 
 /**
  * Fail fast while Redis is unreachable (no offline queue, one try), so callers answer 503
- * instead of hanging; ioredis keeps reconnecting in the background. Commands issued in one
- * turn of the event loop (many requests' under load) go out in one write (auto-pipelining):
- * a system call per command is what costs on a busy machine. Not on a cluster: there ioredis's
- * auto-pipelining broke the limits' MULTI and scripts (test/limiter, cluster suite).
+ * instead of hanging; ioredis keeps reconnecting in the background. No auto-pipelining: it
+ * broke the limits on a cluster (test/limiter) and, on one server, a command issued as Redis
+ * went away waited for the reconnection (457 after the command time-out instead of 503).
  */
 const FAIL_FAST: RedisOptions = {
   enableOfflineQueue: false,
@@ -34,8 +33,7 @@ const FAIL_FAST: RedisOptions = {
 /** One server, or a cluster found through its seed nodes; keys carry `{hash tags}` for the latter. */
 export function createRedisClient(config: AppConfig['redis'], extra: RedisOptions = {}): RedisClient {
   const keyPrefix = config.prefix || undefined;
-  if (!config.cluster)
-    return new Redis(config.urls[0], { ...FAIL_FAST, enableAutoPipelining: true, ...extra, keyPrefix });
+  if (!config.cluster) return new Redis(config.urls[0], { ...FAIL_FAST, ...extra, keyPrefix });
   const first = new URL(config.urls[0]);
   return new Cluster(
     config.urls.map((u) => {
