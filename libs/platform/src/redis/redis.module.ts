@@ -17,14 +17,16 @@ class RedisLifecycle implements OnApplicationShutdown {
 }
 
 /**
- * Fail fast while Redis is unreachable (no offline queue, one try), so callers answer 503
+ * Fail fast while Redis is unreachable (no offline queue, no retry: a command in flight when
+ * the connection drops fails at once instead of waiting for a reconnection that would outlast
+ * the caller's command time-out — a 457 where a 503 is the truth), so callers answer 503
  * instead of hanging; ioredis keeps reconnecting in the background. No auto-pipelining: it
  * broke the limits on a cluster (test/limiter) and, on one server, a command issued as Redis
  * went away waited for the reconnection (457 after the command time-out instead of 503).
  */
 const FAIL_FAST: RedisOptions = {
   enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
+  maxRetriesPerRequest: 0,
   connectTimeout: 2000,
   retryStrategy: (times) => Math.min(times * 200, 2000),
   lazyConnect: true,
@@ -58,7 +60,7 @@ export function createRedisClient(config: AppConfig['redis'], extra: RedisOption
 
 /**
  * One Redis connection per process. Commands fail at once while Redis is unreachable (no
- * offline queue, one try), so callers answer 503 instead of hanging; ioredis keeps
+ * offline queue, no retry), so callers answer 503 instead of hanging; ioredis keeps
  * reconnecting in the background, so service resumes without a restart.
  */
 @Global()
