@@ -21,8 +21,7 @@ class RedisLifecycle implements OnApplicationShutdown {
  * the connection drops fails at once instead of waiting for a reconnection that would outlast
  * the caller's command time-out — a 457 where a 503 is the truth), so callers answer 503
  * instead of hanging; ioredis keeps reconnecting in the background. No auto-pipelining: it
- * broke the limits on a cluster (test/limiter) and, on one server, a command issued as Redis
- * went away waited for the reconnection (457 after the command time-out instead of 503).
+ * broke the limits on a cluster (test/limiter).
  */
 const FAIL_FAST: RedisOptions = {
   enableOfflineQueue: false,
