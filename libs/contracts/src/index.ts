@@ -8,6 +8,7 @@ export * from './limiter.commands';
 export * from './masking';
 export * from './otp.commands';
 export * from './paging';
+export * from './phone-facts';
 export * from './sdr.commands';
 export * from './webhook-signature';
 export * from './subjects';

@@ -1,5 +1,4 @@
-import type { Channel } from '@app/contracts';
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { type Channel, phoneFacts } from '@app/contracts';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { CircuitBreaker, type CircuitSettings, type CircuitState } from './circuit-breaker';
 import type { ChannelProvider } from './provider';
@@ -131,5 +130,5 @@ export class ProviderChain {
 
 /** ISO country of an E.164 number (libphonenumber's metadata), or undefined. */
 export function countryOf(to: string): string | undefined {
-  return parsePhoneNumberFromString(to)?.country;
+  return phoneFacts(to).country;
 }

@@ -6,9 +6,9 @@ import {
   type FraudReason,
   type FraudVerdict,
   type GuardedChannel,
+  phoneFacts,
 } from '@app/contracts';
 import { APP_CONFIG, type AppConfig, Clock } from '@app/platform';
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { Counter } from 'prom-client';
 import { FRAUD_LEVELS } from './fraud-levels';
 import { FraudPolicies, type FraudPolicy } from './fraud-policies';
@@ -32,13 +32,13 @@ export interface Destination {
 
 /** Country and number type by libphonenumber's full metadata; the prefixes the rules count in. */
 export function destinationOf(to: string, recipientIp?: string | null, withType = true): Destination {
-  const parsed = parsePhoneNumberFromString(to);
-  const countryCode = parsed?.country;
-  const type = withType ? parsed?.getType() : undefined;
+  const parsed = phoneFacts(to);
+  const countryCode = parsed.country;
+  const type = withType ? parsed.type : undefined;
   const scopes: FraudScope[] = [
     { kind: 'prefix4', label: to.slice(0, -4) },
     { kind: 'prefix6', label: to.slice(0, -6) },
-    { kind: 'country', label: countryCode ?? `+${parsed?.countryCallingCode ?? '?'}` },
+    { kind: 'country', label: countryCode ?? `+${parsed.countryCallingCode ?? '?'}` },
   ];
   if (recipientIp) scopes.push({ kind: 'ip', label: recipientIp });
   return { countryCode, refusedType: type !== undefined && REFUSED_TYPES.has(type), scopes };

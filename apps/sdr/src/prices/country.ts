@@ -1,5 +1,4 @@
-import type { Channel } from '@app/contracts';
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { type Channel, phoneFacts } from '@app/contracts';
 
 /**
  * The country of a destination (ISO 3166-1 alpha-2) from its number; null for email, whose
@@ -7,5 +6,5 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
  */
 export function countryOf(channel: Channel, to: string): string | null {
   if (channel === 'email' || to.includes('@')) return null;
-  return parsePhoneNumberFromString(to)?.country ?? null;
+  return phoneFacts(to).country ?? null;
 }
