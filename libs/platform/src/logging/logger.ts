@@ -70,6 +70,8 @@ export class PinoNestLogger implements LoggerService {
   }
 
   private write(level: pino.Level, message: unknown, rest: unknown[]): void {
+    // Below the level (the access log at warn): nothing to build.
+    if (!this.logger.isLevelEnabled(level)) return;
     // Nest passes the context (class name) last.
     const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
     const fields: Record<string, unknown> = context ? { context } : {};
