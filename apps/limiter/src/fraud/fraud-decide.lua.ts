@@ -4,10 +4,13 @@ export const FRAUD_DECIDE_LUA = `
 -- static refusal decided by the service (geo permission, number type), then adaptive velocity
 -- per scope, then the conversion rule. A refusal counts nothing; a trip creates a block of the
 -- scope that tripped, with an escalating duration. Every key carries the account's {hash tag},
--- so one call touches one Redis Cluster slot.
+-- so one call touches one Redis Cluster slot. First of all, the account's settings the service
+-- decided with must be the current ones: if any replica changed them since they were read, the
+-- answer is "stale", nothing is read or counted, and the service decides again with them re-read.
 --
 -- KEYS[1]            the account's block index: a sorted set of block ids, scored by their end
 -- KEYS[2s], KEYS[2s+1] scope s: its state hash, and its block hash
+-- KEYS[#KEYS]        the account's settings version (a counter every change increments)
 --   state: u, ut  unverified pressure (sends minus verifies, decaying with tau_u) and its time
 --          v, vt  verified sends (decaying with tau_v) and its time
 --          s:<b>, v:<b>  sends and verifies of the sends made in time bucket b (conversion)
@@ -19,10 +22,17 @@ export const FRAUD_DECIDE_LUA = `
 -- ARGV[5] bucket (ms)   ARGV[6] conversion window (buckets)   ARGV[7] buckets before a send counts as resolved
 -- ARGV[8] escalation memory (ms)   ARGV[9] durations (ms), comma-separated   ARGV[10] probation minimum resolved
 -- ARGV[11] prefixes of one country newly blocked within the escalation memory that block the country (0: never)
+-- ARGV[12] the settings version the service decided with ('' when none is stored; '*': any, not compared)
 -- then per scope, 8 values: kind, label, id, floor (0: no velocity rule), share, velocity reason,
 --                           conversion minimum resolved (0: no conversion rule), conversion threshold
--- Returns { 1 } counted, or { 0, reason, until ms (0: no block), scope index (0: static), id,
---         counters json } refused.
+-- Returns { 1 } counted, { 0, reason, until ms (0: no block), scope index (0: static), id,
+--         counters json } refused, or { 2, stored version ('' when none) } stale.
+-- 0. Stale settings: nothing counted, the service re-reads them (GET of a missing key is false).
+if ARGV[12] ~= '*' then
+  local stored = redis.call('GET', KEYS[#KEYS]) or ''
+  if stored ~= ARGV[12] then return { 2, stored } end
+end
+
 local now = tonumber(ARGV[1])
 local static_reason = ARGV[2]
 local tau_u, tau_v = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -33,10 +43,10 @@ for d in string.gmatch(ARGV[9], '[^,]+') do durations[#durations + 1] = tonumber
 local probation_min = tonumber(ARGV[10])
 local prefix_trips = tonumber(ARGV[11])
 local FIELDS = 8
-local scopes = (#KEYS - 1) / 2
+local scopes = (#KEYS - 2) / 2
 local cur = math.floor(now / bucket_ms)
 
-local function arg(s, i) return ARGV[11 + (s - 1) * FIELDS + i] end
+local function arg(s, i) return ARGV[12 + (s - 1) * FIELDS + i] end
 
 -- 1. Active blocks, in scope order.
 for s = 1, scopes do
@@ -182,10 +192,16 @@ return { 1 }
 
 /** A verified send drains the pressure of its scopes and counts as verified (SPEC 12). */
 export const FRAUD_VERIFIED_LUA = `
--- KEYS[i]  the state hash of scope i (see the decide script)
+-- KEYS[i]  the state hash of scope i (see the decide script)   KEYS[#KEYS] the account's settings version
 -- ARGV[1] now (ms)  ARGV[2] when the send was made (ms)  ARGV[3] tau_u  ARGV[4] tau_v
 -- ARGV[5] bucket (ms)  ARGV[6] conversion window (buckets)  ARGV[7] 1: count in the conversion buckets of scope i
---   (a comma-separated list of 0/1, one per key)
+--   (a comma-separated list of 0/1, one per scope)
+-- ARGV[8] the settings version the thresholds come from ('' when none is stored; '*': any, not compared)
+-- Returns { 1 } counted, or { 2, stored version ('' when none) } stale: nothing counted, as in the decide script.
+if ARGV[8] ~= '*' then
+  local stored = redis.call('GET', KEYS[#KEYS]) or ''
+  if stored ~= ARGV[8] then return { 2, stored } end
+end
 local now, created = tonumber(ARGV[1]), tonumber(ARGV[2])
 local tau_u, tau_v = tonumber(ARGV[3]), tonumber(ARGV[4])
 local bucket_ms, window = tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -198,7 +214,7 @@ local function decayed(value, at, tau)
 end
 local b = math.floor(created / bucket_ms)
 local in_window = b >= math.floor(now / bucket_ms) - window
-for i = 1, #KEYS do
+for i = 1, #KEYS - 1 do
   local st = redis.call('HMGET', KEYS[i], 'u', 'ut', 'v', 'vt')
   local u = math.max(0, decayed(st[1], st[2], tau_u) - 1)
   local v = decayed(st[3], st[4], tau_v) + 1
@@ -206,5 +222,5 @@ for i = 1, #KEYS do
   if flags[i] == '1' and in_window then redis.call('HINCRBY', KEYS[i], 'v:' .. b, 1) end
   redis.call('PEXPIRE', KEYS[i], math.max(tau_v * 4, (window + 2) * bucket_ms))
 end
-return 1
+return { 1 }
 `;

@@ -11,8 +11,15 @@ import {
 import { APP_CONFIG, type AppConfig, Clock } from '@app/platform';
 import { Counter } from 'prom-client';
 import { FRAUD_LEVELS } from './fraud-levels';
-import { FraudPolicies, type FraudPolicy } from './fraud-policies';
-import { type FraudScope, FraudStore } from './fraud-store';
+import { FraudPolicies, type FraudPolicy, type VersionedPolicy } from './fraud-policies';
+import { ANY_VERSION, type FraudScope, FraudStore } from './fraud-store';
+
+/**
+ * Script runs of one decision that compare the settings version. The last one does not: it
+ * decides with the settings just re-read, and a change made yet again meanwhile applies from the
+ * next send on, as a change made while a send is being decided always has.
+ */
+const MAX_RUNS = 3;
 
 /** Number types never sent a code by sms or call (SPEC 12). */
 const REFUSED_TYPES = new Set(['PREMIUM_RATE', 'SHARED_COST', 'TOLL_FREE', 'PAGER', 'VOICEMAIL']);
@@ -62,45 +69,82 @@ export class FraudGuard {
     private readonly clock: Clock,
   ) {}
 
-  /** The verdict on a send; throws 456 when it is refused. Undefined when the guard is off. */
+  /**
+   * The verdict on a send; throws 456 when it is refused. Undefined when the guard is off.
+   *
+   * Decided with the cached policy in one script, which also compares the policy's version with
+   * the stored one: when another replica changed the settings, the script answers stale having
+   * counted nothing, and the whole check runs again on the settings re-read (the safe list,
+   * bypass, geo permission, mode and level all come from them). A verdict reached without the
+   * script (bypassed, safe-listed) reads the version first instead.
+   */
   async check(command: ConsumeLimitsCommand): Promise<FraudVerdict | undefined> {
     const check = command.fraud;
     if (!check || !this.config.fraud.enabled) return undefined;
     const now = this.clock.now().getTime();
-    let policy: FraudPolicy;
+    let current: VersionedPolicy;
     try {
-      policy = await this.policies.get(command.accountSid);
+      current = await this.policies.cached(command.accountSid);
     } catch (error) {
       return this.unevaluated(error);
     }
-    if (check.riskCheck === false && policy.allowBypass) return this.verdict({ decision: 'bypassed' });
     const to = command.destination;
-    if (policy.safeNumbers.has(to) || policy.safePrefixes.some((p) => to.startsWith(p)))
-      return this.verdict({ decision: 'safe_listed' });
+    let confirmed = false;
+    let destination: Destination | undefined;
+    for (let runs = 1; ;) {
+      const { policy } = current;
+      const skipped =
+        check.riskCheck === false && policy.allowBypass
+          ? 'bypassed'
+          : policy.safeNumbers.has(to) || policy.safePrefixes.some((p) => to.startsWith(p))
+            ? 'safe_listed'
+            : undefined;
+      if (skipped) {
+        if (confirmed) return this.verdict({ decision: skipped });
+        try {
+          current = await this.policies.checked(command.accountSid);
+        } catch (error) {
+          return this.unevaluated(error);
+        }
+        confirmed = true;
+        continue;
+      }
 
-    const destination = destinationOf(to, check.recipientIp);
-    const staticReason = this.staticReason(policy, destination, check.channel);
-    let decided;
-    try {
-      decided = await this.store.decide(
-        command.accountSid,
-        destination.scopes,
-        staticReason,
-        FRAUD_LEVELS[policy.level],
-        now,
-      );
-    } catch (error) {
-      if (staticReason) return this.refuse(policy, staticReason, 0, now);
-      return this.unevaluated(error);
+      destination ??= destinationOf(to, check.recipientIp);
+      const staticReason = this.staticReason(policy, destination, check.channel);
+      let decided;
+      try {
+        decided = await this.store.decide(
+          command.accountSid,
+          destination.scopes,
+          staticReason,
+          FRAUD_LEVELS[policy.level],
+          now,
+          runs++ < MAX_RUNS ? current.version : ANY_VERSION,
+        );
+      } catch (error) {
+        if (staticReason) return this.refuse(policy, staticReason, 0, now);
+        return this.unevaluated(error);
+      }
+      if ('stale' in decided) {
+        try {
+          current = await this.policies.reload(command.accountSid, decided.version);
+        } catch (error) {
+          return this.unevaluated(error);
+        }
+        confirmed = true;
+        continue;
+      }
+      if (decided.counted) return this.verdict({ decision: 'allowed' });
+      return this.refuse(policy, decided.reason, decided.untilMs, now);
     }
-    if (decided.counted) return this.verdict({ decision: 'allowed' });
-    return this.refuse(policy, decided.reason, decided.untilMs, now);
   }
 
   /**
    * A verified send (from its `verified` event): drains the pressure of its scopes and counts as
    * recent verified traffic there. A verify older than the guard's memory (a replay) says
-   * nothing about the present: skipped.
+   * nothing about the present: skipped. The level comes from the cached policy, its version
+   * compared by the script (or read first, when the verify is skipped), as for a send.
    */
   async recordVerified(v: {
     accountSid: string;
@@ -111,11 +155,24 @@ export class FraudGuard {
   }): Promise<void> {
     if (!this.config.fraud.enabled) return;
     const now = this.clock.now().getTime();
-    const policy = await this.policies.get(v.accountSid);
-    const thresholds = FRAUD_LEVELS[policy.level];
-    if (now - v.verifiedAt.getTime() > thresholds.tauVMs * 4) return;
-    const { scopes } = destinationOf(v.to, v.recipientIp, false);
-    await this.store.verified(v.accountSid, scopes, v.createdAt.getTime(), thresholds, now);
+    let current = await this.policies.cached(v.accountSid);
+    let confirmed = false;
+    let scopes: FraudScope[] | undefined;
+    for (let runs = 1; ;) {
+      const thresholds = FRAUD_LEVELS[current.policy.level];
+      if (now - v.verifiedAt.getTime() > thresholds.tauVMs * 4) {
+        if (confirmed) return;
+        current = await this.policies.checked(v.accountSid);
+        confirmed = true;
+        continue;
+      }
+      scopes ??= destinationOf(v.to, v.recipientIp, false).scopes;
+      const version = runs++ < MAX_RUNS ? current.version : ANY_VERSION;
+      const stale = await this.store.verified(v.accountSid, scopes, v.createdAt.getTime(), thresholds, now, version);
+      if (!stale) return;
+      current = await this.policies.reload(v.accountSid, stale.version);
+      confirmed = true;
+    }
   }
 
   /** Geo permission, then number type: refusals that need no counter. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FraudLevel, FraudMode, GeoPermission, GuardedChannel } from '@app/contracts';
 import { APP_CONFIG, type AppConfig, Clock, type RedisClient } from '@app/platform';
-import { FRAUD_REDIS } from './fraud-store';
+import { FRAUD_REDIS, versionKey } from './fraud-store';
 import { FraudRepository, type GeoPermissionRow, type SafeListRow } from './fraud.repository';
 
 /** A cached entry is re-read at the latest after this long, even without a version change. */
@@ -21,17 +21,27 @@ export interface FraudPolicy {
   expiresAtMs: number;
 }
 
-interface CacheEntry {
-  version: string | null;
-  loadedAt: number;
-  policy: FraudPolicy;
+/**
+ * A policy and the version of the account's settings it was read at: '' when none is stored, or
+ * when it could not be read (Redis out of reach), so that the stored one, once readable, differs.
+ */
+export interface VersionedPolicy {
+  readonly policy: FraudPolicy;
+  readonly version: string;
+}
+
+interface CacheEntry extends VersionedPolicy {
+  readonly loadedAt: number;
 }
 
 /**
  * The accounts' fraud guard settings, geo permissions and safe lists as sends see them: read
  * from Postgres, cached per account in this replica, dropped as soon as any replica changed
- * one (a per-account version in the guard's Redis, as for limit definitions). While that
- * Redis is out of reach, a cached entry serves until MAX_AGE_MS.
+ * one (a per-account version in the guard's Redis, as for limit definitions). The guard's
+ * scripts compare that version themselves ({@link cached}, then {@link reload} when they answer
+ * stale); what decides without a script reads it first ({@link checked}). A cached entry is read
+ * again after MAX_AGE_MS or when a safe-list entry in it expires, and while that Redis is out of
+ * reach it serves until then.
  */
 @Injectable()
 export class FraudPolicies {
@@ -44,21 +54,34 @@ export class FraudPolicies {
     private readonly clock: Clock,
   ) {}
 
+  /** The policy, its version compared with the stored one first (one Redis read). */
   async get(accountSid: string): Promise<FraudPolicy> {
-    const version = await this.redis.get(versionKey(accountSid)).catch(() => undefined);
-    const now = this.clock.now().getTime();
-    const entry = this.cache.get(accountSid);
-    const fresh =
-      entry &&
-      now >= entry.loadedAt &&
-      now - entry.loadedAt <= MAX_AGE_MS &&
-      now < entry.policy.expiresAtMs &&
-      (version === undefined || entry.version === version);
-    if (fresh) return entry.policy;
-    const policy = await this.load(accountSid);
-    if (this.cache.size >= MAX_ACCOUNTS) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(accountSid, { version: version ?? null, loadedAt: now, policy });
-    return policy;
+    return (await this.checked(accountSid)).policy;
+  }
+
+  /** As {@link get}, with the version it was read at. */
+  async checked(accountSid: string): Promise<VersionedPolicy> {
+    // undefined: out of reach (the cached entry serves); '' no version stored.
+    const stored = await this.redis.get(versionKey(accountSid)).then(
+      (v) => v ?? '',
+      () => undefined,
+    );
+    const entry = this.young(accountSid);
+    if (entry && (stored === undefined || entry.version === stored)) return entry;
+    return await this.load(accountSid, stored ?? '');
+  }
+
+  /**
+   * The cached policy without asking Redis (a script that decides with it compares its version);
+   * read again, as by {@link checked}, once it is too old or a safe-list entry in it expired.
+   */
+  async cached(accountSid: string): Promise<VersionedPolicy> {
+    return this.young(accountSid) ?? (await this.checked(accountSid));
+  }
+
+  /** Reads the policy again after a script found `version` stored instead of the cached one. */
+  async reload(accountSid: string, version: string): Promise<VersionedPolicy> {
+    return await this.load(accountSid, version);
   }
 
   /** The permission of a country for a channel: the account's own, else the operator's default. */
@@ -77,14 +100,24 @@ export class FraudPolicies {
     return result;
   }
 
-  private async load(accountSid: string): Promise<FraudPolicy> {
+  /** The cached entry, unless it is older than MAX_AGE_MS (or from the future) or part of it expired. */
+  private young(accountSid: string): CacheEntry | undefined {
+    const entry = this.cache.get(accountSid);
+    const now = this.clock.now().getTime();
+    if (!entry || now < entry.loadedAt || now - entry.loadedAt > MAX_AGE_MS || now >= entry.policy.expiresAtMs)
+      return undefined;
+    return entry;
+  }
+
+  /** Reads the settings from Postgres; `version` must have been read before, so a change after it is seen. */
+  private async load(accountSid: string, version: string): Promise<CacheEntry> {
     const now = this.clock.now();
     const [settings, geo, safe] = await Promise.all([
       this.repository.settings(accountSid),
       this.repository.geoPermissions(accountSid),
       this.repository.safeList(accountSid, now),
     ]);
-    return {
+    const policy: FraudPolicy = {
       mode: settings?.mode ?? this.config.fraud.defaultMode,
       level: settings?.level ?? this.config.fraud.defaultLevel,
       allowBypass: settings?.allowBypass ?? false,
@@ -94,13 +127,14 @@ export class FraudPolicies {
       safePrefixes: safe.filter((e) => e.kind === 'prefix').map((e) => e.value),
       expiresAtMs: firstExpiry(safe),
     };
+    const entry = { policy, version, loadedAt: now.getTime() };
+    this.cache.delete(accountSid);
+    if (this.cache.size >= MAX_ACCOUNTS) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(accountSid, entry);
+    return entry;
   }
 }
 
 function firstExpiry(entries: SafeListRow[]): number {
   return entries.reduce((min, e) => (e.expiresAt ? Math.min(min, e.expiresAt.getTime()) : min), Infinity);
-}
-
-function versionKey(accountSid: string): string {
-  return `fraud:{${accountSid}}:version`;
 }

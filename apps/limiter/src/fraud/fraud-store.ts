@@ -39,11 +39,24 @@ export interface StoredBlock {
   counters: Record<string, number>;
 }
 
-type DecideReply = [1] | [0, string, number, number, string, string];
+/**
+ * The account's settings changed since the policy the caller decided with was read (its version
+ * differs from the stored one): the script counted nothing. `version` is the stored one, read
+ * before the caller re-reads the settings, so a change after that re-read is seen next time.
+ */
+export interface Stale {
+  stale: true;
+  version: string;
+}
+
+/** For {@link FraudStore.decide} and {@link FraudStore.verified}: decide without comparing versions. */
+export const ANY_VERSION = '*';
+
+type DecideReply = [1] | [0, string, number, number, string, string] | [2, string];
 
 interface WithScripts {
   fraudDecide(...args: (string | number)[]): Promise<DecideReply>;
-  fraudVerified(...args: (string | number)[]): Promise<number>;
+  fraudVerified(...args: (string | number)[]): Promise<[1] | [2, string]>;
 }
 
 /** Scopes with a conversion rule also count verifies per time bucket. */
@@ -53,8 +66,12 @@ function hasConversion(t: FraudThresholds, kind: ScopeKind): boolean {
 
 /**
  * The guard's counters and blocks in Redis: one atomic script per decision and per verified
- * send. Every key of an account carries the account as its {hash tag} (one Cluster slot);
- * scopes are named by a digest, so no number, prefix or IP is part of a key.
+ * send, which first compares the version of the account's settings the caller decided with
+ * (`version`: '' when none is stored) with the stored one and, if it differs, answers
+ * {@link Stale} having counted nothing, so a change on any replica needs no read of its own per
+ * send. Every key of an account carries the account as its {hash tag} (one Cluster slot),
+ * the version key included; scopes are named by a digest, so no number, prefix or IP is part
+ * of a key.
  */
 @Injectable()
 export class FraudStore implements OnModuleInit {
@@ -73,11 +90,13 @@ export class FraudStore implements OnModuleInit {
     staticReason: FraudReason | undefined,
     t: FraudThresholds,
     nowMs: number,
-  ): Promise<Decided> {
+    version: string,
+  ): Promise<Decided | Stale> {
     const hexes = scopes.map(scopeHex);
     const keys = [
       indexKey(accountSid),
       ...hexes.flatMap((hex) => [`fraud:{${accountSid}}:st:${hex}`, `fraud:{${accountSid}}:bl:${hex}`]),
+      versionKey(accountSid),
     ];
     const args = [
       nowMs,
@@ -91,6 +110,7 @@ export class FraudStore implements OnModuleInit {
       t.durationsMs.join(','),
       t.probationMin,
       t.prefixTripsBlockCountry,
+      version,
       ...scopes.flatMap((s, i) => {
         const r = t.scopes[s.kind];
         return [
@@ -107,6 +127,7 @@ export class FraudStore implements OnModuleInit {
     ];
     const reply = await (this.redis as unknown as WithScripts).fraudDecide(keys.length, ...keys, ...args);
     if (reply[0] === 1) return { counted: true };
+    if (reply[0] === 2) return { stale: true, version: reply[1] };
     const [, reason, untilMs, scopeIndex, blockId, counters] = reply;
     return {
       counted: false,
@@ -124,9 +145,10 @@ export class FraudStore implements OnModuleInit {
     createdMs: number,
     t: FraudThresholds,
     nowMs: number,
-  ): Promise<void> {
-    const keys = scopes.map((s) => stateKey(accountSid, s));
-    await (this.redis as unknown as WithScripts).fraudVerified(
+    version: string,
+  ): Promise<Stale | undefined> {
+    const keys = [...scopes.map((s) => stateKey(accountSid, s)), versionKey(accountSid)];
+    const reply = await (this.redis as unknown as WithScripts).fraudVerified(
       keys.length,
       ...keys,
       nowMs,
@@ -136,7 +158,9 @@ export class FraudStore implements OnModuleInit {
       t.bucketMs,
       t.windowBuckets,
       scopes.map((s) => (hasConversion(t, s.kind) ? '1' : '0')).join(','),
+      version,
     );
+    return reply[0] === 2 ? { stale: true, version: reply[1] } : undefined;
   }
 
   /** The account's active blocks, soonest end first. */
@@ -206,6 +230,11 @@ function stateKey(accountSid: string, s: FraudScope): string {
 
 function blockKeyOfId(accountSid: string, id: string): string {
   return `fraud:{${accountSid}}:bl:${id.slice(2)}`;
+}
+
+/** The account's settings version: every change increments it (FraudPolicies). */
+export function versionKey(accountSid: string): string {
+  return `fraud:{${accountSid}}:version`;
 }
 
 /** Closes the guard's own connection on shutdown. */

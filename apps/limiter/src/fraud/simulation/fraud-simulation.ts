@@ -174,7 +174,14 @@ export async function simulate(redis: RedisClient, config: AppConfig, o: Simulat
     safePrefixes: [],
     expiresAtMs: Infinity,
   };
-  const policies = { get: async () => policy, permission: () => 'allow' } as unknown as FraudPolicies;
+  // No settings change, so no version: the scripts compare '' with the version key they never find.
+  const versioned = async () => ({ policy, version: '' });
+  const policies = {
+    cached: versioned,
+    checked: versioned,
+    reload: versioned,
+    permission: () => 'allow',
+  } as unknown as FraudPolicies;
   const store = new FraudStore(redis);
   store.onModuleInit();
   const guard = new FraudGuard(config, policies, store, clock);
