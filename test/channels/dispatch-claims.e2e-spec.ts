@@ -1,7 +1,9 @@
-import { DispatchClaims, type Lease } from '@app/dispatch';
+import { DispatchClaims, type Lease, type SentRecord } from '@app/dispatch';
+import { createRedisClient, type RedisClient } from '@app/platform';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { eventually } from '../support/eventually';
+import { RedisCluster } from '../support/redis-cluster';
 import { serviceUrls } from '../support/services';
 
 /** The lease on a dispatch, against the real Redis (own key prefix). */
@@ -78,5 +80,57 @@ describe('dispatch claims', () => {
     expect(await claims.markFailed(lease)).toBe(false);
     await claims.release(lease);
     expect(await claims.claim(dispatchId, 60_000)).toEqual({ kind: 'already-done' });
+  });
+});
+
+/** What a send leaves for its receipts, on one server (one MULTI) and on a Redis Cluster (the message ids apart). */
+describe.each(['standalone', 'cluster'] as const)('the record of a send, Redis %s', (mode) => {
+  let cluster: RedisCluster | undefined;
+  let redis: RedisClient;
+  let claims: DispatchClaims;
+
+  beforeAll(async () => {
+    let urls = serviceUrls().redisUrl;
+    if (mode === 'cluster') {
+      cluster = await new RedisCluster().start();
+      urls = cluster.url;
+    }
+    const prefix = `t${randomBytes(4).toString('hex')}:`;
+    redis = createRedisClient({ urls: urls.split(','), cluster: mode === 'cluster', prefix });
+    await redis.connect();
+    claims = new DispatchClaims(redis);
+    claims.onModuleInit();
+  });
+  afterAll(async () => {
+    await redis?.quit();
+    await cluster?.stop();
+  });
+
+  it('marks the dispatch sent and resolves it from its record and from each provider message id', async () => {
+    const dispatchId = `OTP${randomBytes(16).toString('hex')}-1`;
+    const lease = await claims.claim(dispatchId, 60_000);
+    expect(lease.kind).toBe('claimed');
+    const record: SentRecord = {
+      dispatchId,
+      requestId: dispatchId.slice(0, -2),
+      accountSid: `AC${randomBytes(16).toString('hex')}`,
+      parentAccountSid: null,
+      channel: 'sms',
+      to: '+14155550100',
+      provider: 'smpp',
+      providerMessageId: `m${randomBytes(6).toString('hex')}`,
+      attempt: 1,
+      units: 2,
+    };
+    const second = `m${randomBytes(6).toString('hex')}`;
+    await claims.markSentWith(record, [second]);
+    expect(await claims.claim(dispatchId, 60_000)).toEqual({ kind: 'already-done' });
+    expect(await claims.record(dispatchId)).toEqual(record);
+    expect(await claims.dispatchIdOf('smpp', record.providerMessageId)).toBe(dispatchId);
+    expect(await claims.dispatchIdOf('smpp', second)).toBe(dispatchId);
+    expect(await claims.dispatchIdOf('webhook', second)).toBeNull();
+    // Retried as a whole after a failure: the same writes again.
+    await claims.markSentWith(record, [second]);
+    expect(await claims.dispatchIdOf('smpp', second)).toBe(dispatchId);
   });
 });

@@ -1,6 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { REDIS } from '@app/platform';
-import type { Redis } from 'ioredis';
+import { REDIS, type RedisClient } from '@app/platform';
 import type { Channel } from '@app/contracts';
 import { randomUUID } from 'node:crypto';
 
@@ -81,7 +80,7 @@ export type Claim = { kind: 'claimed'; lease: Lease } | { kind: 'already-done' }
  */
 @Injectable()
 export class DispatchClaims implements OnModuleInit {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   onModuleInit(): void {
     this.defineScripts();
@@ -134,19 +133,28 @@ export class DispatchClaims implements OnModuleInit {
 
   /**
    * Sent, together with what later receipts need to be resolved: the gateway only knows the
-   * dispatch id a provider echoed, an SMPP receipt only the provider's message id.
+   * dispatch id a provider echoed, an SMPP receipt only the provider's message id. On one
+   * server all in one MULTI (one round trip); on a Redis Cluster the message ids are in other
+   * hash slots, so they follow the MULTI one by one. Every write is idempotent: the caller
+   * retries the whole until it succeeds.
    */
   async markSentWith(record: SentRecord, otherMessageIds: string[] = []): Promise<void> {
     const json = JSON.stringify(record);
+    const messageIds = [record.providerMessageId, ...otherMessageIds];
     const multi = this.redis
       .multi()
       .set(keyOf(record.dispatchId), 'sent', 'EX', CLAIM_TTL_SECONDS)
       .set(recordKey(record.dispatchId), json, 'EX', CLAIM_TTL_SECONDS);
+    const cluster = this.redis.isCluster;
+    if (!cluster) {
+      for (const id of messageIds)
+        multi.set(messageKey(record.provider, id), record.dispatchId, 'EX', CLAIM_TTL_SECONDS);
+    }
     const results = await multi.exec();
     const failed = results?.find(([error]) => error);
     if (failed) throw failed[0];
-    // Another hash slot (Redis Cluster), so not in the same MULTI.
-    for (const id of [record.providerMessageId, ...otherMessageIds]) {
+    if (!cluster) return;
+    for (const id of messageIds) {
       await this.redis.set(messageKey(record.provider, id), record.dispatchId, 'EX', CLAIM_TTL_SECONDS);
     }
   }
