@@ -20,6 +20,13 @@ import { BODY, createAccount, readCode, sendOtp, uniqueNumber } from '../support
 import { startStack, type Stack } from '../support/stack';
 
 const SECRET = 'callback-secret-for-tests-0123456789abcdef';
+/** A stack that signs with SECRET, may POST to this machine's receiver, and retries fast. */
+const CALLBACK_ENV = {
+  DEFAULT_LIMIT_MAX: '1000',
+  STATUS_CALLBACK_SECRET: SECRET,
+  STATUS_CALLBACK_ALLOW_PRIVATE: 'true',
+  STATUS_CALLBACK_RETRY_BASE_MS: '100',
+};
 
 interface Received {
   path: string;
@@ -74,10 +81,7 @@ describe('status callbacks: signed POSTs of every event of a request', () => {
     stack = await startStack({
       services: [gatewayService, otpCoreService, limiterService],
       env: {
-        DEFAULT_LIMIT_MAX: '1000',
-        STATUS_CALLBACK_SECRET: SECRET,
-        STATUS_CALLBACK_ALLOW_PRIVATE: 'true',
-        STATUS_CALLBACK_RETRY_BASE_MS: '100',
+        ...CALLBACK_ENV,
         STATUS_CALLBACK_MAX_ATTEMPTS: '4',
       },
     });
@@ -331,12 +335,7 @@ describe('status callbacks ride their own subject: a request without one costs t
     receiver = await new Receiver().start();
     // The all-in-one: the real outbox relay and the real (log) SMS dispatcher publish everything.
     stack = await startStack({
-      env: {
-        DEFAULT_LIMIT_MAX: '1000',
-        STATUS_CALLBACK_SECRET: SECRET,
-        STATUS_CALLBACK_ALLOW_PRIVATE: 'true',
-        STATUS_CALLBACK_RETRY_BASE_MS: '100',
-      },
+      env: CALLBACK_ENV,
     });
     auth = await createAccount(stack);
   });
@@ -402,12 +401,7 @@ describe('status callbacks after an upgrade from the consumer of every event', (
     receiver = await new Receiver().start();
     stack = await startStack({
       services: [gatewayService, limiterService],
-      env: {
-        DEFAULT_LIMIT_MAX: '1000',
-        STATUS_CALLBACK_SECRET: SECRET,
-        STATUS_CALLBACK_ALLOW_PRIVATE: 'true',
-        STATUS_CALLBACK_RETRY_BASE_MS: '100',
-      },
+      env: CALLBACK_ENV,
     });
     auth = await createAccount(stack);
   });
