@@ -4,11 +4,10 @@ import {
   type DeliveryStatusEvent,
   type DispatchMessage,
   type OtpEvent,
-  statusCallbackMsgId,
   streamName,
   Streams,
+  statusCallbackCopy,
   Subjects,
-  wantsStatusCallback,
   withPrefix,
 } from '@app/contracts';
 import { decodeJson, encodeJson } from '@app/platform';
@@ -135,14 +134,10 @@ export async function publishDeliveryStatus(
   };
   const js = stack.nc.jetstream();
   const prefix = stack.env.NATS_PREFIX;
-  await js.publish(withPrefix(prefix, Subjects.otpEvent('delivery_status')), encodeJson(event), {
-    msgID: event.metadata.eventId,
-  });
+  const subject = Subjects.otpEvent('delivery_status');
+  await js.publish(withPrefix(prefix, subject), encodeJson(event), { msgID: event.metadata.eventId });
   // And its copy for the status callbacks, as the contract asks of every publisher.
-  if (wantsStatusCallback(event)) {
-    await js.publish(withPrefix(prefix, Subjects.statusCallbackEvent('delivery_status')), encodeJson(event), {
-      msgID: statusCallbackMsgId(event.metadata.eventId),
-    });
-  }
+  const copy = statusCallbackCopy(subject, event.metadata.eventId, event);
+  if (copy) await js.publish(withPrefix(prefix, copy.subject), encodeJson(event), { msgID: copy.msgId });
   return event;
 }

@@ -51,6 +51,24 @@ export function wantsStatusCallback(event: { data?: { hasStatusCallback?: boolea
   return event.data?.hasStatusCallback !== false;
 }
 
+/**
+ * The status-callback copy of a message published on `subject` under `msgId`, if it gets one:
+ * an OTP event (on `otp.v1.events.<its type>`) unless it says its request has no callback
+ * ({@link wantsStatusCallback}). Every publisher of events asks this, and publishes the copy
+ * after the event.
+ */
+export function statusCallbackCopy(
+  subject: string,
+  msgId: string,
+  payload: unknown,
+): { subject: string; msgId: string } | undefined {
+  const event = (payload ?? {}) as { type?: unknown; data?: { hasStatusCallback?: boolean } };
+  const type = event.type as OtpEventType;
+  if (!OTP_EVENT_TYPES.includes(type) || subject !== Subjects.otpEvent(type)) return undefined;
+  if (!wantsStatusCallback(event)) return undefined;
+  return { subject: Subjects.statusCallbackEvent(type), msgId: statusCallbackMsgId(msgId) };
+}
+
 export const CHANNELS = ['sms', 'call', 'email'] as const;
 export type Channel = (typeof CHANNELS)[number];
 

@@ -2,9 +2,8 @@ import {
   type DeliveryStatus,
   type DeliveryStatusEvent,
   type DeliveryStatusEventData,
-  statusCallbackMsgId,
+  statusCallbackCopy,
   Subjects,
-  wantsStatusCallback,
   withPrefix,
 } from '@app/contracts';
 import { currentRequestId, encodeJson } from '@app/platform';
@@ -39,14 +38,12 @@ export class DeliveryStatusPublisher {
     };
     const js = this.nc.jetstream();
     const body = encodeJson(event);
-    await js.publish(withPrefix(this.prefix, Subjects.otpEvent('delivery_status')), body, { msgID: eventId });
+    const subject = Subjects.otpEvent('delivery_status');
+    await js.publish(withPrefix(this.prefix, subject), body, { msgID: eventId });
     // The copy for the status-callback consumer, after the event: a failure in between fails the
     // publish, and the caller's retry publishes both again (each stored once).
-    if (wantsStatusCallback(event)) {
-      await js.publish(withPrefix(this.prefix, Subjects.statusCallbackEvent('delivery_status')), body, {
-        msgID: statusCallbackMsgId(eventId),
-      });
-    }
+    const copy = statusCallbackCopy(subject, eventId, event);
+    if (copy) await js.publish(withPrefix(this.prefix, copy.subject), body, { msgID: copy.msgId });
   }
 }
 

@@ -5,14 +5,7 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
-import {
-  OTP_EVENT_TYPES,
-  type OtpEventType,
-  statusCallbackMsgId,
-  Subjects,
-  wantsStatusCallback,
-  withPrefix,
-} from '@app/contracts';
+import { statusCallbackCopy, withPrefix } from '@app/contracts';
 import { APP_CONFIG, type AppConfig, encodeJson, ensureStreams, REQUEST_ID_HEADER } from '@app/platform';
 import { headers, type JetStreamClient, type NatsConnection } from 'nats';
 import { Counter } from 'prom-client';
@@ -238,17 +231,10 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 }
 
 /**
- * Where an outbox row's status-callback copy goes: for an OTP event (`otp.v1.events.<type>`)
- * unless it says its request has no callback — decided when the row is published, not when
- * it is written, so the rows an older version left in the outbox get their copy too.
+ * Where an outbox row's status-callback copy goes ({@link statusCallbackCopy}): decided when
+ * the row is published, not when it is written, so the rows an older version left in the
+ * outbox get their copy too.
  */
 export function statusCallbackCopyOf(row: OutboxRow): { subject: string; msgId: string } | undefined {
-  const event = row.payload as { type?: unknown; data?: { hasStatusCallback?: boolean } };
-  if (!isOtpEventType(event.type) || row.subject !== Subjects.otpEvent(event.type)) return undefined;
-  if (!wantsStatusCallback(event)) return undefined;
-  return { subject: Subjects.statusCallbackEvent(event.type), msgId: statusCallbackMsgId(row.msgId) };
-}
-
-function isOtpEventType(type: unknown): type is OtpEventType {
-  return (OTP_EVENT_TYPES as readonly unknown[]).includes(type);
+  return statusCallbackCopy(row.subject, row.msgId, row.payload);
 }
