@@ -15,10 +15,11 @@ export async function sendOtpCommand(
   const minted = payload.idempotencyKey === undefined;
   const idempotencyKey = payload.idempotencyKey ?? `gw-${randomUUID()}`;
   // The body is the caller's, checked by otp-core on receipt: an untyped forward (see NatsRpcClient.forward).
+  // `idempotencyKeyMinted` is the gateway's to say, never the body's (undefined: not sent).
   const reply = await rpc.forward('otp.v1.send', {
     ...payload,
     idempotencyKey,
-    ...(minted ? { idempotencyKeyMinted: true } : {}),
+    idempotencyKeyMinted: minted || undefined,
   });
   return reply.code === ErrorCode.OutcomeUnknown ? { ...reply, idempotencyKey } : reply;
 }
