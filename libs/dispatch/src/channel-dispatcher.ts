@@ -219,7 +219,8 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
       });
     let accepted: Accepted | undefined;
     let provider: ChannelProvider | undefined;
-    let lastError = new ProviderError('no_route', 'no provider serves this destination', true);
+    // Made only when a provider failed or none serves the destination (an Error's stack is dear).
+    let lastError: ProviderError | undefined;
     // The lease is short: kept alive while the providers work, it lapses soon after a crash.
     const renewal = setInterval(() => void claims.renew(lease, LEASE_MS).catch(() => undefined), LEASE_RENEW_MS);
     try {
@@ -230,7 +231,7 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
             dispatchId: message.dispatchId,
             from: provider.name,
             to: candidate.provider.name,
-            error: lastError.code,
+            error: lastError?.code,
           });
         provider = candidate.provider;
         const started = process.hrtime.bigint();
@@ -248,7 +249,13 @@ export class ChannelDispatcher implements OnApplicationBootstrap, BeforeApplicat
     } finally {
       clearInterval(renewal);
     }
-    if (!accepted || !provider) return this.refused(message, lease, lastError, provider?.name ?? 'none');
+    if (!accepted || !provider)
+      return this.refused(
+        message,
+        lease,
+        lastError ?? new ProviderError('no_route', 'no provider serves this destination', true),
+        provider?.name ?? 'none',
+      );
     const sent = accepted;
     const record: SentRecord = {
       ...recordOf(message, provider.name, attempt),
