@@ -62,10 +62,12 @@ if (statementLog) {
     // Without ioredis, nothing to time.
   }
 }
+// A subject without its prefix, its inbox tokens, and (acks) its stream and consumer sequences.
 const subjectKey = (dir, subject) =>
   `${dir} ${String(subject)
     .replace(/^[a-z0-9]+\./, '')
-    .replace(/\.[A-Za-z0-9_-]{16,}(?=\.|$)/g, '.*')}`;
+    .replace(/\.[A-Za-z0-9_-]{16,}(?=\.|$)/g, '.*')
+    .replace(/^(\$JS\.ACK\.[^.]+\.[^.]+)\..*/, '$1.*')}`;
 if (statementLog) {
   try {
     const { ProtocolHandler } = require('nats/lib/nats-base-client/protocol');
