@@ -17,6 +17,8 @@
  *
  *   --split          each service in its own process (else the all-in-one)
  *   --verify-scale   verify p50/p99 with 10 thousand, 1 million and 10 million stored requests
+ *   --floor          instead of the service, the contract's floor (scripts/bench/floor.js): the
+ *                    reference plus only the messages a send causes by SPEC section 8
  *
  * Environment: BENCH_DURATION_S (5), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3),
  * BENCH_KINDS (send,verify: which operations; one alone is handy with BENCH_CPU_PROF),
@@ -35,6 +37,7 @@ const { deleteStreams, scratchDatabase, withClient } = require('./bench-support'
 
 const SPLIT = process.argv.includes('--split');
 const SCALE = process.argv.includes('--verify-scale');
+const FLOOR = process.argv.includes('--floor');
 const DURATION_MS = Number(process.env.BENCH_DURATION_S ?? 5) * 1000;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -53,9 +56,23 @@ const LOGS = fs.mkdtempSync(path.join(os.tmpdir(), 'smart2fa-bench-'));
 const dist = (p) => path.join(ROOT, 'dist', p);
 const hashCode = (id, code) => createHmac('sha256', SECRET).update(`${id}\0${code}`).digest('hex');
 
+/** One side of the comparison: its server, a pool of connections to it, what it owes. */
+function side(name, table, server, db, auth, outstanding) {
+  const pool = new (require('undici').Pool)(server.url, { connections: CONNECTIONS });
+  return {
+    name,
+    table,
+    pool,
+    processes: server.processes,
+    auth,
+    db,
+    expect: { dispatched: 0, verified: 0 },
+    outstanding,
+  };
+}
+
 async function main() {
   buildIfNeeded([dist('apps/all-in-one/src/main.js'), dist('apps/gateway/src/cli/accounts.cli.js')]);
-  const { Pool } = require('undici');
   const { connect } = require('nats');
   const tag = `${process.pid}`;
   const appDb = scratchDatabase(`smart2fa_bench_${tag}_app`);
@@ -75,45 +92,42 @@ async function main() {
   try {
     await appDb.recreate();
     await refDb.recreate();
-    const app = await startApp(appDb.url, appPrefix, children);
-    // One connection of ours that watches the service's work (the outbox, the records).
-    const watcher = new (require('pg').Client)({ connectionString: appDb.url });
-    await watcher.connect();
-    cleanups.push(() => watcher.end());
-    const account = JSON.parse(
-      execFileSync(
-        process.execPath,
-        [dist('apps/gateway/src/cli/accounts.cli.js'), 'create', '--email', 'bench@example.com'],
-        {
-          env: { ...process.env, DATABASE_URL: appDb.url, LOG_LEVEL: 'silent' },
-          encoding: 'utf8',
-        },
-      ).trim(),
-    );
-    const appSide = {
-      name: SPLIT ? 'service (split)' : 'service (all-in-one)',
-      pool: new Pool(app.url, { connections: CONNECTIONS }),
-      processes: app.processes,
-      auth: `Basic ${Buffer.from(`${account.accountSid}:${account.authToken}`).toString('base64')}`,
-      account: account.accountSid,
-      db: appDb.url,
-      expect: { dispatched: 0, verified: 0 },
-      outstanding: (expect) => outstanding(nc, appPrefix, watcher, expect),
-    };
+    let appSide;
+    if (FLOOR) {
+      const floor = await startReference(appDb.url, appPrefix, nc, children, 'floor');
+      appSide = side('contract floor', 'ref', floor, appDb.url, 'Basic none', () => busyConsumers(nc, appPrefix));
+    } else {
+      const app = await startApp(appDb.url, appPrefix, children);
+      // One connection of ours that watches the service's work (the outbox, the records).
+      const watcher = new (require('pg').Client)({ connectionString: appDb.url });
+      await watcher.connect();
+      cleanups.push(() => watcher.end());
+      const account = JSON.parse(
+        execFileSync(
+          process.execPath,
+          [dist('apps/gateway/src/cli/accounts.cli.js'), 'create', '--email', 'bench@example.com'],
+          {
+            env: { ...process.env, DATABASE_URL: appDb.url, LOG_LEVEL: 'silent' },
+            encoding: 'utf8',
+          },
+        ).trim(),
+      );
+      appSide = side(
+        SPLIT ? 'service (split)' : 'service (all-in-one)',
+        'otp',
+        app,
+        appDb.url,
+        `Basic ${Buffer.from(`${account.accountSid}:${account.authToken}`).toString('base64')}`,
+        (expect) => outstanding(nc, appPrefix, watcher, expect),
+      );
+      appSide.account = account.accountSid;
+    }
     if (SCALE) {
       await verifyScale(appSide);
       return;
     }
     const ref = await startReference(refDb.url, refPrefix, nc, children);
-    const refSide = {
-      name: 'reference',
-      pool: new Pool(ref.url, { connections: CONNECTIONS }),
-      processes: ref.processes,
-      auth: 'Basic none',
-      db: refDb.url,
-      expect: { dispatched: 0, verified: 0 },
-      outstanding: async () => undefined,
-    };
+    const refSide = side('reference', 'ref', ref, refDb.url, 'Basic none', async () => undefined);
     await compare(appSide, refSide);
     await Promise.all([appSide.pool.close(), refSide.pool.close()]);
   } finally {
@@ -207,18 +221,20 @@ async function startApp(databaseUrl, prefix, children) {
   return { url: gatewayUrl, processes };
 }
 
-async function startReference(databaseUrl, prefix, nc, children) {
+/** The reference (or, `name` 'floor', the contract's floor) on its database and NATS prefix. */
+async function startReference(databaseUrl, prefix, nc, children, name = 'reference') {
   await withClient(databaseUrl, (c) =>
     c.query(`CREATE TABLE ref_requests (id text PRIMARY KEY, account_sid text NOT NULL, service text NOT NULL,
                destination text NOT NULL, code_hash text NOT NULL, status text NOT NULL, attempts int NOT NULL,
                max_attempts int NOT NULL, created_at timestamptz NOT NULL, expires_at timestamptz NOT NULL)`),
   );
-  const jsm = await nc.jetstreamManager();
-  await jsm.streams.add({ name: `${prefix}_REF`, subjects: [`${prefix}.ref.>`] });
+  // The floor makes its own streams.
+  if (name === 'reference')
+    await (await nc.jetstreamManager()).streams.add({ name: `${prefix}_REF`, subjects: [`${prefix}.ref.>`] });
   const port = await freePort();
   const child = spawn(
-    'reference',
-    path.join(__dirname, 'bench/reference.js'),
+    name,
+    path.join(__dirname, `bench/${name}.js`),
     {
       ...process.env,
       REF_DATABASE_URL: databaseUrl,
@@ -233,7 +249,7 @@ async function startReference(databaseUrl, prefix, nc, children) {
   );
   await new Promise((resolve, reject) => {
     child.once('message', resolve);
-    child.once('exit', () => reject(new Error(`the reference exited during start (see ${LOGS})`)));
+    child.once('exit', () => reject(new Error(`the ${name} exited during start (see ${LOGS})`)));
   });
   return { url: `http://127.0.0.1:${port}`, processes: [child] };
 }
@@ -321,14 +337,8 @@ async function load(pool, { path: route, auth, next, durationMs, connections = C
  * JetStream consumers, the records the SDR must hold by now.
  */
 async function outstanding(nc, prefix, db, expect) {
-  const jsm = await nc.jetstreamManager();
-  const consumers = [];
-  for await (const s of jsm.streams.list()) {
-    if (!s.config.name.startsWith(`${prefix}_`)) continue;
-    for await (const c of jsm.consumers.list(s.config.name))
-      if (c.num_pending + c.num_ack_pending) consumers.push(`${c.name} ${c.num_pending + c.num_ack_pending}`);
-  }
-  if (consumers.length) return `consumers: ${consumers.join(', ')}`;
+  const consumers = await busyConsumers(nc, prefix);
+  if (consumers) return consumers;
   {
     const [row] = (
       await db.query(
@@ -340,6 +350,18 @@ async function outstanding(nc, prefix, db, expect) {
     if (row.outbox === 0 && row.dispatched >= expect.dispatched && row.verified >= expect.verified) return undefined;
     return `outbox ${row.outbox}, records dispatched ${row.dispatched}/${expect.dispatched}, verified ${row.verified}/${expect.verified}`;
   }
+}
+
+/** The JetStream consumers of one run that still have messages to take or to acknowledge. */
+async function busyConsumers(nc, prefix) {
+  const jsm = await nc.jetstreamManager();
+  const consumers = [];
+  for await (const s of jsm.streams.list()) {
+    if (!s.config.name.startsWith(`${prefix}_`)) continue;
+    for await (const c of jsm.consumers.list(s.config.name))
+      if (c.num_pending + c.num_ack_pending) consumers.push(`${c.name} ${c.num_pending + c.num_ack_pending}`);
+  }
+  return consumers.length ? `consumers: ${consumers.join(', ')}` : undefined;
 }
 
 async function untilDrained(side) {
@@ -432,8 +454,8 @@ async function round(side, kind, targets) {
 async function compare(app, ref) {
   const pool = Number(process.env.BENCH_VERIFY_POOL ?? Math.max(20_000, 5000 * (DURATION_MS / 1000) * ROUNDS));
   process.stderr.write(`seeding ${pool} verify targets per side…\n`);
-  const appTargets = await seedTargets(app, 'otp', pool);
-  const refTargets = await seedTargets(ref, 'ref', pool);
+  const appTargets = await seedTargets(app, app.table, pool);
+  const refTargets = await seedTargets(ref, ref.table, pool);
   // A short warm-up of each side (JIT, pools, connections), not measured.
   await load(app.pool, { path: '/2fa/send', auth: app.auth, next: sendBody, durationMs: 1000 }).then(
     (r) => (app.expect.dispatched += r.ok),
