@@ -19,6 +19,7 @@
  *   --verify-scale   verify p50/p99 with 10 thousand, 1 million and 10 million stored requests
  *   --floor          instead of the service, the contract's floor (scripts/bench/floor.js): the
  *                    reference plus only the messages a send causes by SPEC section 8
+ *   --against-floor  the service against the contract's floor instead of the reference
  *
  * Environment: BENCH_DURATION_S (5), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3),
  * BENCH_KINDS (send,verify: which operations; one alone is handy with BENCH_CPU_PROF),
@@ -38,6 +39,7 @@ const { deleteStreams, scratchDatabase, withClient } = require('./bench-support'
 const SPLIT = process.argv.includes('--split');
 const SCALE = process.argv.includes('--verify-scale');
 const FLOOR = process.argv.includes('--floor');
+const AGAINST_FLOOR = process.argv.includes('--against-floor');
 const DURATION_MS = Number(process.env.BENCH_DURATION_S ?? 5) * 1000;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -126,8 +128,23 @@ async function main() {
       await verifyScale(appSide);
       return;
     }
-    const ref = await startReference(refDb.url, refPrefix, nc, children);
-    const refSide = side('reference', 'ref', ref, refDb.url, 'Basic none', async () => undefined);
+    const refSide = AGAINST_FLOOR
+      ? side(
+          'contract floor',
+          'ref',
+          await startReference(refDb.url, refPrefix, nc, children, 'floor'),
+          refDb.url,
+          'Basic none',
+          () => busyConsumers(nc, refPrefix),
+        )
+      : side(
+          'reference',
+          'ref',
+          await startReference(refDb.url, refPrefix, nc, children),
+          refDb.url,
+          'Basic none',
+          async () => undefined,
+        );
     await compare(appSide, refSide);
     await Promise.all([appSide.pool.close(), refSide.pool.close()]);
   } finally {
@@ -462,6 +479,7 @@ async function compare(app, ref) {
   );
   await load(ref.pool, { path: '/2fa/send', auth: ref.auth, next: sendBody, durationMs: 1000 });
   await untilDrained(app);
+  await untilDrained(ref);
   const results = [];
   for (let r = 0; r < ROUNDS; r++) {
     // Alternating who goes first, so that neither side always runs on a warmer machine.
@@ -474,7 +492,7 @@ async function compare(app, ref) {
         printRound(res);
       }
   }
-  printSummary(results, app.name);
+  printSummary(results, app.name, ref.name);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -574,12 +592,12 @@ function printRound(r) {
   for (const [what, n] of r.failures) process.stderr.write(`    ${n} × ${what}\n`);
 }
 
-function printSummary(results, appName) {
+function printSummary(results, appName, refName) {
   const cpus = os.cpus();
   const out = (s) => process.stdout.write(`${s}\n`);
   out('');
   out(
-    `smart-2fa bench: ${appName} against the reference, ${ROUNDS} rounds of ${DURATION_MS / 1000} s, ${CONNECTIONS} connections`,
+    `smart-2fa bench: ${appName} against the ${refName}, ${ROUNDS} rounds of ${DURATION_MS / 1000} s, ${CONNECTIONS} connections`,
   );
   out(
     `machine: ${cpus[0].model}, ${cpus.length} cores, Node ${process.version}; load average ${os
@@ -596,7 +614,7 @@ function printSummary(results, appName) {
   out(header);
   const medians = {};
   for (const kind of KINDS)
-    for (const side of [appName, 'reference']) {
+    for (const side of [appName, refName]) {
       const rs = byKey(side, kind);
       const m = {
         done: median(rs.map((r) => r.done)),
@@ -622,8 +640,8 @@ function printSummary(results, appName) {
   out('');
   for (const kind of KINDS) {
     const a = medians[`${appName}:${kind}`];
-    const b = medians['reference:' + kind];
-    const perRound = byKey(appName, kind).map((r, i) => (r.done / byKey('reference', kind)[i].done).toFixed(2));
+    const b = medians[`${refName}:${kind}`];
+    const perRound = byKey(appName, kind).map((r, i) => (r.done / byKey(refName, kind)[i].done).toFixed(2));
     out(
       `${kind} ratio (done/s, median of rounds): ${(a.done / b.done).toFixed(2)}  [rounds ${perRound.join(' ')}]   p99 ratio: ${(a.p99 / b.p99).toFixed(2)}   ` +
         `non-2xx: ${a.fails}   lag at the end: 0 (the clock ran until it was; longest ${a.lag.toFixed(0)} ms after the last answer)`,
