@@ -72,15 +72,32 @@ describe('the console in Chromium', () => {
   it('shows usage per day, month and year with the same numbers as /2fa/usage, chart and table', async () => {
     const columns = ['requests', 'sent', 'delivered', 'failed', 'verified', 'canceled', 'expired', 'blocked'];
     for (const granularity of ['month', 'year', 'day']) {
+      const caption = `Usage per ${granularity}`;
+      // Every state of the page's DOM from the switch on: whenever a table of this caption is
+      // there, the periods in it (the previous granularity's must never show under its name).
+      await page.evaluate(`(() => {
+        const seen = (window.__usageTables = []);
+        const look = () => {
+          for (const c of document.querySelectorAll('table caption'))
+            if (c.textContent.trim() === ${JSON.stringify(caption)})
+              seen.push([...c.closest('table').querySelectorAll('tbody th')].map((th) => th.textContent.trim()));
+        };
+        window.__usageObserver?.disconnect();
+        window.__usageObserver = new MutationObserver(look);
+        window.__usageObserver.observe(document.body, { childList: true, subtree: true, characterData: true });
+      })()`);
       await page.getByLabel('Period').selectOption(granularity);
       await page.waitForURL(new RegExp(`granularity=${granularity}`));
-      const caption = `Usage per ${granularity}`;
       await page.getByRole('table', { name: caption }).waitFor();
       const expected = await api<{ periods: Json[] }>(`/2fa/usage?granularity=${granularity}`);
       // Two days in two years: every granularity has two periods.
       expect(expected.periods).toHaveLength(2);
+      const periods = expected.periods.map((p) => p.period);
+      const seen = (await page.evaluate('window.__usageTables')) as string[][];
+      expect(seen.length).toBeGreaterThan(0);
+      for (const snapshot of seen) expect(snapshot).toEqual(periods);
       const shown = await rows(caption);
-      expect(shown.map((r) => r[0])).toEqual(expected.periods.map((p) => p.period));
+      expect(shown.map((r) => r[0])).toEqual(periods);
       shown.forEach((cells, i) => {
         const p = expected.periods[i];
         expect(cells.slice(1, 1 + columns.length)).toEqual(columns.map((c) => String(p[c])));

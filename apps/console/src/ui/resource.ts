@@ -15,11 +15,14 @@ const MAX_RETRY_SECONDS = 10;
 /**
  * One query of a page (Plausible's "one query per widget"): loading, ready, error, or
  * unavailable while the server answers 503, retried after its Retry-After (growing to 10 s at
- * most) until it recovers. `key` names the query: when it changes the data is loaded again, and
- * an answer to an older key is dropped.
+ * most) until it recovers. `key` names the query: when it changes the data is loaded again, an
+ * answer to an older key is dropped, and what was loaded for an older key is never shown under
+ * the new one (it is loading from the render that changes the key on).
  */
 export function useResource<T>(key: string, load: () => Promise<T>): Resource<T> {
-  const [resource, setResource] = useState<ResourceState<T>>({ state: 'loading' });
+  // Each state remembers the key it is for: a render with a new key, before the effects below
+  // run, would otherwise show the old key's data under the new key's title.
+  const [resource, setResource] = useState<ResourceState<T> & { key: string }>({ state: 'loading', key });
   const [attempt, setAttempt] = useState(0);
   const current = useRef(key);
   const failures = useRef(0);
@@ -29,7 +32,7 @@ export function useResource<T>(key: string, load: () => Promise<T>): Resource<T>
 
   useEffect(() => {
     failures.current = 0;
-    setResource({ state: 'loading' });
+    setResource({ state: 'loading', key });
   }, [key]);
 
   useEffect(() => {
@@ -39,15 +42,15 @@ export function useResource<T>(key: string, load: () => Promise<T>): Resource<T>
       (data) => {
         if (current.current !== forKey) return;
         failures.current = 0;
-        setResource({ state: 'ready', data });
+        setResource({ state: 'ready', data, key: forKey });
       },
       (error: unknown) => {
         if (current.current !== forKey) return;
         const apiError = error instanceof ApiError ? error : new ApiError(0, 500, String(error));
-        if (!apiError.unavailable) return setResource({ state: 'error', error: apiError });
+        if (!apiError.unavailable) return setResource({ state: 'error', error: apiError, key: forKey });
         failures.current += 1;
         const seconds = Math.min(Math.max(apiError.retryAfter ?? 1, failures.current), MAX_RETRY_SECONDS);
-        setResource({ state: 'unavailable', error: apiError, retryInSeconds: seconds });
+        setResource({ state: 'unavailable', error: apiError, retryInSeconds: seconds, key: forKey });
         timer = window.setTimeout(() => setAttempt((a) => a + 1), seconds * 1000);
       },
     );
@@ -55,5 +58,6 @@ export function useResource<T>(key: string, load: () => Promise<T>): Resource<T>
     // `load` is a fresh closure on every render; `key` says when it means something new.
   }, [key, attempt]);
 
-  return { ...resource, reload };
+  const { key: loadedFor, ...state } = resource;
+  return loadedFor === key ? { ...(state as ResourceState<T>), reload } : { state: 'loading', reload };
 }
