@@ -1,6 +1,6 @@
 'use strict';
 /**
- * `npm run bench [-- --split | --verify-scale]`: end-to-end sends and verifies per second of the
+ * `npm run bench [-- --split | --verify-scale | --floor | --against-floor]`: end-to-end sends and verifies per second of the
  * service, side by side with the minimal reference pipeline (scripts/bench/reference.js), in
  * the same run, with the same load generator (an undici loop), connections and duration, in
  * alternating rounds (SPEC section 10).
