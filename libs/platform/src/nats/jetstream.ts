@@ -160,13 +160,7 @@ export class JetStreamWorker {
     // Short pulls: a pull request lives on the consumer's leader, and when that NATS node dies
     // the client, still connected to another node, hears nothing; it notices only by the missed
     // idle heartbeats (two of expires/2), so the default 30 s expiry held deliveries up for 30 s.
-    // Topped up when a quarter of a pull is still to come (the client's default is three
-    // quarters: a pull request, a message of its own, every other message at concurrency 8).
-    const messages = await consumer.consume({
-      max_messages: concurrency,
-      threshold_messages: Math.max(1, Math.floor(concurrency / 4)),
-      expires: PULL_EXPIRES_MS,
-    });
+    const messages = await consumer.consume({ max_messages: concurrency, expires: PULL_EXPIRES_MS });
     this.messages = messages;
     this.loop = (async () => {
       for await (const msg of messages) {
