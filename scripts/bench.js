@@ -96,8 +96,7 @@ async function main() {
     await refDb.recreate();
     let appSide;
     if (FLOOR) {
-      const floor = await startReference(appDb.url, appPrefix, nc, children, 'floor');
-      appSide = side('contract floor', 'ref', floor, appDb.url, 'Basic none', () => busyConsumers(nc, appPrefix));
+      appSide = await minimalSide('floor', appDb.url, appPrefix, nc, children);
     } else {
       const app = await startApp(appDb.url, appPrefix, children);
       // One connection of ours that watches the service's work (the outbox, the records).
@@ -128,23 +127,7 @@ async function main() {
       await verifyScale(appSide);
       return;
     }
-    const refSide = AGAINST_FLOOR
-      ? side(
-          'contract floor',
-          'ref',
-          await startReference(refDb.url, refPrefix, nc, children, 'floor'),
-          refDb.url,
-          'Basic none',
-          () => busyConsumers(nc, refPrefix),
-        )
-      : side(
-          'reference',
-          'ref',
-          await startReference(refDb.url, refPrefix, nc, children),
-          refDb.url,
-          'Basic none',
-          async () => undefined,
-        );
+    const refSide = await minimalSide(AGAINST_FLOOR ? 'floor' : 'reference', refDb.url, refPrefix, nc, children);
     await compare(appSide, refSide);
     await Promise.all([appSide.pool.close(), refSide.pool.close()]);
   } finally {
@@ -236,6 +219,17 @@ async function startApp(databaseUrl, prefix, children) {
     if (name === 'gateway' || name === 'all-in-one') gatewayUrl = url;
   }
   return { url: gatewayUrl, processes };
+}
+
+/**
+ * The reference or (`name` 'floor') the contract's floor as a side: its process started, its
+ * work outstanding while its consumers have messages (the reference has none).
+ */
+async function minimalSide(name, databaseUrl, prefix, nc, children) {
+  const server = await startReference(databaseUrl, prefix, nc, children, name);
+  return name === 'floor'
+    ? side('contract floor', 'ref', server, databaseUrl, 'Basic none', () => busyConsumers(nc, prefix))
+    : side('reference', 'ref', server, databaseUrl, 'Basic none', async () => undefined);
 }
 
 /** The reference (or, `name` 'floor', the contract's floor) on its database and NATS prefix. */
